@@ -1,0 +1,79 @@
+"""What every agent is built from, and the check-and-regenerate loop for spoken turns."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+
+from counselsim.agents.guard import Flag, check_turn
+from counselsim.config import Sampling, Step
+from counselsim.labels import Role
+from counselsim.llm.structured import LLM
+from counselsim.prompts import PromptLibrary, RenderedPrompt
+from counselsim.records import Turn
+
+log = logging.getLogger(__name__)
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class AgentDeps:
+    """An agent's collaborators, injected by the composition root."""
+
+    llm: LLM
+    prompts: PromptLibrary
+    sampling: dict[Step, Sampling]
+    max_regenerations: int = 2
+
+    def repair_prompt(self, lang: str) -> str:
+        """The re-ask sent after an invalid structured output (``{error}`` filled later)."""
+        return self.prompts.render("common", "repair", lang, error="{error}").user
+
+
+def messages(prompt: RenderedPrompt, middle: Sequence[BaseMessage] = ()) -> list[BaseMessage]:
+    """System block, then the transcript, then the instruction (prefix-cache friendly order)."""
+    return [SystemMessage(content=prompt.system), *middle, HumanMessage(content=prompt.user)]
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A spoken output kept after the turn checks."""
+
+    attempts: int
+    flags: list[str]
+
+
+async def generate_checked(
+    make: Callable[[int, Sampling], Awaitable[R]],
+    text_of: Callable[[R], str],
+    role: Role,
+    history: Sequence[Turn],
+    sampling: Sampling,
+    max_regenerations: int,
+) -> tuple[R, Checked]:
+    """Generate a turn, regenerating (hotter, new seed) while it fails a check.
+
+    ``make(attempt, sampling)`` produces one candidate. After ``max_regenerations`` the
+    candidate with the fewest failed checks is kept and its flags are recorded, so a long
+    corpus run is not lost to one bad turn and the record says what was wrong.
+    """
+    best: tuple[R, list[Flag]] | None = None
+    attempts = 0
+    for attempt in range(max_regenerations + 1):
+        attempts += 1
+        hotter = sampling.model_copy(
+            update={"temperature": min(sampling.temperature + 0.15 * attempt, 1.2)}
+        )
+        out = await make(attempt, hotter)
+        flags = check_turn(text_of(out), role, history)
+        if best is None or len(flags) < len(best[1]):
+            best = (out, flags)
+        if not flags:
+            break
+        log.info("%s turn rejected (%s), regenerating", role.value, ",".join(flags))
+    assert best is not None
+    return best[0], Checked(attempts=attempts, flags=[f.value for f in best[1]])

@@ -1,0 +1,90 @@
+"""The client: speaks only from its profile and its memories of earlier sessions."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from counselsim.agents.base import AgentDeps, Checked, generate_checked, messages
+from counselsim.agents.views import as_chat, window
+from counselsim.config import Sampling, Step
+from counselsim.labels import Emotion, Role
+from counselsim.memory.store import MemoryHit, MemoryItem, MemoryKind, MemoryStore
+from counselsim.personas.models import ClientProfile
+from counselsim.records import ClientUtterance, SessionSummary, Turn
+
+
+class ClientAgent:
+    """A simulated client with long-term memory.
+
+    Args:
+        deps: model, prompts and sampling settings.
+        memory: where finished sessions are remembered (ChromaDB in production).
+        memory_k: memories retrieved per turn.
+        history_window: how many recent turns each call sees.
+    """
+
+    def __init__(
+        self, deps: AgentDeps, memory: MemoryStore, memory_k: int = 3, history_window: int = 16
+    ) -> None:
+        self.deps = deps
+        self.memory = memory
+        self.memory_k = memory_k
+        self.history_window = history_window
+
+    async def recall(
+        self, course_id: str, session_index: int, turns: Sequence[Turn]
+    ) -> list[MemoryHit]:
+        """Memories of earlier sessions relevant to what the counselor just said."""
+        if session_index <= 1 or self.memory_k == 0:
+            return []
+        query = turns[-1].text if turns else ""
+        return await asyncio.to_thread(
+            self.memory.search, course_id, query, self.memory_k, session_index
+        )
+
+    async def reply(
+        self,
+        profile: ClientProfile,
+        turns: Sequence[Turn],
+        memories: Sequence[MemoryHit],
+        session_index: int,
+        seed: int,
+    ) -> tuple[ClientUtterance, Checked]:
+        """The client's next spoken turn with its emotion labels."""
+        lang = profile.language.value
+        prompt = self.deps.prompts.render(
+            "client", "reply", lang,
+            profile=profile.model_dump(mode="json"), session_index=session_index,
+            memories=[{"session": m.session_index, "text": m.text} for m in memories], emotions=[e.value for e in Emotion],
+        )  # fmt: skip
+        msgs = messages(prompt, as_chat(window(turns, self.history_window), Role.CLIENT))
+
+        async def make(attempt: int, sampling: Sampling) -> ClientUtterance:
+            return await self.deps.llm.structured(
+                msgs, ClientUtterance, sampling, seed + 7919 * attempt, Step.CLIENT.value,
+                self.deps.repair_prompt(lang),
+            )  # fmt: skip
+
+        out, checked = await generate_checked(
+            make, lambda u: u.reply, Role.CLIENT, turns,
+            self.deps.sampling[Step.CLIENT], self.deps.max_regenerations,
+        )  # fmt: skip
+        return out.model_copy(update={"reply": out.reply.strip()}), checked
+
+    async def remember(self, course_id: str, session_index: int, notes: SessionSummary) -> None:
+        """Write a finished session's summary and salient events to long-term memory."""
+        items = [
+            MemoryItem(
+                course_id=course_id, session_index=session_index, kind=MemoryKind.SUMMARY,
+                text=notes.summary,
+            ),
+            *(
+                MemoryItem(
+                    course_id=course_id, session_index=session_index, kind=MemoryKind.EVENT,
+                    ordinal=i, text=event,
+                )
+                for i, event in enumerate(notes.salient_events)
+            ),
+        ]  # fmt: skip
+        await asyncio.to_thread(self.memory.add, items)

@@ -1,0 +1,125 @@
+"""The counselor: plans each session, then observes, chooses a strategy and reasons before
+every reply. Its plan and thoughts are returned to the caller, never put in the client's view."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from counselsim.agents.base import AgentDeps, Checked, generate_checked, messages
+from counselsim.agents.views import as_chat, intake, window
+from counselsim.config import Sampling, Step
+from counselsim.labels import Emotion, NextAction, Role, Stage, Strategy
+from counselsim.personas.models import ClientProfile
+from counselsim.records import CounselorThought, SessionPlan, Turn, Utterance
+
+_LABELS = {
+    "strategies": [s.value for s in Strategy],
+    "emotions": [e.value for e in Emotion],
+    "stages": [s.value for s in Stage],
+}
+
+
+@dataclass(frozen=True)
+class SessionContext:
+    """What the counselor carries through one session: who, which session, the plan, notes."""
+
+    profile: ClientProfile
+    plan: SessionPlan
+    session_index: int
+    n_sessions: int
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def lang(self) -> str:
+        return self.profile.language.value
+
+
+class CounselorAgent:
+    """A counselor driven by any chat model.
+
+    Args:
+        deps: model, prompts and sampling settings.
+        history_window: how many recent turns each call sees.
+    """
+
+    def __init__(self, deps: AgentDeps, history_window: int = 16) -> None:
+        self.deps = deps
+        self.history_window = history_window
+
+    async def plan(
+        self,
+        profile: ClientProfile,
+        session_index: int,
+        n_sessions: int,
+        notes: Sequence[str],
+        seed: int,
+    ) -> SessionPlan:
+        """The session plan: stage of the course, goals, approach, focus."""
+        lang = profile.language.value
+        prompt = self.deps.prompts.render(
+            "counselor", "plan", lang,
+            intake=intake(profile), session_index=session_index, n_sessions=n_sessions,
+            notes=list(notes), **_LABELS,
+        )  # fmt: skip
+        return await self.deps.llm.structured(
+            messages(prompt), SessionPlan, self.deps.sampling[Step.PLAN], seed,
+            Step.PLAN.value, self.deps.repair_prompt(lang),
+        )  # fmt: skip
+
+    @staticmethod
+    def _context(ctx: SessionContext) -> dict[str, object]:
+        return {
+            "intake": intake(ctx.profile),
+            "plan": ctx.plan.model_dump(mode="json"),
+            "session_index": ctx.session_index,
+            "n_sessions": ctx.n_sessions,
+            "notes": ctx.notes,
+            **_LABELS,
+        }
+
+    async def think(
+        self, ctx: SessionContext, turns: Sequence[Turn], exchanges_left: int, seed: int
+    ) -> CounselorThought:
+        """Observe the client's last turn, choose strategies, reason, decide whether to close.
+
+        With no exchange left the session must close, so ``next_action`` is set to close
+        whatever the model chose (the recorded thought is the one used).
+        """
+        lang = ctx.lang
+        must_close = exchanges_left <= 1
+        prompt = self.deps.prompts.render(
+            "counselor", "think", lang, **self._context(ctx),
+            opening=not turns, exchanges_left=exchanges_left, must_close=must_close,
+        )  # fmt: skip
+        thought = await self.deps.llm.structured(
+            messages(prompt, as_chat(window(turns, self.history_window), Role.COUNSELOR)),
+            CounselorThought, self.deps.sampling[Step.THINK], seed, Step.THINK.value,
+            self.deps.repair_prompt(lang),
+        )  # fmt: skip
+        if must_close and thought.next_action is not NextAction.CLOSE:
+            thought = thought.model_copy(update={"next_action": NextAction.CLOSE})
+        return thought
+
+    async def reply(
+        self, ctx: SessionContext, turns: Sequence[Turn], thought: CounselorThought, seed: int
+    ) -> tuple[str, Checked]:
+        """Say the reply the thought calls for; checked and regenerated if malformed."""
+        lang = ctx.lang
+        prompt = self.deps.prompts.render(
+            "counselor", "reply", lang, **self._context(ctx),
+            thought=thought.model_dump(mode="json"), opening=not turns,
+        )  # fmt: skip
+        msgs = messages(prompt, as_chat(window(turns, self.history_window), Role.COUNSELOR))
+
+        async def make(attempt: int, sampling: Sampling) -> Utterance:
+            return await self.deps.llm.structured(
+                msgs, Utterance, sampling, seed + 7919 * attempt, Step.REPLY.value,
+                self.deps.repair_prompt(lang),
+            )  # fmt: skip
+
+        out, checked = await generate_checked(
+            make, lambda u: u.reply, Role.COUNSELOR, turns,
+            self.deps.sampling[Step.REPLY], self.deps.max_regenerations,
+        )  # fmt: skip
+        return out.reply.strip(), checked

@@ -1,0 +1,95 @@
+"""Per-turn checks that catch what small models do wrong, so the turn can be regenerated.
+
+The checks look at form, not content: a reply that is empty, written as a script with
+speaker labels, spoken as the other role, a copy of an earlier turn, or looping on itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from enum import StrEnum
+
+from counselsim.labels import Role
+from counselsim.records import Turn
+
+
+class Flag(StrEnum):
+    """Why a generated turn was rejected."""
+
+    EMPTY = "empty"
+    SPEAKER_LABEL = "speaker_label"
+    ROLE_SWAP = "role_swap"
+    ECHO = "echo"
+    REPEAT = "repeat"
+    LOOP = "loop"
+
+
+_LABEL = re.compile(
+    r"(^|\n)\s*[\[【(（]?\s*(咨询师|心理咨询师|来访者|求助者|支持者|counsel+or|therapist|client|"
+    r"patient)\s*[\]】)）]?\s*[:：]",
+    re.IGNORECASE,
+)
+# Phrases only the *other* role would say about itself.
+_SELF_AS_OTHER = {
+    Role.COUNSELOR: re.compile(
+        r"我是来访者|作为来访者|我的咨询师|谢谢你(的)?(帮助|支持)|我感觉好多了|"
+        r"as (your|the) client|i'?m the client|my (counselor|therapist)|"
+        r"thank you for (your|the) (help|support)|i('m| am) feeling (much )?(better|more relaxed|less)",
+        re.IGNORECASE,
+    ),
+    Role.CLIENT: re.compile(
+        r"我是(你的)?(心理)?咨询师|作为(你的)?(心理)?咨询师|as your (counselor|therapist)|"
+        r"i'?m your (counselor|therapist)|in (our|this) (counseling|therapy) session, i",
+        re.IGNORECASE,
+    ),
+}
+
+
+def _grams(text: str, n: int = 3) -> set[str]:
+    t = re.sub(r"\s+", " ", text.lower()).strip()
+    return {t[i : i + n] for i in range(max(len(t) - n + 1, 1))}
+
+
+def similarity(a: str, b: str) -> float:
+    """Jaccard similarity of character trigrams (language-independent)."""
+    ga, gb = _grams(a), _grams(b)
+    return len(ga & gb) / len(ga | gb) if ga and gb else 0.0
+
+
+def containment(a: str, b: str) -> float:
+    """Share of the shorter text's trigrams found in the longer one: catches a reply that
+    copies the other speaker's turn and adds a few words."""
+    ga, gb = _grams(a), _grams(b)
+    return len(ga & gb) / min(len(ga), len(gb)) if ga and gb else 0.0
+
+
+def _loops(text: str) -> bool:
+    # A clause said three times, or a long text whose 4-grams are mostly repeats.
+    clauses = [c.strip() for c in re.split(r"[。！？!?.，,；;\n]", text) if len(c.strip()) >= 4]
+    if any(clauses.count(c) >= 3 for c in set(clauses)):
+        return True
+    t = re.sub(r"\s+", "", text)
+    if len(t) < 60:
+        return False
+    grams = [t[i : i + 4] for i in range(len(t) - 3)]
+    return len(set(grams)) / len(grams) < 0.5
+
+
+def check_turn(text: str, role: Role, history: Sequence[Turn], threshold: float = 0.8) -> list[Flag]:
+    """Every check ``text`` fails as ``role``'s next turn after ``history`` (empty: passes)."""
+    flags: list[Flag] = []
+    if len(text.strip()) < 2:
+        return [Flag.EMPTY]
+    if _LABEL.search(text):
+        flags.append(Flag.SPEAKER_LABEL)
+    if _SELF_AS_OTHER[role].search(text):
+        flags.append(Flag.ROLE_SWAP)
+    other = next((t for t in reversed(history) if t.role is not role), None)
+    if other is not None and len(other.text) >= 12 and containment(text, other.text) >= threshold:
+        flags.append(Flag.ECHO)
+    if any(t.role is role and similarity(text, t.text) >= threshold for t in history):
+        flags.append(Flag.REPEAT)
+    if _loops(text):
+        flags.append(Flag.LOOP)
+    return flags

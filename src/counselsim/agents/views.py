@@ -1,0 +1,66 @@
+"""What each role may see. The only place transcripts are turned into model input.
+
+- the client sees the spoken words only, plus its own memories;
+- the counselor sees the spoken words, the intake, its plan and its current thought;
+- the scribe (session notes) sees the spoken words only, so client memory never holds
+  the counselor's hidden reasoning;
+- the critic sees what its rubric's ``view`` allows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+
+from counselsim.labels import Role
+from counselsim.personas.models import ClientProfile
+from counselsim.records import ClientTurn, CounselorTurn, Turn
+
+SPEAKER = {
+    "zh": {Role.COUNSELOR: "咨询师", Role.CLIENT: "来访者"},
+    "en": {Role.COUNSELOR: "Counselor", Role.CLIENT: "Client"},
+}
+
+
+def window(turns: Sequence[Turn], size: int) -> Sequence[Turn]:
+    """The last ``size`` turns: prompts stay bounded however long a session runs."""
+    return turns[-size:] if size > 0 else turns
+
+
+def as_chat(turns: Sequence[Turn], me: Role) -> list[BaseMessage]:
+    """Spoken turns as chat messages from ``me``'s side: my words are the assistant's."""
+    return [
+        AIMessage(content=t.text) if t.role is me else HumanMessage(content=t.text) for t in turns
+    ]
+
+
+def spoken_text(turns: Sequence[Turn], lang: str) -> str:
+    """A plain transcript of the spoken words, one ``Speaker: text`` line per turn."""
+    names = SPEAKER[lang]
+    return "\n".join(f"{names[t.role]}: {t.text}" for t in turns)
+
+
+def annotated_text(turns: Sequence[Turn], lang: str) -> str:
+    """Transcript with strategy and emotion labels (for critics whose rubric allows it)."""
+    names = SPEAKER[lang]
+    lines = []
+    for t in turns:
+        if isinstance(t, CounselorTurn):
+            tag = ", ".join(s.value for s in t.strategy)
+        elif isinstance(t, ClientTurn):
+            tag = ", ".join(e.value for e in t.emotion)
+        lines.append(f"{names[t.role]} [{tag}]: {t.text}")
+    return "\n".join(lines)
+
+
+def intake(profile: ClientProfile) -> dict[str, object]:
+    """What a counselor knows before meeting the client: an intake, not the inner profile."""
+    d = profile.demographics
+    return {
+        "age_range": d.age_range,
+        "gender": d.gender,
+        "occupation": d.occupation,
+        "presenting_problem": profile.presenting_problem,
+        "risk_flags": [r.value for r in profile.risk_flags],
+    }

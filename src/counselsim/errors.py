@@ -1,0 +1,43 @@
+"""Typed errors. Every error a user can cause or meet carries a one-line message."""
+
+from __future__ import annotations
+
+
+class CounselsimError(Exception):
+    """Base class: ``str(err)`` is a complete one-line message for the user."""
+
+
+class ConfigError(CounselsimError):
+    """A bad option, flag combination or config file."""
+
+
+class ProfileError(CounselsimError):
+    """A profile file that is missing, unreadable or invalid."""
+
+
+class ModelUnavailableError(CounselsimError):
+    """A model that cannot be loaded or a server that cannot be reached."""
+
+
+class TransientModelError(CounselsimError):
+    """A model call that failed for a reason worth retrying (timeout, 429, 5xx)."""
+
+
+class StructuredOutputError(CounselsimError):
+    """A structured step whose output stayed invalid after the bounded repairs."""
+
+    def __init__(self, step: str, attempts: int, last_error: str) -> None:
+        super().__init__(
+            f"step '{step}' produced no valid output after {attempts} attempts: {last_error}"
+        )
+        self.step = step
+        self.attempts = attempts
+        self.last_error = last_error
+
+
+class ScriptExhaustedError(CounselsimError):
+    """The scripted fake chat model was called more often than it was scripted for."""
+
+
+class OutputError(CounselsimError):
+    """The output directory cannot be used (exists with other content, not writable)."""

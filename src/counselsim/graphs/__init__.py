@@ -1,0 +1,14 @@
+"""LangGraph state machines: thin node adapters over the agents. Builders return
+uncompiled graphs so the caller chooses persistence."""
+
+from counselsim.graphs.course import CourseDeps, build_course_graph, initial_course_state
+from counselsim.graphs.session import SessionDeps, build_session_graph, initial_session_state
+
+__all__ = [
+    "CourseDeps",
+    "SessionDeps",
+    "build_course_graph",
+    "build_session_graph",
+    "initial_course_state",
+    "initial_session_state",
+]

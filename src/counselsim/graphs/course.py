@@ -1,0 +1,121 @@
+"""The course graph: N sessions, each summarised, scored, remembered and recorded."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from langgraph.graph import END, START, StateGraph
+
+from counselsim.agents.critic import CriticAgent
+from counselsim.agents.scribe import ScribeAgent
+from counselsim.config import derive_seed
+from counselsim.graphs.session import SessionDeps, build_session_graph, initial_session_state
+from counselsim.graphs.state import CourseState, Node
+from counselsim.personas.models import ClientProfile
+from counselsim.records import Provenance, SessionRecord
+
+
+class RecordSink(Protocol):
+    """Where finished session records go (must be idempotent per course and session)."""
+
+    def write(self, record: SessionRecord) -> None:
+        """Store or overwrite one session record."""
+
+
+@dataclass(frozen=True)
+class CourseDeps:
+    """What the course nodes call."""
+
+    session: SessionDeps
+    scribe: ScribeAgent
+    critic: CriticAgent
+    sink: RecordSink
+    provenance: Provenance
+
+
+def initial_course_state(
+    course_id: str, profile: ClientProfile, n_sessions: int, max_turns: int
+) -> CourseState:
+    """The first state of a course."""
+    return CourseState(
+        course_id=course_id, profile=profile, n_sessions=n_sessions, max_turns=max_turns,
+        session_index=1, notes=[], plan=None, turns=[], end_reason=None, summary=None,
+        critic=None,
+    )  # fmt: skip
+
+
+def route_next_session(state: CourseState) -> Literal[Node.SESSION_RUN, "__end__"]:
+    """Another session until ``n_sessions`` are recorded."""
+    return Node.SESSION_RUN if state["session_index"] <= state["n_sessions"] else END
+
+
+def build_course_graph(deps: CourseDeps) -> StateGraph[Any]:
+    """An uncompiled course graph. The session graph runs inside ``session_run`` and shares
+    the parent's checkpointer (LangGraph gives it its own checkpoint namespace)."""
+    session_app = build_session_graph(deps.session).compile()
+
+    def seed(state: CourseState, step: str) -> int:
+        return derive_seed(deps.session.seed, state["course_id"], state["session_index"], step)
+
+    async def session_run(state: CourseState) -> dict[str, Any]:
+        start = initial_session_state(
+            state["course_id"], state["profile"], state["session_index"], state["n_sessions"],
+            state["max_turns"], state["notes"],
+        )  # fmt: skip
+        done = await session_app.ainvoke(start)
+        return {"plan": done["plan"], "turns": done["turns"], "end_reason": done["end_reason"]}
+
+    async def session_summarize(state: CourseState) -> dict[str, Any]:
+        notes = await deps.scribe.summarize(
+            state["turns"], state["profile"].language.value, state["session_index"],
+            seed(state, "summary"),
+        )  # fmt: skip
+        return {"summary": notes}
+
+    async def critic_score(state: CourseState) -> dict[str, Any]:
+        assert state["plan"] is not None
+        report = await deps.critic.score(
+            state["profile"], state["plan"], state["turns"], state["session_index"],
+            seed(state, "critic"),
+        )  # fmt: skip
+        return {"critic": report}
+
+    async def memory_write(state: CourseState) -> dict[str, Any]:
+        assert state["summary"] is not None
+        await deps.session.client.remember(
+            state["course_id"], state["session_index"], state["summary"]
+        )
+        return {}
+
+    async def record_write(state: CourseState) -> dict[str, Any]:
+        summary, plan, critic = state["summary"], state["plan"], state["critic"]
+        assert summary is not None and plan is not None and critic is not None
+        assert state["end_reason"] is not None
+        record = SessionRecord(
+            course_id=state["course_id"], session_index=state["session_index"],
+            profile_id=state["profile"].id, language=state["profile"].language.value,
+            plan=plan, turns=state["turns"], end_reason=state["end_reason"],
+            summary=summary.summary, salient_events=summary.salient_events, critic=critic,
+            provenance=deps.provenance,
+        )  # fmt: skip
+        await asyncio.to_thread(deps.sink.write, record)
+        return {
+            "session_index": state["session_index"] + 1, "notes": [summary.summary],
+            "plan": None, "turns": [], "end_reason": None, "summary": None, "critic": None,
+        }  # fmt: skip
+
+    g: StateGraph[Any] = StateGraph(CourseState)
+    g.add_node(Node.SESSION_RUN, session_run)
+    g.add_node(Node.SESSION_SUMMARIZE, session_summarize)
+    g.add_node(Node.CRITIC_SCORE, critic_score)
+    g.add_node(Node.MEMORY_WRITE, memory_write)
+    g.add_node(Node.RECORD_WRITE, record_write)
+    g.add_edge(START, Node.SESSION_RUN)
+    g.add_edge(Node.SESSION_RUN, Node.SESSION_SUMMARIZE)
+    g.add_edge(Node.SESSION_SUMMARIZE, Node.CRITIC_SCORE)
+    g.add_edge(Node.CRITIC_SCORE, Node.MEMORY_WRITE)
+    g.add_edge(Node.MEMORY_WRITE, Node.RECORD_WRITE)
+    g.add_conditional_edges(Node.RECORD_WRITE, route_next_session)
+    return g

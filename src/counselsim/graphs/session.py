@@ -1,0 +1,127 @@
+"""The session graph: plan, then (think -> respond -> client) until the counselor closes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from langgraph.graph import END, START, StateGraph
+
+from counselsim.agents.client import ClientAgent
+from counselsim.agents.counselor import CounselorAgent, SessionContext
+from counselsim.config import derive_seed
+from counselsim.graphs.state import Node, SessionState
+from counselsim.labels import EndReason, NextAction, Role
+from counselsim.personas.models import ClientProfile
+from counselsim.records import ClientTurn, CounselorTurn
+
+
+@dataclass(frozen=True)
+class SessionDeps:
+    """What the session nodes call."""
+
+    counselor: CounselorAgent
+    client: ClientAgent
+    seed: int
+
+
+def initial_session_state(
+    course_id: str,
+    profile: ClientProfile,
+    session_index: int,
+    n_sessions: int,
+    max_turns: int,
+    notes: list[str],
+) -> SessionState:
+    """The first state of a session (a factory, so no field is left to a default)."""
+    return SessionState(
+        course_id=course_id, profile=profile, session_index=session_index,
+        n_sessions=n_sessions, max_turns=max_turns, notes=list(notes), plan=None, turns=[],
+        thought=None, end_reason=None,
+    )  # fmt: skip
+
+
+def _ctx(state: SessionState) -> SessionContext:
+    assert state["plan"] is not None
+    return SessionContext(
+        profile=state["profile"], plan=state["plan"], session_index=state["session_index"],
+        n_sessions=state["n_sessions"], notes=state["notes"],
+    )  # fmt: skip
+
+
+def _counselor_turns(state: SessionState) -> int:
+    return sum(1 for t in state["turns"] if t.role is Role.COUNSELOR)
+
+
+def route_after_counselor(
+    state: SessionState,
+) -> Literal[Node.CLIENT_RESPOND, Node.SESSION_END]:
+    """Close when the counselor's last reply was its closing one; else the client answers."""
+    last = state["turns"][-1]
+    assert isinstance(last, CounselorTurn)
+    return Node.SESSION_END if last.next_action is NextAction.CLOSE else Node.CLIENT_RESPOND
+
+
+def build_session_graph(deps: SessionDeps) -> StateGraph[Any]:
+    """An uncompiled session graph; compile it with the checkpointer of your choice."""
+
+    def seed(state: SessionState, *where: object) -> int:
+        return derive_seed(deps.seed, state["course_id"], state["session_index"], *where)
+
+    async def counselor_plan(state: SessionState) -> dict[str, Any]:
+        plan = await deps.counselor.plan(
+            state["profile"], state["session_index"], state["n_sessions"], state["notes"],
+            seed(state, "plan"),
+        )  # fmt: skip
+        return {"plan": plan}
+
+    async def counselor_think(state: SessionState) -> dict[str, Any]:
+        left = state["max_turns"] - _counselor_turns(state)
+        thought = await deps.counselor.think(
+            _ctx(state), state["turns"], left, seed(state, len(state["turns"]), "think")
+        )
+        return {"thought": thought}
+
+    async def counselor_respond(state: SessionState) -> dict[str, Any]:
+        thought = state["thought"]
+        assert thought is not None
+        text, checked = await deps.counselor.reply(
+            _ctx(state), state["turns"], thought, seed(state, len(state["turns"]), "reply")
+        )
+        turn = CounselorTurn(
+            index=len(state["turns"]), text=text, **thought.model_dump(),
+            attempts=checked.attempts, flags=checked.flags,
+        )  # fmt: skip
+        return {"turns": [turn], "thought": None}
+
+    async def client_respond(state: SessionState) -> dict[str, Any]:
+        memories = await deps.client.recall(
+            state["course_id"], state["session_index"], state["turns"]
+        )
+        out, checked = await deps.client.reply(
+            state["profile"], state["turns"], memories, state["session_index"],
+            seed(state, len(state["turns"]), "client"),
+        )  # fmt: skip
+        turn = ClientTurn(
+            index=len(state["turns"]), text=out.reply, emotion=out.emotion,
+            memory_ids=[m.id for m in memories], attempts=checked.attempts, flags=checked.flags,
+        )  # fmt: skip
+        return {"turns": [turn]}
+
+    def session_end(state: SessionState) -> dict[str, Any]:
+        at_cap = _counselor_turns(state) >= state["max_turns"]
+        return {"end_reason": EndReason.TURN_CAP if at_cap else EndReason.COUNSELOR_CLOSED}
+
+    g: StateGraph[Any] = StateGraph(SessionState)
+    g.add_node(Node.COUNSELOR_PLAN, counselor_plan)
+    g.add_node(Node.COUNSELOR_THINK, counselor_think)
+    g.add_node(Node.COUNSELOR_RESPOND, counselor_respond)
+    g.add_node(Node.CLIENT_RESPOND, client_respond)
+    g.add_node(Node.SESSION_END, session_end)
+    g.add_edge(START, Node.COUNSELOR_PLAN)
+    g.add_edge(Node.COUNSELOR_PLAN, Node.COUNSELOR_THINK)
+    g.add_edge(Node.COUNSELOR_THINK, Node.COUNSELOR_RESPOND)
+    g.add_conditional_edges(Node.COUNSELOR_RESPOND, route_after_counselor)
+    g.add_edge(Node.CLIENT_RESPOND, Node.COUNSELOR_THINK)
+    g.add_edge(Node.SESSION_END, END)
+    return g

@@ -1,0 +1,113 @@
+"""The embedded engine: a langchain-core chat model over llama-cpp-python."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+from pydantic import ConfigDict, PrivateAttr
+
+from counselsim.errors import ModelUnavailableError
+
+log = logging.getLogger(__name__)
+
+_ROLES = {"system": "system", "human": "user", "ai": "assistant"}
+
+
+def _to_openai(messages: list[BaseMessage]) -> list[dict[str, str]]:
+    return [{"role": _ROLES.get(m.type, "user"), "content": str(m.content)} for m in messages]
+
+
+class ChatLlamaCpp(BaseChatModel):
+    """A GGUF model run in-process by llama.cpp.
+
+    Call kwargs understood: ``temperature``, ``top_p``, ``max_tokens``, ``repeat_penalty``,
+    ``seed``, ``stop`` and ``response_format`` (``{"type": "json_object", "schema": ...}``,
+    which llama.cpp turns into a grammar: constrained decoding).
+
+    A state cache keyed by token prefix lets alternating roles (counselor, client) each resume
+    from their own previous prompt instead of re-reading it.
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    model_path: Path
+    n_ctx: int = 8192
+    n_threads: int | None = None
+    cache_bytes: int = 2 << 30
+    _llama: Any = PrivateAttr(default=None)
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    @property
+    def _llm_type(self) -> str:
+        return "llama-cpp"
+
+    def load(self) -> None:
+        """Load the weights now (otherwise on first call). Raises ModelUnavailableError."""
+        if self._llama is not None:
+            return
+        try:
+            from llama_cpp import Llama, LlamaRAMCache
+        except ImportError:
+            raise ModelUnavailableError(
+                "llama-cpp-python is not installed: pip install 'counselsim[embedded]'"
+            ) from None
+        if not self.model_path.is_file():
+            raise ModelUnavailableError(f"{self.model_path}: model file not found")
+        try:
+            llama = Llama(
+                model_path=str(self.model_path),
+                n_ctx=self.n_ctx,
+                # llama-cpp-python defaults to half the cores; generation is compute-bound here.
+                n_threads=self.n_threads or os.cpu_count(),
+                n_threads_batch=self.n_threads or os.cpu_count(),
+                verbose=False,
+            )
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise ModelUnavailableError(f"{self.model_path}: cannot load GGUF model: {exc}") from None
+        llama.set_cache(LlamaRAMCache(capacity_bytes=self.cache_bytes))
+        self._llama = llama
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` under this model's tokenizer."""
+        self.load()
+        return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False))
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        self.load()
+        allowed = {"temperature", "top_p", "max_tokens", "repeat_penalty", "seed", "response_format"}
+        params = {k: v for k, v in kwargs.items() if k in allowed and v is not None}
+        with self._lock:  # a llama.cpp context serves one sequence at a time
+            out = self._llama.create_chat_completion(
+                messages=_to_openai(messages), stop=stop, **params
+            )
+        choice = out["choices"][0]
+        usage = out.get("usage", {})
+        msg = AIMessage(
+            content=choice["message"]["content"] or "",
+            response_metadata={"finish_reason": choice.get("finish_reason"), "usage": usage},
+        )
+        return ChatResult(generations=[ChatGeneration(message=msg)], llm_output={"usage": usage})
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        return await asyncio.to_thread(self._generate, messages, stop, None, **kwargs)

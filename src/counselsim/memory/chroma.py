@@ -1,0 +1,80 @@
+"""ChromaDB-backed client memory: one embedded PersistentClient per run directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import chromadb
+from chromadb.api.types import Documents, EmbeddingFunction
+from chromadb.config import Settings
+
+from counselsim.memory.store import MemoryHit, MemoryItem, MemoryKind
+
+COLLECTION = "client_memory"
+
+
+class ChromaMemory:
+    """Memories of every course of a run, in one collection filtered by ``course_id``.
+
+    Args:
+        embedder: the embedding function (always explicit: Chroma's default needs a network).
+        path: directory for a persistent store; ``None`` keeps it in memory (tests).
+    """
+
+    def __init__(self, embedder: EmbeddingFunction[Documents], path: Path | None = None) -> None:
+        settings = Settings(anonymized_telemetry=False, allow_reset=False)
+        if path is None:
+            self._client: Any = chromadb.EphemeralClient(settings=settings)
+        else:
+            path.mkdir(parents=True, exist_ok=True)
+            self._client = chromadb.PersistentClient(path=str(path), settings=settings)
+        self._collection = self._client.get_or_create_collection(
+            COLLECTION, embedding_function=embedder, metadata={"hnsw:space": "cosine"}
+        )
+
+    def add(self, items: list[MemoryItem]) -> None:
+        if not items:
+            return
+        self._collection.upsert(
+            ids=[m.id for m in items],
+            documents=[m.text for m in items],
+            metadatas=[
+                {"course_id": m.course_id, "session_index": m.session_index, "kind": m.kind.value}
+                for m in items
+            ],
+        )
+
+    def search(
+        self, course_id: str, query: str, k: int, before_session: int
+    ) -> list[MemoryHit]:
+        where: dict[str, Any] = {
+            "$and": [{"course_id": course_id}, {"session_index": {"$lt": before_session}}]
+        }
+        available = len(self._collection.get(where=where, include=[])["ids"])
+        if available == 0 or k <= 0:
+            return []
+        res = self._collection.query(
+            query_texts=[query],
+            n_results=min(k, available),
+            where=where,
+            include=["documents", "metadatas", "distances"],
+        )
+        hits = []
+        for id_, doc, meta, dist in zip(
+            res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0],
+            strict=True,
+        ):
+            hits.append(
+                MemoryHit(
+                    id=id_,
+                    session_index=int(meta["session_index"]),
+                    kind=MemoryKind(str(meta["kind"])),
+                    text=doc,
+                    distance=float(dist),
+                )
+            )
+        return hits
+
+    def count(self, course_id: str) -> int:
+        return len(self._collection.get(where={"course_id": course_id}, include=[])["ids"])

@@ -1,0 +1,164 @@
+"""Pydantic records: the structured outputs of each step and the session record on disk.
+
+Step outputs carry ``max_length`` bounds because they double as the JSON schema for the
+engine's constrained decoding: a small model cannot ramble past them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from counselsim.labels import EndReason, Emotion, NextAction, Role, Stage, Strategy
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- step outputs (the LLM fills these) -------------------------------------------------------
+
+
+class SessionPlan(_Record):
+    """The counselor's plan for one session, made before its first reply."""
+
+    stage: Stage
+    goals: list[Annotated[str, Field(min_length=2, max_length=80)]] = Field(
+        min_length=1, max_length=3
+    )
+    approach: str = Field(min_length=2, max_length=60)
+    focus: str = Field(min_length=2, max_length=120)
+
+
+class CounselorThought(_Record):
+    """What the counselor notices and decides before a reply. Never shown to the client."""
+
+    observation: str = Field(min_length=2, max_length=200)
+    client_emotion: list[Emotion] = Field(min_length=1, max_length=2)
+    strategy: list[Strategy] = Field(min_length=1, max_length=2)
+    reasoning: str = Field(min_length=2, max_length=200)
+    next_action: NextAction
+
+
+class Utterance(_Record):
+    """A spoken reply (counselor)."""
+
+    reply: str = Field(min_length=1, max_length=240)
+
+
+class ClientUtterance(_Record):
+    """A spoken reply (client) with the emotions it carries."""
+
+    emotion: list[Emotion] = Field(min_length=1, max_length=2)
+    reply: str = Field(min_length=1, max_length=200)
+
+
+class SessionSummary(_Record):
+    """Session notes written from the spoken transcript only."""
+
+    summary: str = Field(min_length=5, max_length=400)
+    salient_events: list[Annotated[str, Field(min_length=2, max_length=120)]] = Field(
+        min_length=1, max_length=4
+    )
+
+
+# --- the transcript ---------------------------------------------------------------------------
+
+
+class CounselorTurn(_Record):
+    """A counselor turn with the thought it was conditioned on, exactly as used."""
+
+    index: int = Field(ge=0)
+    role: Literal[Role.COUNSELOR] = Role.COUNSELOR
+    text: str
+    observation: str
+    client_emotion: list[Emotion]
+    strategy: list[Strategy]
+    reasoning: str
+    next_action: NextAction
+    attempts: int = Field(default=1, ge=1, description="generations tried for this turn")
+    flags: list[str] = Field(default_factory=list, description="checks the kept text failed")
+
+
+class ClientTurn(_Record):
+    """A client turn with its emotion labels and the memories it was given."""
+
+    index: int = Field(ge=0)
+    role: Literal[Role.CLIENT] = Role.CLIENT
+    text: str
+    emotion: list[Emotion]
+    memory_ids: list[str] = Field(default_factory=list)
+    attempts: int = Field(default=1, ge=1)
+    flags: list[str] = Field(default_factory=list)
+
+
+Turn = Annotated[CounselorTurn | ClientTurn, Field(discriminator="role")]
+
+
+# --- critic -----------------------------------------------------------------------------------
+
+
+class DimensionScore(_Record):
+    """One rubric dimension, range-checked against its own bounds."""
+
+    dimension: str
+    score: float
+    min: float
+    max: float
+    rationale: str
+
+    @model_validator(mode="after")
+    def _in_range(self) -> DimensionScore:
+        if not self.min <= self.score <= self.max:
+            raise ValueError(
+                f"score {self.score} for '{self.dimension}' outside [{self.min}, {self.max}]"
+            )
+        return self
+
+
+class CriticReport(_Record):
+    """A rubric's scores for one session, or why it could not be scored (never a default)."""
+
+    rubric: str
+    status: Literal["scored", "failed"] = "scored"
+    error: str | None = None
+    scores: list[DimensionScore]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CriticReport:
+        if self.status == "scored" and (not self.scores or self.error):
+            raise ValueError("a scored report needs scores and no error")
+        if self.status == "failed" and (self.scores or not self.error):
+            raise ValueError("a failed report has an error and no scores")
+        return self
+
+
+# --- the session record -----------------------------------------------------------------------
+
+
+class Provenance(_Record):
+    """Everything needed to trust and reproduce a record."""
+
+    model: str
+    engine: str
+    prompt_hashes: dict[str, str]
+    seed: int
+    config_hash: str
+    version: str
+
+
+class SessionRecord(_Record):
+    """One line of ``sessions.jsonl``."""
+
+    course_id: str
+    session_index: int = Field(ge=1)
+    profile_id: str
+    language: Literal["zh", "en"]
+    plan: SessionPlan
+    turns: list[Turn]
+    end_reason: EndReason
+    summary: str
+    salient_events: list[str]
+    critic: CriticReport
+    provenance: Provenance

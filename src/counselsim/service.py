@@ -1,0 +1,177 @@
+"""The composition root: config in, models, memory, agents and graphs wired, a course run.
+
+Nothing is built at import time; the CLI and tests call :func:`build_simulation`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from chromadb.api.types import Documents, EmbeddingFunction
+from langchain_core.language_models import BaseChatModel
+from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+from counselsim import __version__
+from counselsim.agents import AgentDeps, ClientAgent, CounselorAgent, CriticAgent, ScribeAgent
+from counselsim.config import Engine, RunConfig
+from counselsim.critic.rubric import Rubric, load_rubric
+from counselsim.graphs.course import CourseDeps, build_course_graph, initial_course_state
+from counselsim.graphs.session import SessionDeps
+from counselsim.llm.models import build_chat_model
+from counselsim.llm.structured import LLM
+from counselsim.memory.chroma import ChromaMemory
+from counselsim.memory.embeddings import USEEmbedding
+from counselsim.output import SESSIONS_FILE, JsonlSink, prepare_out_dir
+from counselsim.personas.models import ClientProfile
+from counselsim.prompts import PromptLibrary
+from counselsim.records import Provenance, SessionRecord
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A step finished: which node, in which session, with how many turns so far."""
+
+    node: str
+    session_index: int
+    turns: int
+
+
+@dataclass
+class Simulation:
+    """Everything a run needs except the output directory. One LLM per role (the same one
+    unless a stress-test plugs in another counselor)."""
+
+    config: RunConfig
+    counselor_llm: LLM
+    client_llm: LLM
+    critic_llm: LLM
+    prompts: PromptLibrary
+    rubric: Rubric
+
+    def provenance(self) -> Provenance:
+        models = {self.counselor_llm.model_id, self.client_llm.model_id, self.critic_llm.model_id}
+        return Provenance(
+            model=" | ".join(sorted(models)), engine=self.counselor_llm.engine.value,
+            prompt_hashes=self.prompts.hashes, seed=self.config.seed,
+            config_hash=self.config.hash(), version=__version__,
+        )  # fmt: skip
+
+    def course_id(self, profile: ClientProfile) -> str:
+        """Deterministic: the same profile and config name the same course (so runs resume)."""
+        key = f"{profile.model_dump_json()}|{self.config.hash()}|{self.counselor_llm.model_id}"
+        return f"{profile.id}-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
+
+    def _deps(self, llm: LLM) -> AgentDeps:
+        return AgentDeps(llm, self.prompts, self.config.sampling, self.config.max_regenerations)
+
+    async def run_course(
+        self,
+        profile: ClientProfile,
+        out: Path,
+        embedder: EmbeddingFunction[Documents] | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
+    ) -> list[SessionRecord]:
+        """Run (or resume) one course into ``out``; returns its session records."""
+        cfg = self.config
+        course_id = self.course_id(profile)
+        run_info: dict[str, Any] = {
+            "resume_key": course_id,
+            "profile_id": profile.id,
+            "config": cfg.model_dump(mode="json"),
+            "provenance": self.provenance().model_dump(mode="json"),
+        }
+        resumed = prepare_out_dir(out, run_info)
+        if resumed:
+            log.info("resuming course %s in %s", course_id, out)
+        memory = ChromaMemory(embedder or USEEmbedding(), out / "memory")
+        sink = JsonlSink(out / SESSIONS_FILE)
+        counselor = CounselorAgent(self._deps(self.counselor_llm), cfg.history_window)
+        client = ClientAgent(self._deps(self.client_llm), memory, cfg.memory_k, cfg.history_window)
+        deps = CourseDeps(
+            session=SessionDeps(counselor=counselor, client=client, seed=cfg.seed),
+            scribe=ScribeAgent(self._deps(self.critic_llm)),
+            critic=CriticAgent(self._deps(self.critic_llm), self.rubric),
+            sink=sink,
+            provenance=self.provenance(),
+        )
+        graph = build_course_graph(deps)
+        run_cfg: dict[str, Any] = {
+            "configurable": {"thread_id": course_id},
+            "recursion_limit": 10 * cfg.max_turns * cfg.sessions + 100,
+        }
+        async with AsyncSqliteSaver.from_conn_string(str(out / "checkpoints.sqlite")) as saver:
+            app = graph.compile(checkpointer=saver)
+            snapshot = await app.aget_state(run_cfg)
+            if snapshot.values and not snapshot.next:
+                log.info("course %s already complete", course_id)
+                return [r for r in sink.records if r.course_id == course_id]
+            start = None if snapshot.next else initial_course_state(
+                course_id, profile, cfg.sessions, cfg.max_turns
+            )  # fmt: skip
+            session_index = snapshot.values.get("session_index", 1) if snapshot.values else 1
+            turns = 0
+            async for namespace, update in app.astream(
+                start, run_cfg, stream_mode="updates", subgraphs=True
+            ):
+                for node, delta in update.items():
+                    if isinstance(delta, dict) and "turns" in delta and namespace:
+                        turns += len(delta["turns"])
+                    if isinstance(delta, dict) and "session_index" in delta:
+                        session_index, turns = delta["session_index"], 0
+                    if on_progress is not None:
+                        on_progress(Progress(node=node, session_index=session_index, turns=turns))
+        return [r for r in sink.records if r.course_id == course_id]
+
+
+def build_llm(chat_model: BaseChatModel, engine: Engine, model_id: str, cfg: RunConfig) -> LLM:
+    """Wrap a chat model with the run's retry and repair bounds."""
+    return LLM(
+        chat_model=chat_model, engine=engine, model_id=model_id,
+        retry_attempts=cfg.retry_attempts, max_repairs=cfg.max_repairs,
+    )  # fmt: skip
+
+
+def build_simulation(
+    cfg: RunConfig,
+    chat_model: BaseChatModel | None = None,
+    *,
+    counselor_model: BaseChatModel | None = None,
+    client_model: BaseChatModel | None = None,
+    critic_model: BaseChatModel | None = None,
+) -> Simulation:
+    """The composition root. Roles without a model given use ``chat_model``, and without that
+    the configured engine (loaded now, so a bad path or server fails before any output).
+
+    Args:
+        cfg: the resolved run config.
+        chat_model: a LangChain chat model for every role not given its own.
+        counselor_model: the counselor under test (stress-testing plugs a model in here).
+        client_model: the simulated client's model.
+        critic_model: the critic's and note-taker's model.
+    """
+    rubric = load_rubric(cfg.rubric)
+    given = (counselor_model, client_model, critic_model)
+    shared: LLM | None = None
+    if chat_model is not None:
+        shared = build_llm(chat_model, Engine.CUSTOM, chat_model._llm_type, cfg)
+    elif any(m is None for m in given):
+        base, model_id = build_chat_model(cfg.model)
+        shared = build_llm(base, cfg.model.engine, model_id, cfg)
+
+    def role(model: BaseChatModel | None) -> LLM:
+        if model is None:
+            assert shared is not None
+            return shared
+        return build_llm(model, Engine.CUSTOM, model._llm_type, cfg)
+
+    return Simulation(
+        config=cfg, counselor_llm=role(counselor_model), client_llm=role(client_model),
+        critic_llm=role(critic_model), prompts=PromptLibrary(), rubric=rubric,
+    )  # fmt: skip
