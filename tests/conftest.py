@@ -20,29 +20,35 @@ SECRET = "SECRET-REASONING"
 
 
 def thought(i: int, close: bool = False) -> str:
-    return json.dumps({
-        "observation": f"observation {i} {SECRET}",
-        "client_emotion": ["Anxiety"],
-        "strategy": ["Question", "Reflection of Feelings"],
-        "reasoning": f"reasoning {i} {SECRET}",
-        "next_action": "close" if close else "continue",
-    })
+    return json.dumps(
+        {
+            "observation": f"observation {i} {SECRET}",
+            "client_emotion": ["Anxiety"],
+            "strategy": ["Question", "Reflection of Feelings"],
+            "reasoning": f"reasoning {i} {SECRET}",
+            "next_action": "close" if close else "continue",
+        }
+    )
 
 
 def plan(session: int) -> str:
-    return json.dumps({
-        "stage": "intake" if session == 1 else "exploration",
-        "goals": [f"goal for session {session} {SECRET}"],
-        "approach": "client-centered",
-        "focus": f"focus {session} {SECRET}",
-    })
+    return json.dumps(
+        {
+            "stage": "intake" if session == 1 else "exploration",
+            "goals": [f"goal for session {session} {SECRET}"],
+            "approach": "client-centered",
+            "focus": f"focus {session} {SECRET}",
+        }
+    )
 
 
 def summary(session: int) -> str:
-    return json.dumps({
-        "summary": f"Session {session}: the client talked about exam worry number {session}.",
-        "salient_events": [f"event {session}: the client agreed to keep a sleep diary"],
-    })
+    return json.dumps(
+        {
+            "summary": f"Session {session}: the client talked about exam worry number {session}.",
+            "salient_events": [f"event {session}: the client agreed to keep a sleep diary"],
+        }
+    )
 
 
 def critic() -> str:
@@ -71,15 +77,22 @@ def course_fakes(exchanges: list[int], max_turns: int = 3) -> CourseFakes:
         for i in range(n):
             last = i == n - 1
             counselor.append(thought(i, close=last and n < max_turns))
-            counselor.append(json.dumps({"reply": f"Counselor line {s}.{i}: how are you feeling about it?"}))
+            counselor.append(
+                json.dumps({"reply": f"Counselor line {s}.{i}: how are you feeling about it?"})
+            )
             if not last:
-                client.append(json.dumps({
-                    "emotion": ["Anxiety"],
-                    "reply": f"Client line {s}.{i}: I worry about exams, and sleep is bad {i * 7}.",
-                }))
+                client.append(
+                    json.dumps(
+                        {
+                            "emotion": ["Anxiety"],
+                            "reply": f"Client line {s}.{i}: I worry about exams, and sleep is bad {i * 7}.",
+                        }
+                    )
+                )
         crit += [summary(s), critic()]
     return CourseFakes(
-        ScriptedChatModel(script=counselor), ScriptedChatModel(script=client),
+        ScriptedChatModel(script=counselor),
+        ScriptedChatModel(script=client),
         ScriptedChatModel(script=crit),
     )
 

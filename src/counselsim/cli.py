@@ -59,10 +59,17 @@ def simulate(
 
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
     overrides: dict[str, Any] = {
-        "sessions": sessions, "max_turns": max_turns, "seed": seed,
-        "model": {"packaged": packaged, "model_path": model_path, "base_url": base_url,
-                  "model": model, "n_threads": n_threads},
-    }  # fmt: skip
+        "sessions": sessions,
+        "max_turns": max_turns,
+        "seed": seed,
+        "model": {
+            "packaged": packaged,
+            "model_path": model_path,
+            "base_url": base_url,
+            "model": model,
+            "n_threads": n_threads,
+        },
+    }
     client_profile = load_profile(profile)  # validated before anything is loaded or written
     cfg = load_config(config, overrides)
     with err.status("loading model..."):
@@ -74,9 +81,11 @@ def simulate(
 async def _run_with_progress(sim: Any, profile: Any, out_dir: Path) -> list[Any]:
     n, cap = sim.config.sessions, sim.config.max_turns
     columns = (
-        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[step]}"),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[step]}"),
         TimeElapsedColumn(),
-    )  # fmt: skip
+    )
     with Progress(*columns, console=err, transient=False) as progress:
         course = progress.add_task(f"course of {n} sessions", total=n, step="")
         session = progress.add_task("session 1", total=2 * cap, step="")
@@ -89,7 +98,7 @@ async def _run_with_progress(sim: Any, profile: Any, out_dir: Path) -> list[Any]
                 desc = f"session {p.session_index}"
                 progress.update(session, completed=p.turns, description=desc, step=p.node)
 
-        records = await sim.run_course(profile, out_dir, on_progress=on_progress)
+        records: list[Any] = await sim.run_course(profile, out_dir, on_progress=on_progress)
         progress.update(course, completed=n)
     return records
 
@@ -105,8 +114,9 @@ def _print_summary(records: list[Any], out_dir: Path) -> None:
             crit = f"{got:g}/{top:g}"
         else:
             crit = "not scored"
-        table.add_row(str(r.session_index), str(len(r.turns)), r.end_reason.value,
-                      r.plan.stage.value, crit)  # fmt: skip
+        table.add_row(
+            str(r.session_index), str(len(r.turns)), r.end_reason.value, r.plan.stage.value, crit
+        )
     out.print(table)
 
 

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from counselsim.labels import EndReason, Emotion, NextAction, Role, Stage, Strategy
+from counselsim.labels import Emotion, EndReason, NextAction, Role, Stage, Strategy
 
 
 class _Record(BaseModel):

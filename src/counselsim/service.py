@@ -14,6 +14,7 @@ from typing import Any
 
 from chromadb.api.types import Documents, EmbeddingFunction
 from langchain_core.language_models import BaseChatModel
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 from counselsim import __version__
@@ -58,10 +59,13 @@ class Simulation:
     def provenance(self) -> Provenance:
         models = {self.counselor_llm.model_id, self.client_llm.model_id, self.critic_llm.model_id}
         return Provenance(
-            model=" | ".join(sorted(models)), engine=self.counselor_llm.engine.value,
-            prompt_hashes=self.prompts.hashes, seed=self.config.seed,
-            config_hash=self.config.hash(), version=__version__,
-        )  # fmt: skip
+            model=" | ".join(sorted(models)),
+            engine=self.counselor_llm.engine.value,
+            prompt_hashes=self.prompts.hashes,
+            seed=self.config.seed,
+            config_hash=self.config.hash(),
+            version=__version__,
+        )
 
     def course_id(self, profile: ClientProfile) -> str:
         """Deterministic: the same profile and config name the same course (so runs resume)."""
@@ -102,7 +106,7 @@ class Simulation:
             provenance=self.provenance(),
         )
         graph = build_course_graph(deps)
-        run_cfg: dict[str, Any] = {
+        run_cfg: RunnableConfig = {
             "configurable": {"thread_id": course_id},
             "recursion_limit": 10 * cfg.max_turns * cfg.sessions + 100,
         }
@@ -112,15 +116,18 @@ class Simulation:
             if snapshot.values and not snapshot.next:
                 log.info("course %s already complete", course_id)
                 return [r for r in sink.records if r.course_id == course_id]
-            start = None if snapshot.next else initial_course_state(
-                course_id, profile, cfg.sessions, cfg.max_turns
-            )  # fmt: skip
+            start = (
+                None
+                if snapshot.next
+                else initial_course_state(course_id, profile, cfg.sessions, cfg.max_turns)
+            )
             session_index = snapshot.values.get("session_index", 1) if snapshot.values else 1
             turns = 0
             async for namespace, update in app.astream(
                 start, run_cfg, stream_mode="updates", subgraphs=True
             ):
-                for node, delta in update.items():
+                updates: dict[str, Any] = update if isinstance(update, dict) else {}
+                for node, delta in updates.items():
                     if isinstance(delta, dict) and "turns" in delta and namespace:
                         turns += len(delta["turns"])
                     if isinstance(delta, dict) and "session_index" in delta:
@@ -133,9 +140,12 @@ class Simulation:
 def build_llm(chat_model: BaseChatModel, engine: Engine, model_id: str, cfg: RunConfig) -> LLM:
     """Wrap a chat model with the run's retry and repair bounds."""
     return LLM(
-        chat_model=chat_model, engine=engine, model_id=model_id,
-        retry_attempts=cfg.retry_attempts, max_repairs=cfg.max_repairs,
-    )  # fmt: skip
+        chat_model=chat_model,
+        engine=engine,
+        model_id=model_id,
+        retry_attempts=cfg.retry_attempts,
+        max_repairs=cfg.max_repairs,
+    )
 
 
 def build_simulation(
@@ -172,6 +182,10 @@ def build_simulation(
         return build_llm(model, Engine.CUSTOM, model._llm_type, cfg)
 
     return Simulation(
-        config=cfg, counselor_llm=role(counselor_model), client_llm=role(client_model),
-        critic_llm=role(critic_model), prompts=PromptLibrary(), rubric=rubric,
-    )  # fmt: skip
+        config=cfg,
+        counselor_llm=role(counselor_model),
+        client_llm=role(client_model),
+        critic_llm=role(critic_model),
+        prompts=PromptLibrary(),
+        rubric=rubric,
+    )

@@ -19,7 +19,9 @@ from tests.conftest import SECRET, course_fakes
 async def _run(config, profile, tmp_path: Path, exchanges):
     fakes = course_fakes(exchanges, config.max_turns)
     sim = build_simulation(
-        config, counselor_model=fakes.counselor, client_model=fakes.client,
+        config,
+        counselor_model=fakes.counselor,
+        client_model=fakes.client,
         critic_model=fakes.critic,
     )
     records = await sim.run_course(profile, tmp_path / "run", embedder=HashingEmbedding())
@@ -34,7 +36,9 @@ async def test_course_runs_three_sessions_with_turn_counts_and_end_reasons(
     # a session of k counselor turns has k-1 client turns: the counselor closes.
     assert [len(r.turns) for r in records] == [5, 3, 5]
     assert [r.end_reason for r in records] == [
-        EndReason.TURN_CAP, EndReason.COUNSELOR_CLOSED, EndReason.TURN_CAP
+        EndReason.TURN_CAP,
+        EndReason.COUNSELOR_CLOSED,
+        EndReason.TURN_CAP,
     ]
     for r in records:
         assert [t.role for t in r.turns][::2] == [Role.COUNSELOR] * ((len(r.turns) + 1) // 2)
@@ -55,7 +59,11 @@ async def test_records_on_disk_validate_and_carry_provenance(config, zh_profile,
         assert rec.provenance.seed == 7 and rec.provenance.config_hash == config.hash()
         assert "counselor/think.zh.j2" in rec.provenance.prompt_hashes
         assert {s.dimension for s in rec.critic.scores} == {
-            "empathy", "exploration", "strategy_fit", "client_realism", "safety"
+            "empathy",
+            "exploration",
+            "strategy_fit",
+            "client_realism",
+            "safety",
         }
         counselor = [t for t in rec.turns if isinstance(t, CounselorTurn)]
         assert all(t.observation and t.reasoning and t.strategy for t in counselor)
@@ -102,7 +110,9 @@ async def test_checkpoints_written_and_rerun_resumes_without_model_calls(
     # a second run of the same course finds it complete: no model is called again
     again = course_fakes([])
     sim = build_simulation(
-        config, counselor_model=again.counselor, client_model=again.client,
+        config,
+        counselor_model=again.counselor,
+        client_model=again.client,
         critic_model=again.critic,
     )
     rerun = await sim.run_course(zh_profile, tmp_path / "run", embedder=HashingEmbedding())
@@ -116,7 +126,9 @@ async def test_script_running_out_is_an_error_not_a_silent_restart(config, zh_pr
     fakes = course_fakes([3, 3, 3])
     fakes.client.script.pop()
     sim = build_simulation(
-        config, counselor_model=fakes.counselor, client_model=fakes.client,
+        config,
+        counselor_model=fakes.counselor,
+        client_model=fakes.client,
         critic_model=fakes.critic,
     )
     with pytest.raises(ScriptExhaustedError):

@@ -36,17 +36,24 @@ def _require_model() -> None:
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     exe = Path(sys.executable).with_name("counselsim")
-    return subprocess.run(
-        [str(exe), *args], capture_output=True, text=True, timeout=1500, cwd=ROOT
-    )
+    return subprocess.run([str(exe), *args], capture_output=True, text=True, timeout=1500, cwd=ROOT)
 
 
 def test_two_session_course_on_the_embedded_model(tmp_path: Path) -> None:
     out = tmp_path / "run"
     proc = _cli(
-        "simulate", "--profile", str(PROFILES / "zh_exam_anxiety.yaml"), "--sessions", "2",
-        "--max-turns", "2", "--seed", "3", "--out", str(out),
-    )  # fmt: skip
+        "simulate",
+        "--profile",
+        str(PROFILES / "zh_exam_anxiety.yaml"),
+        "--sessions",
+        "2",
+        "--max-turns",
+        "2",
+        "--seed",
+        "3",
+        "--out",
+        str(out),
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     lines = (out / "sessions.jsonl").read_text(encoding="utf-8").splitlines()
     records = [SessionRecord.model_validate_json(line) for line in lines]
@@ -74,11 +81,23 @@ def test_two_session_course_on_the_embedded_model(tmp_path: Path) -> None:
 
 def test_python_api_example_runs(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / "stress_test_counselor.py"),
-         "--profile", str(PROFILES / "en_grief_reserved.yaml"), "--out", str(tmp_path / "x"),
-         "--sessions", "1", "--max-turns", "2"],
-        capture_output=True, text=True, timeout=1200, cwd=ROOT,
-    )  # fmt: skip
+        [
+            sys.executable,
+            str(ROOT / "examples" / "stress_test_counselor.py"),
+            "--profile",
+            str(PROFILES / "en_grief_reserved.yaml"),
+            "--out",
+            str(tmp_path / "x"),
+            "--sessions",
+            "1",
+            "--max-turns",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        cwd=ROOT,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     header, *rows = proc.stdout.splitlines()
     assert header.split()[0] == "session" and len(rows) == 1

@@ -54,37 +54,54 @@ class ClientAgent:
         """The client's next spoken turn with its emotion labels."""
         lang = profile.language.value
         prompt = self.deps.prompts.render(
-            "client", "reply", lang,
-            profile=profile.model_dump(mode="json"), session_index=session_index,
-            memories=[{"session": m.session_index, "text": m.text} for m in memories], emotions=[e.value for e in Emotion],
-        )  # fmt: skip
+            "client",
+            "reply",
+            lang,
+            profile=profile.model_dump(mode="json"),
+            session_index=session_index,
+            memories=[{"session": m.session_index, "text": m.text} for m in memories],
+            emotions=[e.value for e in Emotion],
+        )
         msgs = messages(prompt, as_chat(window(turns, self.history_window), Role.CLIENT))
 
         async def make(attempt: int, sampling: Sampling) -> ClientUtterance:
             return await self.deps.llm.structured(
-                msgs, ClientUtterance, sampling, seed + 7919 * attempt, Step.CLIENT.value,
+                msgs,
+                ClientUtterance,
+                sampling,
+                seed + 7919 * attempt,
+                Step.CLIENT.value,
                 self.deps.repair_prompt(lang),
-            )  # fmt: skip
+            )
 
         out, checked = await generate_checked(
-            make, lambda u: u.reply, Role.CLIENT, turns,
-            self.deps.sampling[Step.CLIENT], self.deps.max_regenerations,
-        )  # fmt: skip
+            make,
+            lambda u: u.reply,
+            Role.CLIENT,
+            turns,
+            self.deps.sampling[Step.CLIENT],
+            self.deps.max_regenerations,
+        )
         return out.model_copy(update={"reply": out.reply.strip()}), checked
 
     async def remember(self, course_id: str, session_index: int, notes: SessionSummary) -> None:
         """Write a finished session's summary and salient events to long-term memory."""
         items = [
             MemoryItem(
-                course_id=course_id, session_index=session_index, kind=MemoryKind.SUMMARY,
+                course_id=course_id,
+                session_index=session_index,
+                kind=MemoryKind.SUMMARY,
                 text=notes.summary,
             ),
             *(
                 MemoryItem(
-                    course_id=course_id, session_index=session_index, kind=MemoryKind.EVENT,
-                    ordinal=i, text=event,
+                    course_id=course_id,
+                    session_index=session_index,
+                    kind=MemoryKind.EVENT,
+                    ordinal=i,
+                    text=event,
                 )
                 for i, event in enumerate(notes.salient_events)
             ),
-        ]  # fmt: skip
+        ]
         await asyncio.to_thread(self.memory.add, items)

@@ -58,14 +58,23 @@ class CounselorAgent:
         """The session plan: stage of the course, goals, approach, focus."""
         lang = profile.language.value
         prompt = self.deps.prompts.render(
-            "counselor", "plan", lang,
-            intake=intake(profile), session_index=session_index, n_sessions=n_sessions,
-            notes=list(notes), **_LABELS,
-        )  # fmt: skip
+            "counselor",
+            "plan",
+            lang,
+            intake=intake(profile),
+            session_index=session_index,
+            n_sessions=n_sessions,
+            notes=list(notes),
+            **_LABELS,
+        )
         return await self.deps.llm.structured(
-            messages(prompt), SessionPlan, self.deps.sampling[Step.PLAN], seed,
-            Step.PLAN.value, self.deps.repair_prompt(lang),
-        )  # fmt: skip
+            messages(prompt),
+            SessionPlan,
+            self.deps.sampling[Step.PLAN],
+            seed,
+            Step.PLAN.value,
+            self.deps.repair_prompt(lang),
+        )
 
     @staticmethod
     def _context(ctx: SessionContext) -> dict[str, object]:
@@ -89,14 +98,22 @@ class CounselorAgent:
         lang = ctx.lang
         must_close = exchanges_left <= 1
         prompt = self.deps.prompts.render(
-            "counselor", "think", lang, **self._context(ctx),
-            opening=not turns, exchanges_left=exchanges_left, must_close=must_close,
-        )  # fmt: skip
+            "counselor",
+            "think",
+            lang,
+            **self._context(ctx),
+            opening=not turns,
+            exchanges_left=exchanges_left,
+            must_close=must_close,
+        )
         thought = await self.deps.llm.structured(
             messages(prompt, as_chat(window(turns, self.history_window), Role.COUNSELOR)),
-            CounselorThought, self.deps.sampling[Step.THINK], seed, Step.THINK.value,
+            CounselorThought,
+            self.deps.sampling[Step.THINK],
+            seed,
+            Step.THINK.value,
             self.deps.repair_prompt(lang),
-        )  # fmt: skip
+        )
         if must_close and thought.next_action is not NextAction.CLOSE:
             thought = thought.model_copy(update={"next_action": NextAction.CLOSE})
         return thought
@@ -107,19 +124,31 @@ class CounselorAgent:
         """Say the reply the thought calls for; checked and regenerated if malformed."""
         lang = ctx.lang
         prompt = self.deps.prompts.render(
-            "counselor", "reply", lang, **self._context(ctx),
-            thought=thought.model_dump(mode="json"), opening=not turns,
-        )  # fmt: skip
+            "counselor",
+            "reply",
+            lang,
+            **self._context(ctx),
+            thought=thought.model_dump(mode="json"),
+            opening=not turns,
+        )
         msgs = messages(prompt, as_chat(window(turns, self.history_window), Role.COUNSELOR))
 
         async def make(attempt: int, sampling: Sampling) -> Utterance:
             return await self.deps.llm.structured(
-                msgs, Utterance, sampling, seed + 7919 * attempt, Step.REPLY.value,
+                msgs,
+                Utterance,
+                sampling,
+                seed + 7919 * attempt,
+                Step.REPLY.value,
                 self.deps.repair_prompt(lang),
-            )  # fmt: skip
+            )
 
         out, checked = await generate_checked(
-            make, lambda u: u.reply, Role.COUNSELOR, turns,
-            self.deps.sampling[Step.REPLY], self.deps.max_regenerations,
-        )  # fmt: skip
+            make,
+            lambda u: u.reply,
+            Role.COUNSELOR,
+            turns,
+            self.deps.sampling[Step.REPLY],
+            self.deps.max_regenerations,
+        )
         return out.reply.strip(), checked

@@ -36,17 +36,25 @@ class CriticAgent:
         lang = profile.language.value
         render = annotated_text if self.rubric.view is RubricView.ANNOTATED else spoken_text
         prompt = self.deps.prompts.render(
-            "critic", "score", lang,
-            rubric=self.rubric.model_dump(mode="json"), profile=profile.model_dump(mode="json"),
-            plan=plan.model_dump(mode="json"), transcript=render(turns, lang),
+            "critic",
+            "score",
+            lang,
+            rubric=self.rubric.model_dump(mode="json"),
+            profile=profile.model_dump(mode="json"),
+            plan=plan.model_dump(mode="json"),
+            transcript=render(turns, lang),
             session_index=session_index,
-        )  # fmt: skip
+        )
         schema = self.rubric.output_model()
         try:
             judged = await self.deps.llm.structured(
-                messages(prompt), schema, self.deps.sampling[Step.CRITIC], seed,
-                Step.CRITIC.value, self.deps.repair_prompt(lang),
-            )  # fmt: skip
+                messages(prompt),
+                schema,
+                self.deps.sampling[Step.CRITIC],
+                seed,
+                Step.CRITIC.value,
+                self.deps.repair_prompt(lang),
+            )
         except StructuredOutputError as exc:
             log.warning("session %d not scored: %s", session_index, exc)
             return CriticReport(rubric=self.rubric.name, status="failed", error=str(exc), scores=[])
@@ -55,8 +63,11 @@ class CriticAgent:
             item = getattr(judged, d.name)
             scores.append(
                 DimensionScore(
-                    dimension=d.name, score=item.score, min=d.min, max=d.max,
+                    dimension=d.name,
+                    score=item.score,
+                    min=d.min,
+                    max=d.max,
                     rationale=item.rationale,
                 )
-            )  # fmt: skip
+            )
         return CriticReport(rubric=self.rubric.name, scores=scores)

@@ -35,7 +35,8 @@ _SELF_AS_OTHER = {
     Role.COUNSELOR: re.compile(
         r"我是来访者|作为来访者|我的咨询师|谢谢你(的)?(帮助|支持)|我感觉好多了|"
         r"as (your|the) client|i'?m the client|my (counselor|therapist)|"
-        r"thank you for (your|the) (help|support)|i('m| am) feeling (much )?(better|more relaxed|less)",
+        r"thank you for (your|the) (help|support)|"
+        r"i('m| am) feeling (much )?(better|more relaxed|less)",
         re.IGNORECASE,
     ),
     Role.CLIENT: re.compile(
@@ -76,7 +77,9 @@ def _loops(text: str) -> bool:
     return len(set(grams)) / len(grams) < 0.5
 
 
-def check_turn(text: str, role: Role, history: Sequence[Turn], threshold: float = 0.8) -> list[Flag]:
+def check_turn(
+    text: str, role: Role, history: Sequence[Turn], threshold: float = 0.8
+) -> list[Flag]:
     """Every check ``text`` fails as ``role``'s next turn after ``history`` (empty: passes)."""
     flags: list[Flag] = []
     if len(text.strip()) < 2:

@@ -21,10 +21,17 @@ class ScribeAgent:
     ) -> SessionSummary:
         """The session summary and up to four salient events."""
         prompt = self.deps.prompts.render(
-            "scribe", "summary", lang,
-            transcript=spoken_text(turns, lang), session_index=session_index,
-        )  # fmt: skip
+            "scribe",
+            "summary",
+            lang,
+            transcript=spoken_text(turns, lang),
+            session_index=session_index,
+        )
         return await self.deps.llm.structured(
-            messages(prompt), SessionSummary, self.deps.sampling[Step.SUMMARY], seed,
-            Step.SUMMARY.value, self.deps.repair_prompt(lang),
-        )  # fmt: skip
+            messages(prompt),
+            SessionSummary,
+            self.deps.sampling[Step.SUMMARY],
+            seed,
+            Step.SUMMARY.value,
+            self.deps.repair_prompt(lang),
+        )

@@ -33,7 +33,9 @@ class Dimension(BaseModel):
     @model_validator(mode="after")
     def _bounds(self) -> Dimension:
         if self.min >= self.max:
-            raise ValueError(f"dimension '{self.name}': min {self.min} must be below max {self.max}")
+            raise ValueError(
+                f"dimension '{self.name}': min {self.min} must be below max {self.max}"
+            )
         return self
 
 
@@ -63,12 +65,12 @@ class Rubric(BaseModel):
         """
         fields: dict[str, Any] = {}
         for d in self.dimensions:
-            allowed = Literal[tuple(range(d.min, d.max + 1))]  # type: ignore[valid-type]
+            allowed: Any = Literal[tuple(range(d.min, d.max + 1))]
             item = create_model(
                 f"Score_{d.name}",
                 __config__=ConfigDict(extra="forbid"),
                 rationale=(str, Field(min_length=2, max_length=160)),
-                score=(allowed, ...),
+                score=(allowed, Field()),
             )
             fields[d.name] = (item, ...)
         return create_model(

@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from langgraph.graph import END, START, StateGraph
+from langgraph.graph import START, StateGraph
 
 from counselsim.agents.critic import CriticAgent
 from counselsim.agents.scribe import ScribeAgent
@@ -40,15 +40,23 @@ def initial_course_state(
 ) -> CourseState:
     """The first state of a course."""
     return CourseState(
-        course_id=course_id, profile=profile, n_sessions=n_sessions, max_turns=max_turns,
-        session_index=1, notes=[], plan=None, turns=[], end_reason=None, summary=None,
+        course_id=course_id,
+        profile=profile,
+        n_sessions=n_sessions,
+        max_turns=max_turns,
+        session_index=1,
+        notes=[],
+        plan=None,
+        turns=[],
+        end_reason=None,
+        summary=None,
         critic=None,
-    )  # fmt: skip
+    )
 
 
 def route_next_session(state: CourseState) -> Literal[Node.SESSION_RUN, "__end__"]:
     """Another session until ``n_sessions`` are recorded."""
-    return Node.SESSION_RUN if state["session_index"] <= state["n_sessions"] else END
+    return Node.SESSION_RUN if state["session_index"] <= state["n_sessions"] else "__end__"
 
 
 def build_course_graph(deps: CourseDeps) -> StateGraph[Any]:
@@ -61,25 +69,34 @@ def build_course_graph(deps: CourseDeps) -> StateGraph[Any]:
 
     async def session_run(state: CourseState) -> dict[str, Any]:
         start = initial_session_state(
-            state["course_id"], state["profile"], state["session_index"], state["n_sessions"],
-            state["max_turns"], state["notes"],
-        )  # fmt: skip
+            state["course_id"],
+            state["profile"],
+            state["session_index"],
+            state["n_sessions"],
+            state["max_turns"],
+            state["notes"],
+        )
         done = await session_app.ainvoke(start)
         return {"plan": done["plan"], "turns": done["turns"], "end_reason": done["end_reason"]}
 
     async def session_summarize(state: CourseState) -> dict[str, Any]:
         notes = await deps.scribe.summarize(
-            state["turns"], state["profile"].language.value, state["session_index"],
+            state["turns"],
+            state["profile"].language.value,
+            state["session_index"],
             seed(state, "summary"),
-        )  # fmt: skip
+        )
         return {"summary": notes}
 
     async def critic_score(state: CourseState) -> dict[str, Any]:
         assert state["plan"] is not None
         report = await deps.critic.score(
-            state["profile"], state["plan"], state["turns"], state["session_index"],
+            state["profile"],
+            state["plan"],
+            state["turns"],
+            state["session_index"],
             seed(state, "critic"),
-        )  # fmt: skip
+        )
         return {"critic": report}
 
     async def memory_write(state: CourseState) -> dict[str, Any]:
@@ -94,17 +111,28 @@ def build_course_graph(deps: CourseDeps) -> StateGraph[Any]:
         assert summary is not None and plan is not None and critic is not None
         assert state["end_reason"] is not None
         record = SessionRecord(
-            course_id=state["course_id"], session_index=state["session_index"],
-            profile_id=state["profile"].id, language=state["profile"].language.value,
-            plan=plan, turns=state["turns"], end_reason=state["end_reason"],
-            summary=summary.summary, salient_events=summary.salient_events, critic=critic,
+            course_id=state["course_id"],
+            session_index=state["session_index"],
+            profile_id=state["profile"].id,
+            language=state["profile"].language.value,
+            plan=plan,
+            turns=state["turns"],
+            end_reason=state["end_reason"],
+            summary=summary.summary,
+            salient_events=summary.salient_events,
+            critic=critic,
             provenance=deps.provenance,
-        )  # fmt: skip
+        )
         await asyncio.to_thread(deps.sink.write, record)
         return {
-            "session_index": state["session_index"] + 1, "notes": [summary.summary],
-            "plan": None, "turns": [], "end_reason": None, "summary": None, "critic": None,
-        }  # fmt: skip
+            "session_index": state["session_index"] + 1,
+            "notes": [summary.summary],
+            "plan": None,
+            "turns": [],
+            "end_reason": None,
+            "summary": None,
+            "critic": None,
+        }
 
     g: StateGraph[Any] = StateGraph(CourseState)
     g.add_node(Node.SESSION_RUN, session_run)

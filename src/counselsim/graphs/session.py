@@ -35,18 +35,28 @@ def initial_session_state(
 ) -> SessionState:
     """The first state of a session (a factory, so no field is left to a default)."""
     return SessionState(
-        course_id=course_id, profile=profile, session_index=session_index,
-        n_sessions=n_sessions, max_turns=max_turns, notes=list(notes), plan=None, turns=[],
-        thought=None, end_reason=None,
-    )  # fmt: skip
+        course_id=course_id,
+        profile=profile,
+        session_index=session_index,
+        n_sessions=n_sessions,
+        max_turns=max_turns,
+        notes=list(notes),
+        plan=None,
+        turns=[],
+        thought=None,
+        end_reason=None,
+    )
 
 
 def _ctx(state: SessionState) -> SessionContext:
     assert state["plan"] is not None
     return SessionContext(
-        profile=state["profile"], plan=state["plan"], session_index=state["session_index"],
-        n_sessions=state["n_sessions"], notes=state["notes"],
-    )  # fmt: skip
+        profile=state["profile"],
+        plan=state["plan"],
+        session_index=state["session_index"],
+        n_sessions=state["n_sessions"],
+        notes=state["notes"],
+    )
 
 
 def _counselor_turns(state: SessionState) -> int:
@@ -70,9 +80,12 @@ def build_session_graph(deps: SessionDeps) -> StateGraph[Any]:
 
     async def counselor_plan(state: SessionState) -> dict[str, Any]:
         plan = await deps.counselor.plan(
-            state["profile"], state["session_index"], state["n_sessions"], state["notes"],
+            state["profile"],
+            state["session_index"],
+            state["n_sessions"],
+            state["notes"],
             seed(state, "plan"),
-        )  # fmt: skip
+        )
         return {"plan": plan}
 
     async def counselor_think(state: SessionState) -> dict[str, Any]:
@@ -89,9 +102,12 @@ def build_session_graph(deps: SessionDeps) -> StateGraph[Any]:
             _ctx(state), state["turns"], thought, seed(state, len(state["turns"]), "reply")
         )
         turn = CounselorTurn(
-            index=len(state["turns"]), text=text, **thought.model_dump(),
-            attempts=checked.attempts, flags=checked.flags,
-        )  # fmt: skip
+            index=len(state["turns"]),
+            text=text,
+            **thought.model_dump(),
+            attempts=checked.attempts,
+            flags=checked.flags,
+        )
         return {"turns": [turn], "thought": None}
 
     async def client_respond(state: SessionState) -> dict[str, Any]:
@@ -99,13 +115,20 @@ def build_session_graph(deps: SessionDeps) -> StateGraph[Any]:
             state["course_id"], state["session_index"], state["turns"]
         )
         out, checked = await deps.client.reply(
-            state["profile"], state["turns"], memories, state["session_index"],
+            state["profile"],
+            state["turns"],
+            memories,
+            state["session_index"],
             seed(state, len(state["turns"]), "client"),
-        )  # fmt: skip
+        )
         turn = ClientTurn(
-            index=len(state["turns"]), text=out.reply, emotion=out.emotion,
-            memory_ids=[m.id for m in memories], attempts=checked.attempts, flags=checked.flags,
-        )  # fmt: skip
+            index=len(state["turns"]),
+            text=out.reply,
+            emotion=out.emotion,
+            memory_ids=[m.id for m in memories],
+            attempts=checked.attempts,
+            flags=checked.flags,
+        )
         return {"turns": [turn]}
 
     def session_end(state: SessionState) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from counselsim.errors import ModelUnavailableError
 log = logging.getLogger(__name__)
 
 _ROLES = {"system": "system", "human": "user", "ai": "assistant"}
+_CALL_KWARGS = {"temperature", "top_p", "max_tokens", "repeat_penalty", "seed", "response_format"}
 
 
 def _to_openai(messages: list[BaseMessage]) -> list[dict[str, str]]:
@@ -55,7 +56,8 @@ class ChatLlamaCpp(BaseChatModel):
         if self._llama is not None:
             return
         try:
-            from llama_cpp import Llama, LlamaRAMCache
+            from llama_cpp import Llama
+            from llama_cpp.llama_cache import LlamaRAMCache
         except ImportError:
             raise ModelUnavailableError(
                 "llama-cpp-python is not installed: pip install 'counselsim[embedded]'"
@@ -72,7 +74,9 @@ class ChatLlamaCpp(BaseChatModel):
                 verbose=False,
             )
         except (ValueError, RuntimeError, OSError) as exc:
-            raise ModelUnavailableError(f"{self.model_path}: cannot load GGUF model: {exc}") from None
+            raise ModelUnavailableError(
+                f"{self.model_path}: cannot load GGUF model: {exc}"
+            ) from None
         llama.set_cache(LlamaRAMCache(capacity_bytes=self.cache_bytes))
         self._llama = llama
 
@@ -89,7 +93,14 @@ class ChatLlamaCpp(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         self.load()
-        allowed = {"temperature", "top_p", "max_tokens", "repeat_penalty", "seed", "response_format"}
+        allowed = {
+            "temperature",
+            "top_p",
+            "max_tokens",
+            "repeat_penalty",
+            "seed",
+            "response_format",
+        }
         params = {k: v for k, v in kwargs.items() if k in allowed and v is not None}
         with self._lock:  # a llama.cpp context serves one sequence at a time
             out = self._llama.create_chat_completion(

@@ -23,11 +23,11 @@ def check_server(cfg: ModelConfig) -> None:
     assert cfg.base_url is not None
     url = cfg.base_url.rstrip("/") + "/models"
     try:
-        resp = httpx.get(
-            url, timeout=10.0, headers={"Authorization": f"Bearer {_api_key(cfg)}"}
-        )
+        resp = httpx.get(url, timeout=10.0, headers={"Authorization": f"Bearer {_api_key(cfg)}"})
     except httpx.HTTPError as exc:
-        raise ModelUnavailableError(f"{cfg.base_url}: server unreachable ({type(exc).__name__})") from None
+        raise ModelUnavailableError(
+            f"{cfg.base_url}: server unreachable ({type(exc).__name__})"
+        ) from None
     if resp.status_code >= 400:
         raise ModelUnavailableError(f"{url}: server answered HTTP {resp.status_code}")
 
@@ -49,7 +49,7 @@ def build_chat_model(cfg: ModelConfig) -> tuple[BaseChatModel, str]:
         chat = ChatOpenAI(
             base_url=cfg.base_url,
             model=cfg.model,
-            api_key=_api_key(cfg),  # type: ignore[arg-type]
+            api_key=_api_key(cfg),
             timeout=cfg.timeout_s,
             max_retries=0,
         )

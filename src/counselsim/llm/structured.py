@@ -76,7 +76,9 @@ class LLM:
     max_repairs: int = 2
     usage: Usage = field(default_factory=Usage)
 
-    def _kwargs(self, sampling: Sampling, seed: int, schema: type[BaseModel] | None) -> dict[str, Any]:
+    def _kwargs(
+        self, sampling: Sampling, seed: int, schema: type[BaseModel] | None
+    ) -> dict[str, Any]:
         kw: dict[str, Any] = {
             "temperature": sampling.temperature,
             "top_p": sampling.top_p,
@@ -114,8 +116,11 @@ class LLM:
         self.usage.completion_tokens += completion
         log.info(
             "%s: %d prompt + %d completion tokens in %.1fs",
-            step, prompt, completion, time.perf_counter() - started,
-        )  # fmt: skip
+            step,
+            prompt,
+            completion,
+            time.perf_counter() - started,
+        )
         return str(msg.content)
 
     async def structured(

@@ -45,9 +45,7 @@ class ChromaMemory:
             ],
         )
 
-    def search(
-        self, course_id: str, query: str, k: int, before_session: int
-    ) -> list[MemoryHit]:
+    def search(self, course_id: str, query: str, k: int, before_session: int) -> list[MemoryHit]:
         where: dict[str, Any] = {
             "$and": [{"course_id": course_id}, {"session_index": {"$lt": before_session}}]
         }
@@ -62,7 +60,10 @@ class ChromaMemory:
         )
         hits = []
         for id_, doc, meta, dist in zip(
-            res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0],
+            res["ids"][0],
+            res["documents"][0],
+            res["metadatas"][0],
+            res["distances"][0],
             strict=True,
         ):
             hits.append(

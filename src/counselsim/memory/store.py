@@ -50,9 +50,7 @@ class MemoryStore(Protocol):
     def add(self, items: list[MemoryItem]) -> None:
         """Insert or overwrite memories."""
 
-    def search(
-        self, course_id: str, query: str, k: int, before_session: int
-    ) -> list[MemoryHit]:
+    def search(self, course_id: str, query: str, k: int, before_session: int) -> list[MemoryHit]:
         """The ``k`` memories of ``course_id`` closest to ``query`` from sessions before one."""
 
     def count(self, course_id: str) -> int:

@@ -60,7 +60,8 @@ class PromptLibrary:
         """sha256 (first 12 hex digits) of every template's source, for provenance."""
         root = resources.files("counselsim") / "prompts"
         out: dict[str, str] = {}
-        for agent in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("_")):
+        agents = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith("_")]
+        for agent in sorted(agents, key=lambda p: p.name):
             for f in sorted(agent.iterdir(), key=lambda p: p.name):
                 if f.name.endswith(".j2"):
                     out[f"{agent.name}/{f.name}"] = hashlib.sha256(f.read_bytes()).hexdigest()[:12]
