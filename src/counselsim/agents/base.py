@@ -29,14 +29,32 @@ class AgentDeps:
     sampling: dict[Step, Sampling]
     max_regenerations: int = 2
 
+    def regenerate_feedback(self, lang: str, flags: Sequence[str], previous: str) -> str:
+        """Tells the model why its last spoken attempt was rejected."""
+        return self.prompts.render(
+            "common", "regenerate", lang, flags=list(flags), previous=previous
+        ).user
+
     def repair_prompt(self, lang: str) -> str:
         """The re-ask sent after an invalid structured output (``{error}`` filled later)."""
         return self.prompts.render("common", "repair", lang, error="{error}").user
 
 
-def messages(prompt: RenderedPrompt, middle: Sequence[BaseMessage] = ()) -> list[BaseMessage]:
-    """System block, then the transcript, then the instruction (prefix-cache friendly order)."""
-    return [SystemMessage(content=prompt.system), *middle, HumanMessage(content=prompt.user)]
+def messages(prompt: RenderedPrompt, feedback: str | None = None) -> list[BaseMessage]:
+    """System block, then the user block (transcript first, instruction last: the order a
+    prefix cache reuses), then any feedback on a rejected attempt."""
+    out: list[BaseMessage] = [SystemMessage(content=prompt.system), HumanMessage(prompt.user)]
+    if feedback:
+        out.append(HumanMessage(content=feedback))
+    return out
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A spoken attempt the checks rejected: why, and what it said."""
+
+    flags: list[str]
+    text: str
 
 
 @dataclass(frozen=True)
@@ -48,7 +66,7 @@ class Checked:
 
 
 async def generate_checked(
-    make: Callable[[int, Sampling], Awaitable[R]],
+    make: Callable[[int, Sampling, Rejected | None], Awaitable[R]],
     text_of: Callable[[R], str],
     role: Role,
     history: Sequence[Turn],
@@ -57,19 +75,23 @@ async def generate_checked(
 ) -> tuple[R, Checked]:
     """Generate a turn, regenerating (hotter, new seed) while it fails a check.
 
-    ``make(attempt, sampling)`` produces one candidate. After ``max_regenerations`` the
+    ``make(attempt, sampling, rejected)`` produces one candidate; ``rejected`` is None on the
+    first attempt, then the previous attempt's flags and text, for the agent to tell the
+    model what was wrong. After ``max_regenerations`` the
     candidate with the fewest failed checks is kept and its flags are recorded, so a long
     corpus run is not lost to one bad turn and the record says what was wrong.
     """
     best: tuple[R, list[Flag]] | None = None
     attempts = 0
+    rejected: Rejected | None = None
     for attempt in range(max_regenerations + 1):
         attempts += 1
         hotter = sampling.model_copy(
             update={"temperature": min(sampling.temperature + 0.15 * attempt, 1.2)}
         )
-        out = await make(attempt, hotter)
+        out = await make(attempt, hotter, rejected)
         flags = check_turn(text_of(out), role, history)
+        rejected = Rejected(flags=[f.value for f in flags], text=text_of(out))
         if best is None or len(flags) < len(best[1]):
             best = (out, flags)
         if not flags:

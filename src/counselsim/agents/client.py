@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from counselsim.agents.base import AgentDeps, Checked, generate_checked, messages
-from counselsim.agents.views import as_chat, window
+from counselsim.agents.base import AgentDeps, Checked, Rejected, generate_checked, messages
+from counselsim.agents.views import spoken_text, window
 from counselsim.config import Sampling, Step
 from counselsim.labels import Emotion, Role
 from counselsim.memory.store import MemoryHit, MemoryItem, MemoryKind, MemoryStore
@@ -58,15 +58,22 @@ class ClientAgent:
             "reply",
             lang,
             profile=profile.model_dump(mode="json"),
+            transcript=spoken_text(window(turns, self.history_window), lang),
             session_index=session_index,
             memories=[{"session": m.session_index, "text": m.text} for m in memories],
             emotions=[e.value for e in Emotion],
         )
-        msgs = messages(prompt, as_chat(window(turns, self.history_window), Role.CLIENT))
 
-        async def make(attempt: int, sampling: Sampling) -> ClientUtterance:
+        async def make(
+            attempt: int, sampling: Sampling, rejected: Rejected | None
+        ) -> ClientUtterance:
+            feedback = (
+                self.deps.regenerate_feedback(lang, rejected.flags, rejected.text)
+                if rejected
+                else None
+            )
             return await self.deps.llm.structured(
-                msgs,
+                messages(prompt, feedback),
                 ClientUtterance,
                 sampling,
                 seed + 7919 * attempt,

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from counselsim.agents.base import AgentDeps, Checked, generate_checked, messages
-from counselsim.agents.views import as_chat, intake, window
+from counselsim.agents.base import AgentDeps, Checked, Rejected, generate_checked, messages
+from counselsim.agents.views import intake, spoken_text, window
 from counselsim.config import Sampling, Step
 from counselsim.labels import Emotion, NextAction, Role, Stage, Strategy
 from counselsim.personas.models import ClientProfile
@@ -76,9 +76,9 @@ class CounselorAgent:
             self.deps.repair_prompt(lang),
         )
 
-    @staticmethod
-    def _context(ctx: SessionContext) -> dict[str, object]:
+    def _context(self, ctx: SessionContext, turns: Sequence[Turn]) -> dict[str, object]:
         return {
+            "transcript": spoken_text(window(turns, self.history_window), ctx.lang),
             "intake": intake(ctx.profile),
             "plan": ctx.plan.model_dump(mode="json"),
             "session_index": ctx.session_index,
@@ -101,13 +101,13 @@ class CounselorAgent:
             "counselor",
             "think",
             lang,
-            **self._context(ctx),
+            **self._context(ctx, turns),
             opening=not turns,
             exchanges_left=exchanges_left,
             must_close=must_close,
         )
         thought = await self.deps.llm.structured(
-            messages(prompt, as_chat(window(turns, self.history_window), Role.COUNSELOR)),
+            messages(prompt),
             CounselorThought,
             self.deps.sampling[Step.THINK],
             seed,
@@ -127,15 +127,19 @@ class CounselorAgent:
             "counselor",
             "reply",
             lang,
-            **self._context(ctx),
+            **self._context(ctx, turns),
             thought=thought.model_dump(mode="json"),
             opening=not turns,
         )
-        msgs = messages(prompt, as_chat(window(turns, self.history_window), Role.COUNSELOR))
 
-        async def make(attempt: int, sampling: Sampling) -> Utterance:
+        async def make(attempt: int, sampling: Sampling, rejected: Rejected | None) -> Utterance:
+            feedback = (
+                self.deps.regenerate_feedback(lang, rejected.flags, rejected.text)
+                if rejected
+                else None
+            )
             return await self.deps.llm.structured(
-                msgs,
+                messages(prompt, feedback),
                 Utterance,
                 sampling,
                 seed + 7919 * attempt,

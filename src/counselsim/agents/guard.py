@@ -33,7 +33,8 @@ _LABEL = re.compile(
 # Phrases only the *other* role would say about itself.
 _SELF_AS_OTHER = {
     Role.COUNSELOR: re.compile(
-        r"我是来访者|作为来访者|我的咨询师|谢谢你(的)?(帮助|支持)|我感觉好多了|"
+        r"我是来访者|作为来访者|我的咨询师|谢谢你(的)?(帮助|支持)|我感觉好多了|我来(这里)?咨询|"
+        r"i came (here|to counseling|for counseling) because|"
         r"as (your|the) client|i'?m the client|my (counselor|therapist)|"
         r"thank you for (your|the) (help|support)|"
         r"i('m| am) feeling (much )?(better|more relaxed|less)",
@@ -78,9 +79,13 @@ def _loops(text: str) -> bool:
 
 
 def check_turn(
-    text: str, role: Role, history: Sequence[Turn], threshold: float = 0.8
+    text: str, role: Role, history: Sequence[Turn], threshold: float = 0.8, lookback: int = 24
 ) -> list[Flag]:
-    """Every check ``text`` fails as ``role``'s next turn after ``history`` (empty: passes)."""
+    """Every check ``text`` fails as ``role``'s next turn after ``history`` (empty: passes).
+
+    Repeats are looked for in the last ``lookback`` turns only, so the cost of a check stays
+    flat however long the session grows.
+    """
     flags: list[Flag] = []
     if len(text.strip()) < 2:
         return [Flag.EMPTY]
@@ -91,7 +96,8 @@ def check_turn(
     other = next((t for t in reversed(history) if t.role is not role), None)
     if other is not None and len(other.text) >= 12 and containment(text, other.text) >= threshold:
         flags.append(Flag.ECHO)
-    if any(t.role is role and similarity(text, t.text) >= threshold for t in history):
+    recent = history[-lookback:]
+    if any(t.role is role and similarity(text, t.text) >= threshold for t in recent):
         flags.append(Flag.REPEAT)
     if _loops(text):
         flags.append(Flag.LOOP)

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
-
 from counselsim.labels import Role
 from counselsim.personas.models import ClientProfile
 from counselsim.records import ClientTurn, CounselorTurn, Turn
@@ -26,13 +24,6 @@ SPEAKER = {
 def window(turns: Sequence[Turn], size: int) -> Sequence[Turn]:
     """The last ``size`` turns: prompts stay bounded however long a session runs."""
     return turns[-size:] if size > 0 else turns
-
-
-def as_chat(turns: Sequence[Turn], me: Role) -> list[BaseMessage]:
-    """Spoken turns as chat messages from ``me``'s side: my words are the assistant's."""
-    return [
-        AIMessage(content=t.text) if t.role is me else HumanMessage(content=t.text) for t in turns
-    ]
 
 
 def spoken_text(turns: Sequence[Turn], lang: str) -> str:
