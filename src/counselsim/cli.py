@@ -161,5 +161,9 @@ def main() -> None:
             exc.show()
             sys.exit(exc.exit_code)
         logging.getLogger(__name__).debug("unexpected error", exc_info=True)
-        err.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc}", highlight=False)
+        err.print(
+            f"[bold red]internal error:[/] {type(exc).__name__}: {exc}",
+            highlight=False,
+            soft_wrap=True,
+        )
         sys.exit(1)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from counselsim.errors import ConfigError
 from counselsim.llm.weights import DEFAULT_MODEL
@@ -94,6 +94,23 @@ class RunConfig(BaseModel):
     retry_attempts: int = Field(default=4, ge=1, le=10)
     rubric: str = "core"
 
+    @field_validator("sampling", mode="before")
+    @classmethod
+    def _over_defaults(cls, value: Any) -> Any:
+        """A partial ``sampling`` section adjusts the per-step defaults, not replaces them."""
+        if not isinstance(value, dict):
+            return value
+        merged: dict[Any, Any] = {k.value: v.model_dump() for k, v in _default_sampling().items()}
+        for step, given in value.items():
+            key = step.value if isinstance(step, Step) else step
+            if isinstance(given, Sampling):
+                given = given.model_dump()
+            if isinstance(given, dict) and isinstance(merged.get(key), dict):
+                merged[key] = {**merged[key], **given}
+            else:
+                merged[key] = given
+        return merged
+
     def hash(self) -> str:
         """Stable hash of the resolved config (no secrets are part of it)."""
         blob = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
@@ -112,7 +129,10 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in over.items():
         if isinstance(value, dict):
-            out[key] = _merge(out.get(key) or {}, value)
+            current = out.get(key)
+            if current is None or isinstance(current, dict):
+                out[key] = _merge(current or {}, value)
+            # else: keep the wrong-typed value so validation names it
         elif value is not None:
             out[key] = value
     return out

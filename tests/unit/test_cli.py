@@ -1,9 +1,11 @@
-"""The ``counselsim`` command, run as a subprocess (``main()`` is what turns errors into one
-line, and the in-process socket block does not apply to the child).
+"""The ``counselsim`` command. ``main()`` is what turns errors into one line, so every case
+goes through it: the required cases as a subprocess of the installed console script (the
+in-process socket block does not apply to the child), a few more by calling ``main()``
+in-process (fast; none of them opens a socket).
 
 User errors must end with a non-zero exit, exactly one line on stderr, no traceback, and no
-output directory. The cases start concurrently to keep the suite fast; the unreachable
-server is loopback port 9 (discard; closed here), so nothing leaves the machine.
+output directory. The unreachable server is loopback port 9 (discard, closed here), so
+nothing leaves the machine.
 """
 
 from __future__ import annotations
@@ -21,12 +23,17 @@ import yaml
 from tests.conftest import PROFILES
 
 EXE = Path(sys.executable).with_name("counselsim")
+if not EXE.is_file():  # pragma: no cover - e.g. a python that is not the venv's own
+    EXE = Path("/work/main/.venv/bin/counselsim")
 GOOD = PROFILES / "en_work_burnout.yaml"
 
 
 def child_env(tmp: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.upper().endswith("_PROXY") and not k.startswith("COUNSELSIM_")}  # fmt: skip
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.upper().endswith("_PROXY") and not k.startswith("COUNSELSIM_")
+    }
     env["NO_PROXY"] = "*"
     env["COUNSELSIM_CACHE"] = str(tmp / "cache")  # never touch a real cache
     env["COLUMNS"] = "80"
@@ -55,44 +62,39 @@ def _profile(tmp: Path, name: str, **changes: object) -> Path:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> dict[str, Result]:
+    """The required cases, run one after another (each child spends ~2 s importing; running
+    them concurrently is slower on small machines)."""
     tmp = tmp_path_factory.mktemp("cli")
     invalid = _profile(tmp, "invalid.yaml", mood="grumpy")
     french = _profile(tmp, "french.yaml", language="fr")
-    garbage = tmp / "garbage.gguf"
-    garbage.write_bytes(b"this is not a GGUF file\n" * 8)
-    unknown_key = tmp / "unknown.yaml"
-    unknown_key.write_text("sessionz: 3\n", encoding="utf-8")
-    model_str = tmp / "model_str.yaml"
-    model_str.write_text("model: qwen2.5\n", encoding="utf-8")
     cases: dict[str, list[str]] = {
         "missing_profile": ["--profile", str(tmp / "nope.yaml")],
         "invalid_profile": ["--profile", str(invalid)],
         "language_fr": ["--profile", str(french)],
         "bad_model_path": ["--profile", str(GOOD), "--model-path", str(tmp / "absent.gguf")],
-        "garbage_gguf": ["--profile", str(GOOD), "--model-path", str(garbage)],
-        "unreachable_server": ["--profile", str(GOOD), "--base-url", "http://127.0.0.1:9/v1",
-                               "--model", "x"],
-        "server_without_model": ["--profile", str(GOOD), "--base-url", "http://127.0.0.1:9/v1"],
-        "unknown_config_key": ["--profile", str(GOOD), "--config", str(unknown_key)],
-        "out_of_range_flag": ["--profile", str(GOOD), "--sessions", "0"],
-        "non_mapping_model_config": ["--profile", str(GOOD), "--config", str(model_str)],
-    }  # fmt: skip
-    procs = {}
+        "unreachable_server": [
+            "--profile",
+            str(GOOD),
+            "--base-url",
+            "http://127.0.0.1:9/v1",
+            "--model",
+            "x",
+        ],
+    }
+    results = {}
     for name, args in cases.items():
         out_dir = tmp / f"out-{name}"
         full = ["simulate", *args, "--out", str(out_dir)]
-        procs[name] = (full, out_dir, subprocess.Popen(
-            [str(EXE), *full], cwd=tmp, env=child_env(tmp), stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        ))  # fmt: skip
-    results = {}
-    for name, (full, out_dir, proc) in procs.items():
-        try:
-            stdout, stderr = proc.communicate(timeout=120)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            stdout, stderr = proc.communicate()
-        results[name] = Result(full, out_dir, proc.returncode, stdout, stderr)
+        proc = subprocess.run(
+            [str(EXE), *full],
+            cwd=tmp,
+            env=child_env(tmp),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        results[name] = Result(full, out_dir, proc.returncode, proc.stdout, proc.stderr)
     return results
 
 
@@ -110,9 +112,13 @@ def assert_one_line_failure(r: Result, *needles: str) -> str:
 
 def test_schema_session_prints_a_json_schema():
     proc = subprocess.run(
-        [str(EXE), "schema", "session"], capture_output=True, text=True, timeout=60,
-        env=child_env(Path.cwd()), stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+        [str(EXE), "schema", "session"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=child_env(Path.cwd()),
+        stdin=subprocess.DEVNULL,
+    )
     assert proc.returncode == 0, proc.stderr
     schema = json.loads(proc.stdout)
     assert schema["title"] == "SessionRecord" and schema["type"] == "object"
@@ -138,39 +144,72 @@ def test_bad_model_path(runs):
     assert_one_line_failure(runs["bad_model_path"], "absent.gguf", "model file not found")
 
 
-def test_garbage_gguf(runs):
-    assert_one_line_failure(runs["garbage_gguf"], "garbage.gguf", "cannot load GGUF model")
-
-
 def test_unreachable_server(runs):
     assert_one_line_failure(
         runs["unreachable_server"], "http://127.0.0.1:9/v1", "server unreachable"
     )
 
 
-def test_server_without_model_name(runs):
-    assert_one_line_failure(runs["server_without_model"], "--base-url", "--model")
+def test_user_errors_exit_2(runs):
+    assert {k: r.code for k, r in runs.items()} == dict.fromkeys(runs, 2)
 
 
-def test_unknown_config_key(runs):
-    assert_one_line_failure(runs["unknown_config_key"], "unknown.yaml", "'sessionz'")
+# --- more cases through main() in-process (fast; nothing here opens a socket) ---------------------
 
 
-def test_out_of_range_flag(runs):
-    assert_one_line_failure(runs["out_of_range_flag"], "'sessions'")
+def run_main(monkeypatch, capfd, tmp_path: Path, *args: str) -> Result:
+    from counselsim import cli
+
+    for key in [k for k in os.environ if k.startswith("COUNSELSIM_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("COLUMNS", "80")
+    out_dir = tmp_path / "out"
+    argv = ["simulate", *args, "--out", str(out_dir)]
+    monkeypatch.setattr(sys, "argv", ["counselsim", *argv])
+    with pytest.raises(SystemExit) as info:
+        cli.main()
+    captured = capfd.readouterr()
+    return Result(argv, out_dir, int(info.value.code or 0), captured.out, captured.err)
 
 
-def test_all_user_errors_exit_2(runs):
-    expected_ok = {k: 2 for k in runs if k != "non_mapping_model_config"}
-    assert {k: runs[k].code for k in expected_ok} == expected_ok
+def test_garbage_gguf(monkeypatch, capfd, tmp_path):
+    garbage = tmp_path / "garbage.gguf"
+    garbage.write_bytes(b"this is not a GGUF file\n" * 8)
+    r = run_main(monkeypatch, capfd, tmp_path, "--profile", str(GOOD), "--model-path", str(garbage))
+    assert_one_line_failure(r, "garbage.gguf", "cannot load GGUF model")
+    assert r.code == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG config._merge: 'model: <string>' in a config file crashes with ValueError; the "
-    "CLI prints 'internal error: ValueError ...' (exit 1), wrapped over two lines because "
-    "main()'s internal-error print lacks soft_wrap=True",
-)
-def test_non_mapping_model_section_in_config(runs):
-    assert_one_line_failure(runs["non_mapping_model_config"], "model_str.yaml", "'model'")
+def test_server_without_model_name(monkeypatch, capfd, tmp_path):
+    r = run_main(
+        monkeypatch, capfd, tmp_path, "--profile", str(GOOD), "--base-url", "http://127.0.0.1:9/v1"
+    )
+    assert_one_line_failure(r, "--base-url", "--model")
+
+
+def test_unknown_config_key(monkeypatch, capfd, tmp_path):
+    cfg = tmp_path / "unknown.yaml"
+    cfg.write_text("sessionz: 3\n", encoding="utf-8")
+    r = run_main(monkeypatch, capfd, tmp_path, "--profile", str(GOOD), "--config", str(cfg))
+    assert_one_line_failure(r, "unknown.yaml", "'sessionz'")
+
+
+def test_out_of_range_flag(monkeypatch, capfd, tmp_path):
+    r = run_main(monkeypatch, capfd, tmp_path, "--profile", str(GOOD), "--sessions", "0")
+    assert_one_line_failure(r, "'sessions'")
+
+
+def test_profile_error_reported_before_config_error(monkeypatch, capfd, tmp_path):
+    cfg = tmp_path / "unknown.yaml"
+    cfg.write_text("sessionz: 3\n", encoding="utf-8")
+    r = run_main(
+        monkeypatch, capfd, tmp_path, "--profile", str(tmp_path / "nope.yaml"), "--config", str(cfg)
+    )
+    assert_one_line_failure(r, "profile file not found")
+
+
+def test_non_mapping_model_section_in_config(monkeypatch, capfd, tmp_path):
+    cfg = tmp_path / "model_str.yaml"
+    cfg.write_text("model: qwen2.5\n", encoding="utf-8")
+    r = run_main(monkeypatch, capfd, tmp_path, "--profile", str(GOOD), "--config", str(cfg))
+    assert_one_line_failure(r, "model_str.yaml", "'model'")

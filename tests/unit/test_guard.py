@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from counselsim.agents.base import Checked, generate_checked
+from counselsim.agents.base import Checked, Rejected, generate_checked
 from counselsim.agents.guard import Flag, check_turn, containment, similarity
 from counselsim.config import Sampling
 from counselsim.labels import Emotion, NextAction, Role, Strategy
@@ -15,9 +15,14 @@ C, K = Role.COUNSELOR, Role.CLIENT
 
 def cturn(i: int, text: str) -> CounselorTurn:
     return CounselorTurn(
-        index=i, text=text, observation="o", client_emotion=[Emotion.ANXIETY],
-        strategy=[Strategy.QUESTION], reasoning="r", next_action=NextAction.CONTINUE,
-    )  # fmt: skip
+        index=i,
+        text=text,
+        observation="o",
+        client_emotion=[Emotion.ANXIETY],
+        strategy=[Strategy.QUESTION],
+        reasoning="r",
+        next_action=NextAction.CONTINUE,
+    )
 
 
 def kturn(i: int, text: str) -> ClientTurn:
@@ -41,7 +46,11 @@ EN_HISTORY = [cturn(0, EN_OPEN), kturn(1, EN_CLIENT)]
         (ZH_OPEN, C, []),
         (EN_OPEN, C, []),
         ("听起来考试让你压力很大，睡不着的时候你一般会做些什么？", C, ZH_HISTORY),
-        ("Months of overtime and nights you can't switch off: that sounds exhausting.", C, EN_HISTORY),
+        (
+            "Months of overtime and nights you can't switch off: that sounds exhausting.",
+            C,
+            EN_HISTORY,
+        ),
         ("嗯，我也不知道该从哪里说起。", K, [cturn(0, ZH_OPEN)]),
         ("Honestly, I'm not sure where to start.", K, [cturn(0, EN_OPEN)]),
         ("嗯嗯", K, []),  # two characters is short but not empty
@@ -101,6 +110,8 @@ def test_speaker_label_near_miss(text, role):
         ("谢谢你的帮助，我感觉好多了。", C),  # counselor talking like a client
         ("Thank you for your help, I'm feeling much better.", C),
         ("As your client, I think this is hard.", C),
+        ("我来咨询是因为最近总是睡不着。", C),
+        ("I came here because I can't sleep.", C),
         ("作为你的咨询师，我建议你多休息。", K),  # client talking like a counselor
         ("我是你的心理咨询师，我们开始吧。", K),
         ("As your counselor, I think you should rest more.", K),
@@ -124,6 +135,9 @@ def test_role_swap_fires(text, role):
         ("I hope you're feeling better this week.", C),
         ("你现在感觉好些了吗？", C),
         ("My counselor last year said the same thing.", K),
+        ("我来咨询是因为最近总是睡不着。", K),  # the client may say why it came
+        ("I came here because I can't sleep.", K),
+        ("What made you decide to come here?", C),
     ],
 )
 def test_role_swap_near_miss(text, role):
@@ -168,18 +182,18 @@ def test_echo_near_miss(text, history):
 
 def test_echo_only_compares_with_the_other_roles_last_turn():
     # copying an *older* client turn is not an echo (it is compared with the last one only)
-    history = [cturn(0, ZH_OPEN), kturn(1, ZH_CLIENT), cturn(2, "嗯。"), kturn(3, "我也不知道为什么会这样。")]
+    history = [
+        cturn(0, ZH_OPEN),
+        kturn(1, ZH_CLIENT),
+        cturn(2, "嗯。"),
+        kturn(3, "我也不知道为什么会这样。"),
+    ]
     assert Flag.ECHO not in check_turn(ZH_CLIENT + "对吗？", C, history)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG guard.containment divides by the *shorter* text's trigrams, so a short "
-    "restatement made only of the client's words counts as a full copy",
+@pytest.mark.parametrize(
+    "text,history", [("一看书就心慌？", ZH_HISTORY), ("Can't switch off at night?", EN_HISTORY)]
 )
-@pytest.mark.parametrize("text,history", [("一看书就心慌？", ZH_HISTORY),
-                                          ("Can't switch off at night?", EN_HISTORY)])
 def test_short_restatement_is_not_an_echo(text, history):
     assert Flag.ECHO not in check_turn(text, C, history)
 
@@ -204,9 +218,22 @@ def test_repeat_of_a_client_turn_by_the_client():
     assert Flag.REPEAT in check_turn(ZH_CLIENT, K, history)
 
 
+def test_repeat_only_looks_back_a_bounded_number_of_turns():
+    filler = [
+        kturn(i, f"client line number {i} about sleep") if i % 2 else cturn(i, f"question {i}?")
+        for i in range(1, 31)
+    ]
+    history = [cturn(0, EN_OPEN), *filler]  # the opening is 31 turns back
+    assert Flag.REPEAT not in check_turn(EN_OPEN, C, history)  # default lookback 24
+    assert Flag.REPEAT in check_turn(EN_OPEN, C, history, lookback=40)
+    assert Flag.REPEAT in check_turn(EN_OPEN, C, history[:10])
+
+
 def test_repeat_near_miss():
     # a different question from the same speaker
-    assert Flag.REPEAT not in check_turn("Hi again, what would you like to talk about today?", C, EN_HISTORY)
+    assert Flag.REPEAT not in check_turn(
+        "Hi again, what would you like to talk about today?", C, EN_HISTORY
+    )
     # identical text said earlier by the *other* role is not a repeat (it may be an echo)
     history = [kturn(0, "I just feel tired."), cturn(1, "Tell me more about that tiredness.")]
     assert Flag.REPEAT not in check_turn("I just feel tired.", C, history)
@@ -251,7 +278,9 @@ def test_similarity_and_containment_bounds():
     assert similarity("abcdef", "abcdef") == 1.0
     assert similarity("abcdef", "uvwxyz") == 0.0
     assert similarity("", "abc") == 0.0
-    assert containment("abc def ghi", "xx abc def ghi yy") == 1.0
+    # containment(text, source): how much of the source the text reproduces
+    assert containment("xx abc def ghi yy", "abc def ghi") == 1.0
+    assert containment("abc", "xx abc def ghi yy") < 0.2
     assert 0 < similarity("hello world", "hello there") < 1
 
 
@@ -264,9 +293,11 @@ class Maker:
     def __init__(self, texts: list[str]) -> None:
         self.texts = list(texts)
         self.seen: list[tuple[int, Sampling]] = []
+        self.rejected: list[Rejected | None] = []
 
-    async def __call__(self, attempt: int, sampling: Sampling) -> str:
+    async def __call__(self, attempt: int, sampling: Sampling, rejected: Rejected | None) -> str:
         self.seen.append((attempt, sampling))
+        self.rejected.append(rejected)
         return self.texts[attempt]
 
 
@@ -284,6 +315,20 @@ async def test_generate_checked_regenerates_after_a_bad_text():
     # only the temperature changes; the caller's settings object is not mutated
     assert retry.top_p == base.top_p and retry.max_tokens == base.max_tokens
     assert base.temperature == 0.7
+    # the retry is told why the first attempt was rejected, and what it said
+    assert make.rejected == [None, Rejected(flags=["speaker_label"], text="咨询师：你好。")]
+
+
+async def test_generate_checked_passes_each_previous_rejection():
+    texts = ["Client: one.", "", "I am not sure."]
+    make = Maker(texts)
+    out, checked = await generate_checked(make, lambda s: s, K, [], Sampling(), 2)
+    assert out == "I am not sure." and checked == Checked(attempts=3, flags=[])
+    assert make.rejected == [
+        None,
+        Rejected(flags=["speaker_label"], text="Client: one."),
+        Rejected(flags=["empty"], text=""),
+    ]
 
 
 async def test_generate_checked_stops_at_the_first_clean_candidate():
@@ -336,7 +381,7 @@ async def test_generate_checked_uses_text_of_and_history():
         def __init__(self, reply: str) -> None:
             self.reply = reply
 
-    async def make(attempt: int, sampling: Sampling) -> Out:
+    async def make(attempt: int, sampling: Sampling, rejected: Rejected | None) -> Out:
         return Out([EN_OPEN, "What would you like to focus on first?"][attempt])
 
     out, checked = await generate_checked(make, lambda o: o.reply, C, EN_HISTORY, Sampling(), 2)

@@ -28,8 +28,12 @@ def memory(request, tmp_path) -> ChromaMemory:
     return ChromaMemory(HashingEmbedding(), path)
 
 
-def item(course: str, session: int, text: str, kind=MemoryKind.EVENT, ordinal: int = 0) -> MemoryItem:
-    return MemoryItem(course_id=course, session_index=session, kind=kind, ordinal=ordinal, text=text)
+def item(
+    course: str, session: int, text: str, kind=MemoryKind.EVENT, ordinal: int = 0
+) -> MemoryItem:
+    return MemoryItem(
+        course_id=course, session_index=session, kind=kind, ordinal=ordinal, text=text
+    )
 
 
 def notes(course: str) -> list[MemoryItem]:
@@ -61,7 +65,7 @@ def test_add_count_and_search(memory, course):
     assert hits[0].kind is MemoryKind.EVENT and hits[0].session_index == 1
     # nearest first, cosine distances
     assert hits[0].distance <= hits[1].distance
-    assert 0 <= hits[0].distance
+    assert hits[0].distance >= 0
     # the stored text itself is at (cosine) distance ~0 from its own memory
     exact = memory.search(course, "the client argued with her roommate", k=1, before_session=3)
     assert exact[0].id == f"{course}:s2:summary:0"

@@ -149,7 +149,9 @@ def test_language_fr_is_rejected(tmp_path):
     assert "'zh'" in msg and "'en'" in msg  # says what is allowed
 
 
-@pytest.mark.parametrize("value,bound", [(0, "greater than or equal to 1"), (6, "less than or equal to 5")])
+@pytest.mark.parametrize(
+    "value,bound", [(0, "greater than or equal to 1"), (6, "less than or equal to 5")]
+)
 def test_resistance_out_of_range(tmp_path, value, bound):
     msg = _error(_write_yaml(tmp_path, _valid() | {"resistance": value}))
     assert "'resistance'" in msg and bound in msg

@@ -24,6 +24,7 @@ from langchain_core.messages import BaseMessage
 
 from counselsim.agents import AgentDeps, ClientAgent, CounselorAgent, CriticAgent, ScribeAgent
 from counselsim.agents.counselor import SessionContext
+from counselsim.agents.guard import Flag
 from counselsim.config import Engine, RunConfig
 from counselsim.critic.rubric import load_rubric
 from counselsim.errors import ConfigError
@@ -43,70 +44,132 @@ LANGS = ("zh", "en")
 # --- a fixed context (independent of the example profile files) ---------------------------------
 
 PROFILES = {
-    "zh": ClientProfile.model_validate({
-        "id": "snap-zh", "language": "zh",
-        "demographics": {"age_range": "18-22", "gender": "女", "occupation": "大学生",
-                         "family": "独生女"},
-        "presenting_problem": "期末考试前整夜睡不着，担心挂科。",
-        "relevant_history": "父母对成绩要求很高。",
-        "core_beliefs": ["我只有成绩好才有价值"],
-        "intermediate_beliefs": ["考不好父母就会失望"],
-        "situations": [{"situation": "复习时看不进去书", "automatic_thoughts": ["我肯定要挂科了"],
-                        "emotions": ["焦虑"], "behaviors": ["刷手机"]}],
-        "emotions": ["焦虑", "羞愧"],
-        "hidden": [{"content": "HIDDEN-FACT 偶尔想消失", "disclose_when": "被直接问到安全"}],
-        "style": ["plain", "reserved"], "resistance": 3, "risk_flags": ["suicidal_ideation"],
-        "attitude": "愿意试试",
-    }),  # fmt: skip
-    "en": ClientProfile.model_validate({
-        "id": "snap-en", "language": "en",
-        "demographics": {"age_range": "30-39", "gender": "male", "occupation": "engineer"},
-        "presenting_problem": "Exhausted after months of overtime.",
-        "core_beliefs": ["I am only worth something when useful"],
-        "situations": [{"situation": "his manager adds a project",
-                        "automatic_thoughts": ["I can't refuse"]}],
-        "hidden": [{"content": "HIDDEN-FACT drinks to sleep", "disclose_when": "asked about sleep"}],
-        "style": ["verbose"], "resistance": 2, "risk_flags": [],
-    }),  # fmt: skip
+    "zh": ClientProfile.model_validate(
+        {
+            "id": "snap-zh",
+            "language": "zh",
+            "demographics": {
+                "age_range": "18-22",
+                "gender": "女",
+                "occupation": "大学生",
+                "family": "独生女",
+            },
+            "presenting_problem": "期末考试前整夜睡不着，担心挂科。",
+            "relevant_history": "父母对成绩要求很高。",
+            "core_beliefs": ["我只有成绩好才有价值"],
+            "intermediate_beliefs": ["考不好父母就会失望"],
+            "situations": [
+                {
+                    "situation": "复习时看不进去书",
+                    "automatic_thoughts": ["我肯定要挂科了"],
+                    "emotions": ["焦虑"],
+                    "behaviors": ["刷手机"],
+                }
+            ],
+            "emotions": ["焦虑", "羞愧"],
+            "hidden": [{"content": "HIDDEN-FACT 偶尔想消失", "disclose_when": "被直接问到安全"}],
+            "style": ["plain", "reserved"],
+            "resistance": 3,
+            "risk_flags": ["suicidal_ideation"],
+            "attitude": "愿意试试",
+        }
+    ),
+    "en": ClientProfile.model_validate(
+        {
+            "id": "snap-en",
+            "language": "en",
+            "demographics": {"age_range": "30-39", "gender": "male", "occupation": "engineer"},
+            "presenting_problem": "Exhausted after months of overtime.",
+            "core_beliefs": ["I am only worth something when useful"],
+            "situations": [
+                {
+                    "situation": "his manager adds a project",
+                    "automatic_thoughts": ["I can't refuse"],
+                }
+            ],
+            "hidden": [
+                {"content": "HIDDEN-FACT drinks to sleep", "disclose_when": "asked about sleep"}
+            ],
+            "style": ["verbose"],
+            "resistance": 2,
+            "risk_flags": [],
+        }
+    ),
 }
-PLAN = SessionPlan(stage=Stage.EXPLORATION, goals=["explore sleep", "name the worry"],
-                   approach="CBT", focus="what happens at night")  # fmt: skip
-THOUGHT = CounselorThought(observation="OBS the client is tired",
-                           client_emotion=[Emotion.ANXIETY], strategy=[Strategy.REFLECTION],
-                           reasoning="REASON reflect first", next_action=NextAction.CONTINUE)  # fmt: skip
+PLAN = SessionPlan(
+    stage=Stage.EXPLORATION,
+    goals=["explore sleep", "name the worry"],
+    approach="CBT",
+    focus="what happens at night",
+)
+THOUGHT = CounselorThought(
+    observation="OBS the client is tired",
+    client_emotion=[Emotion.ANXIETY],
+    strategy=[Strategy.REFLECTION],
+    reasoning="REASON reflect first",
+    next_action=NextAction.CONTINUE,
+)
 NOTES = ["Session 1 note: the client agreed to a sleep diary."]
 LINES = {
     "zh": ["你好，这一周过得怎么样？", "还是睡不着，一想到考试就心慌。", "听起来这一周很辛苦。"],
-    "en": ["Hi, how has this week been?", "Still not sleeping; exams make my heart race.",
-           "That sounds like a hard week."],
-}  # fmt: skip
+    "en": [
+        "Hi, how has this week been?",
+        "Still not sleeping; exams make my heart race.",
+        "That sounds like a hard week.",
+    ],
+}
 
 
 def transcript(lang: str) -> list[Any]:
     a, b, c = LINES[lang]
     return [
-        CounselorTurn(index=0, text=a, observation="o", client_emotion=[Emotion.NEUTRAL],
-                      strategy=[Strategy.QUESTION], reasoning="r", next_action=NextAction.CONTINUE),
+        CounselorTurn(
+            index=0,
+            text=a,
+            observation="o",
+            client_emotion=[Emotion.NEUTRAL],
+            strategy=[Strategy.QUESTION],
+            reasoning="r",
+            next_action=NextAction.CONTINUE,
+        ),
         ClientTurn(index=1, text=b, emotion=[Emotion.ANXIETY, Emotion.FEAR]),
-        CounselorTurn(index=2, text=c, observation="o", client_emotion=[Emotion.ANXIETY],
-                      strategy=[Strategy.REFLECTION], reasoning="r", next_action=NextAction.CLOSE),
-    ]  # fmt: skip
+        CounselorTurn(
+            index=2,
+            text=c,
+            observation="o",
+            client_emotion=[Emotion.ANXIETY],
+            strategy=[Strategy.REFLECTION],
+            reasoning="r",
+            next_action=NextAction.CLOSE,
+        ),
+    ]
 
 
-MEMORIES = [MemoryHit(id="c:s1:event:0", session_index=1, kind=MemoryKind.EVENT,
-                      text="I agreed to keep a sleep diary.", distance=0.1)]  # fmt: skip
+MEMORIES = [
+    MemoryHit(
+        id="c:s1:event:0",
+        session_index=1,
+        kind=MemoryKind.EVENT,
+        text="I agreed to keep a sleep diary.",
+        distance=0.1,
+    )
+]
 
 ANSWERS = {
     "counselor_plan": PLAN.model_dump_json(),
     "counselor_think": THOUGHT.model_dump_json(),
     "counselor_reply": json.dumps({"reply": "It sounds like nights are hard."}),
     "client_reply": json.dumps({"emotion": ["Anxiety"], "reply": "Yes, every night."}),
-    "scribe_summary": json.dumps({"summary": "The client talked about sleep.",
-                                  "salient_events": ["kept a sleep diary"]}),
-    "critic_score": json.dumps({k: {"rationale": "evidence", "score": 1} for k in
-                                ("empathy", "exploration", "strategy_fit", "client_realism",
-                                 "safety")}),
-}  # fmt: skip
+    "scribe_summary": json.dumps(
+        {"summary": "The client talked about sleep.", "salient_events": ["kept a sleep diary"]}
+    ),
+    "critic_score": json.dumps(
+        {
+            k: {"rationale": "evidence", "score": 1}
+            for k in ("empathy", "exploration", "strategy_fit", "client_realism", "safety")
+        }
+    ),
+}
 
 
 def _deps(answers: list[str]) -> tuple[AgentDeps, ScriptedChatModel]:
@@ -116,14 +179,34 @@ def _deps(answers: list[str]) -> tuple[AgentDeps, ScriptedChatModel]:
     return AgentDeps(llm, PromptLibrary(), cfg.sampling, cfg.max_regenerations), fake
 
 
+class NoMemory:
+    """A MemoryStore the reply step must not touch (memories are passed in explicitly)."""
+
+    def add(self, items: list[Any]) -> None:
+        raise AssertionError("reply must not write memory")
+
+    def search(self, course_id: str, query: str, k: int, before_session: int) -> list[MemoryHit]:
+        raise AssertionError("reply must not search memory")
+
+    def count(self, course_id: str) -> int:
+        raise AssertionError("reply must not count memory")
+
+
 async def agent_messages(step: str, lang: str) -> list[BaseMessage]:
     """The messages an agent really sends for ``step``, captured from a scripted model."""
     profile, turns = PROFILES[lang], transcript(lang)
     ctx = SessionContext(profile=profile, plan=PLAN, session_index=2, n_sessions=3, notes=NOTES)
     if step == "common_repair":  # the re-ask after an invalid answer
         deps, fake = _deps(["not json at all", ANSWERS["client_reply"]])
-        await ClientAgent(deps, memory=None, memory_k=3).reply(profile, turns[:1], MEMORIES, 2, 0)  # type: ignore[arg-type]
+        await ClientAgent(deps, NoMemory(), memory_k=3).reply(profile, turns[:1], MEMORIES, 2, 0)
         return fake.calls[1].messages[-2:]
+    if step == "common_regenerate":  # the feedback after a spoken turn failed a check
+        label = {"zh": "咨询师：你好。", "en": "Counselor: hello there."}[lang]
+        deps, fake = _deps([json.dumps({"reply": label}), ANSWERS["counselor_reply"]])
+        await CounselorAgent(deps).reply(ctx, turns[:2], THOUGHT, seed=0)
+        assert [len(c.messages) for c in fake.calls] == [2, 3]
+        assert fake.calls[1].messages[:2] == fake.calls[0].messages
+        return fake.calls[1].messages[-1:]
     deps, fake = _deps([ANSWERS[step]])
     if step == "counselor_plan":
         await CounselorAgent(deps).plan(profile, 2, 3, NOTES, seed=0)
@@ -132,7 +215,7 @@ async def agent_messages(step: str, lang: str) -> list[BaseMessage]:
     elif step == "counselor_reply":
         await CounselorAgent(deps).reply(ctx, turns[:2], THOUGHT, seed=0)
     elif step == "client_reply":
-        await ClientAgent(deps, memory=None, memory_k=3).reply(profile, turns[:1], MEMORIES, 2, 0)  # type: ignore[arg-type]
+        await ClientAgent(deps, NoMemory(), memory_k=3).reply(profile, turns[:1], MEMORIES, 2, 0)
     elif step == "scribe_summary":
         await ScribeAgent(deps).summarize(turns, lang, session_index=2, seed=0)
     elif step == "critic_score":
@@ -143,7 +226,7 @@ async def agent_messages(step: str, lang: str) -> list[BaseMessage]:
     return fake.calls[0].messages
 
 
-STEPS = [*ANSWERS, "common_repair"]
+STEPS = [*ANSWERS, "common_repair", "common_regenerate"]
 
 
 def snapshot_text(msgs: list[BaseMessage]) -> str:
@@ -161,7 +244,9 @@ def snapshot_path(step: str, lang: str) -> Path:
 @pytest.mark.parametrize("step", STEPS)
 async def test_agent_prompt_matches_snapshot(step, lang):
     path = snapshot_path(step, lang)
-    assert path.is_file(), f"missing snapshot {path}: run `python -m tests.unit.test_prompts --update`"
+    assert path.is_file(), (
+        f"missing snapshot {path}: run `python -m tests.unit.test_prompts --update`"
+    )
     got = snapshot_text(await agent_messages(step, lang))
     expected = path.read_text(encoding="utf-8")
     assert got == expected, f"{path.name} changed; review and regenerate with --update"
@@ -182,9 +267,11 @@ async def test_client_prompt_holds_profile_and_memories_not_counselor_thoughts(l
     assert "HIDDEN-FACT" in text  # the client knows its own hidden facts
     assert "I agreed to keep a sleep diary." in text
     assert "OBS" not in text and "REASON" not in text
-    # from the client's side the counselor's words are the other party's: a human message
-    assert [m.type for m in msgs] == ["system", "human", "human"]
-    assert msgs[1].content == LINES[lang][0]
+    # the transcript so far sits in the user block, as labelled spoken lines
+    assert [m.type for m in msgs] == ["system", "human"]
+    speaker = {"zh": "咨询师", "en": "Counselor"}[lang]
+    assert f"{speaker}: {LINES[lang][0]}" in str(msgs[1].content)
+    assert LINES[lang][1] not in text  # only the turns so far
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -213,20 +300,40 @@ def full_context(lang: str) -> dict[str, Any]:
     from counselsim.agents.views import annotated_text, intake
 
     return {
-        "intake": intake(profile), "plan": PLAN.model_dump(mode="json"), "notes": NOTES,
-        "session_index": 2, "n_sessions": 3, "strategies": [s.value for s in Strategy],
-        "emotions": [e.value for e in Emotion], "stages": [s.value for s in Stage],
-        "opening": False, "exchanges_left": 3, "must_close": False,
-        "thought": THOUGHT.model_dump(mode="json"), "profile": profile.model_dump(mode="json"),
+        "intake": intake(profile),
+        "plan": PLAN.model_dump(mode="json"),
+        "notes": NOTES,
+        "session_index": 2,
+        "n_sessions": 3,
+        "strategies": [s.value for s in Strategy],
+        "emotions": [e.value for e in Emotion],
+        "stages": [s.value for s in Stage],
+        "opening": False,
+        "exchanges_left": 3,
+        "must_close": False,
+        "thought": THOUGHT.model_dump(mode="json"),
+        "profile": profile.model_dump(mode="json"),
         "memories": [{"session": 1, "text": "a memory"}],
         "rubric": load_rubric("core").model_dump(mode="json"),
-        "transcript": annotated_text(transcript(lang), lang), "error": "reply: Field required",
-    }  # fmt: skip
+        "dimensions": [
+            {"name": d.name, "min": d.min, "max": d.max, "text": d.text(lang)}
+            for d in load_rubric("core").dimensions
+        ],
+        "transcript": annotated_text(transcript(lang), lang),
+        "error": "reply: Field required",
+        "flags": [f.value for f in Flag],
+        "previous": LINES[lang][0],
+    }
 
 
 def _env() -> Environment:
-    return Environment(loader=PackageLoader("counselsim", "prompts"), undefined=StrictUndefined,
-                       trim_blocks=True, lstrip_blocks=True, autoescape=False)  # fmt: skip
+    return Environment(
+        loader=PackageLoader("counselsim", "prompts"),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+    )
 
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -234,8 +341,17 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 def test_templates_exist_for_both_languages():
     stems = {t.rsplit(".", 2)[0] for t in TEMPLATES}
-    assert stems == {"client/reply", "common/repair", "counselor/plan", "counselor/reply",
-                     "counselor/system", "counselor/think", "critic/score", "scribe/summary"}
+    assert stems == {
+        "client/reply",
+        "common/repair",
+        "common/regenerate",
+        "counselor/plan",
+        "counselor/reply",
+        "counselor/system",
+        "counselor/think",
+        "critic/score",
+        "scribe/summary",
+    }
     assert set(TEMPLATES) == {f"{s}.{lang}.j2" for s in stems for lang in LANGS}
 
 
@@ -285,11 +401,35 @@ def test_reply_close_variants_depend_on_last_session(lang):
     lib, ctx = PromptLibrary(), full_context(lang)
     close = ctx["thought"] | {"next_action": "close"}
     mid = lib.render("counselor", "reply", lang, **ctx | {"thought": close}).user
-    last = lib.render("counselor", "reply", lang, **ctx | {"thought": close, "session_index": 3}).user
+    last = lib.render(
+        "counselor", "reply", lang, **ctx | {"thought": close, "session_index": 3}
+    ).user
     cont = lib.render("counselor", "reply", lang, **ctx).user
     assert mid != last and mid != cont
     assert ("meet next time" in mid) or ("约好下次再见" in mid)
     assert ("end the course" in last) or ("结束整个疗程" in last)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("flag", list(Flag))
+def test_regenerate_feedback_explains_every_flag(flag, lang):
+    user = (
+        PromptLibrary()
+        .render("common", "regenerate", lang, flags=[flag.value], previous="PREVIOUS")
+        .user
+    )
+    assert "PREVIOUS" in user
+    reason = user.split("\n")[1]
+    assert len(reason) > 6, reason  # "Why: <reason>." / "原因：<reason>。"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_regenerate_feedback_names_the_rejected_text_and_reason(lang):
+    (feedback,) = await agent_messages("common_regenerate", lang)
+    text = str(feedback.content)
+    assert feedback.type == "human"
+    assert ("Counselor: hello there." in text) or ("咨询师：你好。" in text)
+    assert ("speaker labels" in text) or ("说话人标签" in text)
 
 
 # --- StrictUndefined ------------------------------------------------------------------------------
@@ -298,9 +438,17 @@ def test_reply_close_variants_depend_on_last_session(lang):
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize(
     "agent,step,missing",
-    [("counselor", "think", "plan"), ("counselor", "plan", "intake"), ("client", "reply", "memories"),
-     ("critic", "score", "transcript"), ("scribe", "summary", "session_index"),
-     ("common", "repair", "error")],
+    [
+        ("counselor", "think", "plan"),
+        ("counselor", "plan", "intake"),
+        ("client", "reply", "memories"),
+        ("critic", "score", "transcript"),
+        ("scribe", "summary", "session_index"),
+        ("common", "repair", "error"),
+        ("counselor", "think", "transcript"),
+        ("counselor", "reply", "thought"),
+        ("common", "regenerate", "previous"),
+    ],
 )
 def test_missing_variable_raises(agent, step, missing, lang):
     ctx = full_context(lang)
@@ -318,7 +466,7 @@ def test_missing_attribute_raises():
 
 
 def test_unknown_template_is_a_config_error():
-    with pytest.raises(ConfigError, match="'counselor/think.fr.j2' not found"):
+    with pytest.raises(ConfigError, match=r"'counselor/think\.fr\.j2' not found"):
         PromptLibrary().render("counselor", "think", "fr", **full_context("en"))
 
 

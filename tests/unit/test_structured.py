@@ -127,9 +127,12 @@ async def test_structured_output_error_after_max_repairs_plus_one(max_repairs):
 
 async def test_out_of_enum_value_is_invalid():
     thought = {
-        "observation": "the client is tired", "client_emotion": ["Bored"],
-        "strategy": ["Question"], "reasoning": "ask more", "next_action": "continue",
-    }  # fmt: skip
+        "observation": "the client is tired",
+        "client_emotion": ["Bored"],
+        "strategy": ["Question"],
+        "reasoning": "ask more",
+        "next_action": "continue",
+    }
     llm, fake = llm_for([json.dumps(thought)] * 3)
     with pytest.raises(StructuredOutputError, match="client_emotion"):
         await ask(llm, CounselorThought)
@@ -227,12 +230,6 @@ def test_json_schema_of_rubric_judgement_inlines_nested_models():
     assert empathy["properties"]["rationale"]["maxLength"] == 160
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG structured._inline_refs drops every dict key named 'title'/'description', "
-    "including *properties* of that name (e.g. a rubric dimension called 'description')",
-)
 def test_json_schema_keeps_properties_named_title_or_description():
     class Note(BaseModel):
         title: str = Field(max_length=10)

@@ -40,6 +40,10 @@ class CriticAgent:
             "score",
             lang,
             rubric=self.rubric.model_dump(mode="json"),
+            dimensions=[
+                {"name": d.name, "min": d.min, "max": d.max, "text": d.text(lang)}
+                for d in self.rubric.dimensions
+            ],
             profile=profile.model_dump(mode="json"),
             plan=plan.model_dump(mode="json"),
             transcript=render(turns, lang),

@@ -59,11 +59,11 @@ def similarity(a: str, b: str) -> float:
     return len(ga & gb) / len(ga | gb) if ga and gb else 0.0
 
 
-def containment(a: str, b: str) -> float:
-    """Share of the shorter text's trigrams found in the longer one: catches a reply that
-    copies the other speaker's turn and adds a few words."""
-    ga, gb = _grams(a), _grams(b)
-    return len(ga & gb) / min(len(ga), len(gb)) if ga and gb else 0.0
+def containment(text: str, source: str) -> float:
+    """Share of ``source``'s trigrams that ``text`` reproduces: near 1 when ``text`` copies
+    the source turn (perhaps adding words), low for a short restatement of part of it."""
+    gt, gs = _grams(text), _grams(source)
+    return len(gt & gs) / len(gs) if gt and gs else 0.0
 
 
 def _loops(text: str) -> bool:
@@ -96,7 +96,7 @@ def check_turn(
     other = next((t for t in reversed(history) if t.role is not role), None)
     if other is not None and len(other.text) >= 12 and containment(text, other.text) >= threshold:
         flags.append(Flag.ECHO)
-    recent = history[-lookback:]
+    recent = history[-lookback:] if lookback > 0 else []
     if any(t.role is role and similarity(text, t.text) >= threshold for t in recent):
         flags.append(Flag.REPEAT)
     if _loops(text):

@@ -30,6 +30,10 @@ class Dimension(BaseModel):
     max: int
     description: dict[str, str] = Field(min_length=1)
 
+    def text(self, lang: str) -> str:
+        """The description in ``lang``, else in any language the rubric gives."""
+        return self.description.get(lang) or next(iter(self.description.values()))
+
     @model_validator(mode="after")
     def _bounds(self) -> Dimension:
         if self.min >= self.max:
@@ -98,5 +102,9 @@ def load_rubric(name_or_path: str) -> Rubric:
         text, where = res.read_text(encoding="utf-8"), f"rubric '{name_or_path}'"
     try:
         return Rubric.model_validate(yaml.safe_load(text))
-    except (yaml.YAMLError, ValidationError) as exc:
-        raise ConfigError(f"{where}: invalid rubric: {str(exc).splitlines()[0]}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{where}: invalid rubric YAML: {str(exc).splitlines()[0]}") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"]) or "<root>"
+        raise ConfigError(f"{where}: invalid rubric field '{loc}': {first['msg']}") from None

@@ -38,7 +38,13 @@ def _inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
         if isinstance(node, dict):
             if "$ref" in node:
                 return walk(defs[node["$ref"].split("/")[-1]])
-            return {k: walk(v) for k, v in node.items() if k not in ("title", "description")}
+            out = {}
+            for k, v in node.items():
+                if k == "properties" and isinstance(v, dict):
+                    out[k] = {name: walk(sub) for name, sub in v.items()}  # names, not keywords
+                elif k not in ("title", "description"):
+                    out[k] = walk(v)
+            return out
         if isinstance(node, list):
             return [walk(v) for v in node]
         return node
