@@ -85,7 +85,7 @@ def course_fakes(exchanges: list[int], max_turns: int = 3) -> CourseFakes:
                     json.dumps(
                         {
                             "emotion": ["Anxiety"],
-                            "reply": f"Client line {s}.{i}: I worry about exams, and sleep is bad {i * 7}.",
+                            "reply": f"Client {s}.{i}: exams worry me; sleep is bad {i * 7}.",
                         }
                     )
                 )
@@ -113,4 +113,4 @@ def en_profile() -> ClientProfile:
 
 @pytest.fixture
 def config() -> RunConfig:
-    return RunConfig(sessions=3, max_turns=3, seed=7, max_regenerations=0)
+    return RunConfig(sessions=3, max_turns=3, min_turns=1, seed=7, max_regenerations=0)

@@ -84,6 +84,9 @@ class RunConfig(BaseModel):
     sampling: dict[Step, Sampling] = Field(default_factory=_default_sampling)
     sessions: int = Field(default=3, ge=1, le=100)
     max_turns: int = Field(default=8, ge=1, le=200, description="counselor-client exchanges")
+    min_turns: int = Field(
+        default=3, ge=1, le=200, description="exchanges before the counselor may close"
+    )
     seed: int = 0
     memory_k: int = Field(default=3, ge=0, le=20)
     history_window: int = Field(

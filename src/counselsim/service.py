@@ -119,7 +119,9 @@ class Simulation:
             start = (
                 None
                 if snapshot.next
-                else initial_course_state(course_id, profile, cfg.sessions, cfg.max_turns)
+                else initial_course_state(
+                    course_id, profile, cfg.sessions, cfg.max_turns, cfg.min_turns
+                )
             )
             session_index = snapshot.values.get("session_index", 1) if snapshot.values else 1
             turns = 0

@@ -49,7 +49,7 @@ async def test_course_runs_three_sessions_with_turn_counts_and_end_reasons(
 
 
 async def test_records_on_disk_validate_and_carry_provenance(config, zh_profile, tmp_path):
-    _, records = await _run(config, zh_profile, tmp_path, [3, 3, 3])
+    _, _records = await _run(config, zh_profile, tmp_path, [3, 3, 3])
     lines = (tmp_path / "run" / "sessions.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(lines) == 3
     for line in lines:
@@ -103,7 +103,7 @@ async def test_client_never_sees_counselor_plan_or_reasoning(config, en_profile,
 async def test_checkpoints_written_and_rerun_resumes_without_model_calls(
     config, zh_profile, tmp_path
 ):
-    fakes, records = await _run(config, zh_profile, tmp_path, [2, 2, 2])
+    _fakes, records = await _run(config, zh_profile, tmp_path, [2, 2, 2])
     db = tmp_path / "run" / "checkpoints.sqlite"
     with sqlite3.connect(db) as con:
         assert con.execute("select count(*) from checkpoints").fetchone()[0] > 10
@@ -133,3 +133,21 @@ async def test_script_running_out_is_an_error_not_a_silent_restart(config, zh_pr
     )
     with pytest.raises(ScriptExhaustedError):
         await sim.run_course(zh_profile, tmp_path / "run", embedder=HashingEmbedding())
+
+
+async def test_counselor_cannot_close_before_min_turns(config, zh_profile, tmp_path):
+    # The model asks to close on its first turn; with min_turns=2 the session goes on,
+    # and the recorded thought is the decision actually used ('continue').
+    cfg = config.model_copy(update={"sessions": 1, "min_turns": 2})
+    fakes = course_fakes([2], cfg.max_turns)
+    fakes.counselor.script[1] = fakes.counselor.script[1].replace('"continue"', '"close"')
+    sim = build_simulation(
+        cfg,
+        counselor_model=fakes.counselor,
+        client_model=fakes.client,
+        critic_model=fakes.critic,
+    )
+    (record,) = await sim.run_course(zh_profile, tmp_path / "run", embedder=HashingEmbedding())
+    assert [t.role for t in record.turns] == [Role.COUNSELOR, Role.CLIENT, Role.COUNSELOR]
+    assert record.turns[0].next_action == "continue"
+    assert record.end_reason is EndReason.COUNSELOR_CLOSED

@@ -387,3 +387,22 @@ async def test_generate_checked_uses_text_of_and_history():
     out, checked = await generate_checked(make, lambda o: o.reply, C, EN_HISTORY, Sampling(), 2)
     assert out.reply == "What would you like to focus on first?"
     assert checked.attempts == 2
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我观察到来访者很焦虑，需要先共情。",
+        "The client seems anxious, so I will reflect feelings.",
+        "reasoning: reflect her worry before asking about sleep",
+    ],
+)
+def test_counselor_reciting_its_notes_is_a_thought_leak(text):
+    private = ["reasoning: reflect her worry before asking about sleep"]
+    assert Flag.THOUGHT_LEAK in check_turn(text, Role.COUNSELOR, [], private=private)
+
+
+def test_speaking_to_the_client_is_not_a_thought_leak():
+    private = ["The client is anxious about exams.", "Reflect the worry first."]
+    text = "It sounds like the exams are weighing on you. What worries you most?"
+    assert Flag.THOUGHT_LEAK not in check_turn(text, Role.COUNSELOR, [], private=private)

@@ -211,7 +211,7 @@ async def agent_messages(step: str, lang: str) -> list[BaseMessage]:
     if step == "counselor_plan":
         await CounselorAgent(deps).plan(profile, 2, 3, NOTES, seed=0)
     elif step == "counselor_think":
-        await CounselorAgent(deps).think(ctx, turns[:2], exchanges_left=4, seed=0)
+        await CounselorAgent(deps).think(ctx, turns[:2], exchanges_left=4, may_close=True, seed=0)
     elif step == "counselor_reply":
         await CounselorAgent(deps).reply(ctx, turns[:2], THOUGHT, seed=0)
     elif step == "client_reply":
@@ -310,6 +310,7 @@ def full_context(lang: str) -> dict[str, Any]:
         "stages": [s.value for s in Stage],
         "opening": False,
         "exchanges_left": 3,
+        "may_close": True,
         "must_close": False,
         "thought": THOUGHT.model_dump(mode="json"),
         "profile": profile.model_dump(mode="json"),
@@ -394,6 +395,8 @@ def test_think_variants(lang):
     assert opening != later
     assert 'next_action must be "close"' in closing or 'next_action 必须是 "close"' in closing
     assert "close" in later and ("3 exchanges are left" in later or "还剩 3 轮" in later)
+    early = lib.render("counselor", "think", lang, **ctx | {"may_close": False}).user
+    assert 'next_action must be "continue"' in early or 'next_action 必须是 "continue"' in early
 
 
 @pytest.mark.parametrize("lang", LANGS)

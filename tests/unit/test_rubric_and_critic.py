@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from jinja2 import UndefinedError
 from pydantic import ValidationError
 
 from counselsim.agents.base import AgentDeps

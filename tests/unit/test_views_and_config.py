@@ -82,7 +82,9 @@ async def test_counselor_sees_the_windowed_spoken_transcript(en_profile):
     deps, fake = _deps(THOUGHT_JSON)
     plan = SessionPlan(stage=Stage.INTAKE, goals=["rapport"], approach="CBT", focus="sleep")
     ctx = SessionContext(profile=en_profile, plan=plan, session_index=1, n_sessions=3)
-    await CounselorAgent(deps, history_window=3).think(ctx, transcript(6), 4, seed=0)
+    await CounselorAgent(deps, history_window=3).think(
+        ctx, transcript(6), 4, may_close=True, seed=0
+    )
     (call,) = fake.calls
     assert [m.type for m in call.messages] == ["system", "human"]
     user = str(call.messages[-1].content)

@@ -72,6 +72,7 @@ async def generate_checked(
     history: Sequence[Turn],
     sampling: Sampling,
     max_regenerations: int,
+    private: Sequence[str] = (),
 ) -> tuple[R, Checked]:
     """Generate a turn, regenerating (hotter, new seed) while it fails a check.
 
@@ -90,7 +91,7 @@ async def generate_checked(
             update={"temperature": min(sampling.temperature + 0.15 * attempt, 1.2)}
         )
         out = await make(attempt, hotter, rejected)
-        flags = check_turn(text_of(out), role, history)
+        flags = check_turn(text_of(out), role, history, private=private)
         rejected = Rejected(flags=[f.value for f in flags], text=text_of(out))
         if best is None or len(flags) < len(best[1]):
             best = (out, flags)

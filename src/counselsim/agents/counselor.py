@@ -88,12 +88,18 @@ class CounselorAgent:
         }
 
     async def think(
-        self, ctx: SessionContext, turns: Sequence[Turn], exchanges_left: int, seed: int
+        self,
+        ctx: SessionContext,
+        turns: Sequence[Turn],
+        exchanges_left: int,
+        may_close: bool,
+        seed: int,
     ) -> CounselorThought:
         """Observe the client's last turn, choose strategies, reason, decide whether to close.
 
-        With no exchange left the session must close, so ``next_action`` is set to close
-        whatever the model chose (the recorded thought is the one used).
+        With no exchange left the session must close; before ``may_close`` it must go on
+        (small models tend to close after one exchange). The prompt says so and the decision
+        is enforced; the recorded thought is the one used.
         """
         lang = ctx.lang
         must_close = exchanges_left <= 1
@@ -105,6 +111,7 @@ class CounselorAgent:
             opening=not turns,
             exchanges_left=exchanges_left,
             must_close=must_close,
+            may_close=may_close,
         )
         thought = await self.deps.llm.structured(
             messages(prompt),
@@ -114,8 +121,11 @@ class CounselorAgent:
             Step.THINK.value,
             self.deps.repair_prompt(lang),
         )
-        if must_close and thought.next_action is not NextAction.CLOSE:
-            thought = thought.model_copy(update={"next_action": NextAction.CLOSE})
+        decided = NextAction.CLOSE if must_close else None
+        if decided is None and not may_close:
+            decided = NextAction.CONTINUE
+        if decided is not None and thought.next_action is not decided:
+            thought = thought.model_copy(update={"next_action": decided})
         return thought
 
     async def reply(
@@ -154,5 +164,6 @@ class CounselorAgent:
             turns,
             self.deps.sampling[Step.REPLY],
             self.deps.max_regenerations,
+            private=[thought.observation, thought.reasoning],
         )
         return out.reply.strip(), checked

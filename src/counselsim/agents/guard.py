@@ -23,6 +23,7 @@ class Flag(StrEnum):
     ECHO = "echo"
     REPEAT = "repeat"
     LOOP = "loop"
+    THOUGHT_LEAK = "thought_leak"
 
 
 _LABEL = re.compile(
@@ -78,8 +79,17 @@ def _loops(text: str) -> bool:
     return len(set(grams)) / len(grams) < 0.5
 
 
+# A counselor talks *to* the client; naming "the client" in speech means notes leaked in.
+_THIRD_PERSON_CLIENT = re.compile(r"来访者|求助者|the client\b", re.IGNORECASE)
+
+
 def check_turn(
-    text: str, role: Role, history: Sequence[Turn], threshold: float = 0.8, lookback: int = 24
+    text: str,
+    role: Role,
+    history: Sequence[Turn],
+    threshold: float = 0.8,
+    lookback: int = 24,
+    private: Sequence[str] = (),
 ) -> list[Flag]:
     """Every check ``text`` fails as ``role``'s next turn after ``history`` (empty: passes).
 
@@ -101,4 +111,9 @@ def check_turn(
         flags.append(Flag.REPEAT)
     if _loops(text):
         flags.append(Flag.LOOP)
+    # ``private``: the speaker's own hidden notes (observation, reasoning) it must not recite.
+    if private and (
+        _THIRD_PERSON_CLIENT.search(text) or any(containment(text, p) >= 0.5 for p in private)
+    ):
+        flags.append(Flag.THOUGHT_LEAK)
     return flags

@@ -36,7 +36,7 @@ class CourseDeps:
 
 
 def initial_course_state(
-    course_id: str, profile: ClientProfile, n_sessions: int, max_turns: int
+    course_id: str, profile: ClientProfile, n_sessions: int, max_turns: int, min_turns: int = 1
 ) -> CourseState:
     """The first state of a course."""
     return CourseState(
@@ -44,6 +44,7 @@ def initial_course_state(
         profile=profile,
         n_sessions=n_sessions,
         max_turns=max_turns,
+        min_turns=min(min_turns, max_turns),
         session_index=1,
         notes=[],
         plan=None,
@@ -75,6 +76,7 @@ def build_course_graph(deps: CourseDeps) -> StateGraph[Any]:
             state["n_sessions"],
             state["max_turns"],
             state["notes"],
+            state["min_turns"],
         )
         done = await session_app.ainvoke(start)
         return {"plan": done["plan"], "turns": done["turns"], "end_reason": done["end_reason"]}

@@ -32,6 +32,7 @@ def initial_session_state(
     n_sessions: int,
     max_turns: int,
     notes: list[str],
+    min_turns: int = 1,
 ) -> SessionState:
     """The first state of a session (a factory, so no field is left to a default)."""
     return SessionState(
@@ -40,6 +41,7 @@ def initial_session_state(
         session_index=session_index,
         n_sessions=n_sessions,
         max_turns=max_turns,
+        min_turns=min(min_turns, max_turns),
         notes=list(notes),
         plan=None,
         turns=[],
@@ -89,9 +91,13 @@ def build_session_graph(deps: SessionDeps) -> StateGraph[Any]:
         return {"plan": plan}
 
     async def counselor_think(state: SessionState) -> dict[str, Any]:
-        left = state["max_turns"] - _counselor_turns(state)
+        done = _counselor_turns(state)
         thought = await deps.counselor.think(
-            _ctx(state), state["turns"], left, seed(state, len(state["turns"]), "think")
+            _ctx(state),
+            state["turns"],
+            exchanges_left=state["max_turns"] - done,
+            may_close=done + 1 >= state["min_turns"],
+            seed=seed(state, len(state["turns"]), "think"),
         )
         return {"thought": thought}
 

@@ -34,6 +34,7 @@ class SessionState(TypedDict):
     session_index: int
     n_sessions: int
     max_turns: int
+    min_turns: int
     notes: list[str]
     plan: SessionPlan | None
     turns: Annotated[list[Turn], operator.add]
@@ -48,6 +49,7 @@ class CourseState(TypedDict):
     profile: ClientProfile
     n_sessions: int
     max_turns: int
+    min_turns: int
     session_index: int
     notes: Annotated[list[str], operator.add]
     plan: SessionPlan | None
