@@ -70,7 +70,7 @@ class ModelConfig(BaseModel):
     base_url: str | None = None
     model: str | None = None
     api_key_env: str = "COUNSELSIM_API_KEY"
-    n_ctx: int = Field(default=8192, ge=512)
+    n_ctx: int = Field(default=4096, ge=512)
     n_threads: int | None = Field(default=None, ge=1)
     timeout_s: float = Field(default=120.0, gt=0)
 

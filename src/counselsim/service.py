@@ -161,6 +161,9 @@ def build_simulation(
     """The composition root. Roles without a model given use ``chat_model``, and without that
     the configured engine (loaded now, so a bad path or server fails before any output).
 
+    An embedded engine gets one llama.cpp context per role over the same mmapped weights, so
+    each role's prompts reuse its own KV cache; a server is shared (it caches prefixes itself).
+
     Args:
         cfg: the resolved run config.
         chat_model: a LangChain chat model for every role not given its own.
@@ -169,19 +172,21 @@ def build_simulation(
         critic_model: the critic's and note-taker's model.
     """
     rubric = load_rubric(cfg.rubric)
-    given = (counselor_model, client_model, critic_model)
-    shared: LLM | None = None
-    if chat_model is not None:
-        shared = build_llm(chat_model, Engine.CUSTOM, chat_model._llm_type, cfg)
-    elif any(m is None for m in given):
-        base, model_id = build_chat_model(cfg.model)
-        shared = build_llm(base, cfg.model.engine, model_id, cfg)
+    server: LLM | None = None
 
     def role(model: BaseChatModel | None) -> LLM:
-        if model is None:
-            assert shared is not None
-            return shared
-        return build_llm(model, Engine.CUSTOM, model._llm_type, cfg)
+        nonlocal server
+        if model is not None:
+            return build_llm(model, Engine.CUSTOM, model._llm_type, cfg)
+        if chat_model is not None:
+            return build_llm(chat_model, Engine.CUSTOM, chat_model._llm_type, cfg)
+        if cfg.model.engine is Engine.OPENAI and server is not None:
+            return server
+        base, model_id = build_chat_model(cfg.model)
+        llm = build_llm(base, cfg.model.engine, model_id, cfg)
+        if cfg.model.engine is Engine.OPENAI:
+            server = llm
+        return llm
 
     return Simulation(
         config=cfg,

@@ -61,9 +61,14 @@ def route_next_session(state: CourseState) -> Literal[Node.SESSION_RUN, "__end__
 
 
 def build_course_graph(deps: CourseDeps) -> StateGraph[Any]:
-    """An uncompiled course graph. The session graph runs inside ``session_run`` and shares
-    the parent's checkpointer (LangGraph gives it its own checkpoint namespace)."""
-    session_app = build_session_graph(deps.session).compile()
+    """An uncompiled course graph; the session graph runs inside ``session_run``.
+
+    Checkpoints are taken per course step, not per turn: a per-turn checkpoint stores the whole
+    transcript again each time (quadratic in session length, measured in benchmarks/). A run
+    interrupted mid-session resumes at that session's start and, with per-call seeds derived
+    from the run seed, regenerates it.
+    """
+    session_app = build_session_graph(deps.session).compile(checkpointer=False)
 
     def seed(state: CourseState, step: str) -> int:
         return derive_seed(deps.session.seed, state["course_id"], state["session_index"], step)

@@ -34,16 +34,18 @@ class ChatLlamaCpp(BaseChatModel):
     ``seed``, ``stop`` and ``response_format`` (``{"type": "json_object", "schema": ...}``,
     which llama.cpp turns into a grammar: constrained decoding).
 
-    A state cache keyed by token prefix lets alternating roles (counselor, client) each resume
-    from their own previous prompt instead of re-reading it.
+    llama.cpp reuses the longest common token prefix of consecutive prompts in its context.
+    counselsim gives each role its own instance (the weights are mmapped, so shared), so each
+    role's next prompt extends its previous one and only the new tokens are evaluated.
+    llama-cpp-python's RAM state cache is not used: each entry copies the whole logits buffer
+    (~300 MB here) that its capacity accounting does not count.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     model_path: Path
-    n_ctx: int = 8192
+    n_ctx: int = 4096
     n_threads: int | None = None
-    cache_bytes: int = 2 << 30
     _llama: Any = PrivateAttr(default=None)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
@@ -57,7 +59,6 @@ class ChatLlamaCpp(BaseChatModel):
             return
         try:
             from llama_cpp import Llama
-            from llama_cpp.llama_cache import LlamaRAMCache
         except ImportError:
             raise ModelUnavailableError(
                 "llama-cpp-python is not installed: pip install 'counselsim[embedded]'"
@@ -77,7 +78,6 @@ class ChatLlamaCpp(BaseChatModel):
             raise ModelUnavailableError(
                 f"{self.model_path}: cannot load GGUF model: {exc}"
             ) from None
-        llama.set_cache(LlamaRAMCache(capacity_bytes=self.cache_bytes))
         self._llama = llama
 
     def count_tokens(self, text: str) -> int:
