@@ -61,10 +61,9 @@ def test_two_session_course_on_the_embedded_model(tmp_path: Path) -> None:
     for r in records:
         assert r.language == "zh" and r.provenance.model == DEFAULT_MODEL
         assert r.provenance.engine == "embedded"
-        assert 1 <= len(r.turns) <= 3
-        assert [t.role for t in r.turns] == [Role.COUNSELOR, Role.CLIENT, Role.COUNSELOR][
-            : len(r.turns)
-        ]
+        # min_turns (3) > max_turns (2): every session runs exactly 2 exchanges
+        assert [t.role for t in r.turns] == [Role.COUNSELOR, Role.CLIENT, Role.COUNSELOR]
+        assert r.end_reason.value == "turn_cap"
         last = r.turns[-1]
         assert isinstance(last, CounselorTurn) and last.next_action is NextAction.CLOSE
         assert all(t.text.strip() for t in r.turns)
@@ -75,7 +74,7 @@ def test_two_session_course_on_the_embedded_model(tmp_path: Path) -> None:
             assert r.critic.error
     # session 2's client turns were given memories of session 1
     later = [t for t in records[1].turns if isinstance(t, ClientTurn)]
-    assert all(t.memory_ids and all(":s1:" in i for i in t.memory_ids) for t in later)
+    assert later and all(t.memory_ids and all(":s1:" in i for i in t.memory_ids) for t in later)
     assert (out / "checkpoints.sqlite").is_file() and (out / "memory").is_dir()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
@@ -18,6 +18,16 @@ from counselsim.records import Turn
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
+
+
+class Spoken(Protocol):
+    """A step output that carries a spoken ``reply``."""
+
+    @property
+    def reply(self) -> str: ...
+
+
+S = TypeVar("S", bound=Spoken)
 
 
 @dataclass(frozen=True)
@@ -100,3 +110,42 @@ async def generate_checked(
         log.info("%s turn rejected (%s), regenerating", role.value, ",".join(flags))
     assert best is not None
     return best[0], Checked(attempts=attempts, flags=[f.value for f in best[1]])
+
+
+async def speak(
+    deps: AgentDeps,
+    prompt: RenderedPrompt,
+    schema: type[S],
+    step: Step,
+    lang: str,
+    role: Role,
+    history: Sequence[Turn],
+    seed: int,
+    private: Sequence[str] = (),
+) -> tuple[S, Checked]:
+    """One spoken turn: a structured call, the turn checks, and regeneration that tells the
+    model why its last attempt was rejected."""
+
+    async def make(attempt: int, sampling: Sampling, rejected: Rejected | None) -> S:
+        feedback = (
+            deps.regenerate_feedback(lang, rejected.flags, rejected.text) if rejected else None
+        )
+        out: S = await deps.llm.structured(
+            messages(prompt, feedback),
+            schema,  # type: ignore[type-var]
+            sampling,
+            seed + 7919 * attempt,
+            step.value,
+            deps.repair_prompt(lang),
+        )
+        return out
+
+    return await generate_checked(
+        make,
+        lambda u: u.reply,
+        role,
+        history,
+        deps.sampling[step],
+        deps.max_regenerations,
+        private,
+    )

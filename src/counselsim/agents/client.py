@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from counselsim.agents.base import AgentDeps, Checked, Rejected, generate_checked, messages
+from counselsim.agents.base import AgentDeps, Checked, speak
 from counselsim.agents.views import spoken_text, window
-from counselsim.config import Sampling, Step
+from counselsim.config import Step
 from counselsim.labels import Emotion, Role
 from counselsim.memory.store import MemoryHit, MemoryItem, MemoryKind, MemoryStore
 from counselsim.personas.models import ClientProfile
@@ -64,30 +64,8 @@ class ClientAgent:
             emotions=[e.value for e in Emotion],
         )
 
-        async def make(
-            attempt: int, sampling: Sampling, rejected: Rejected | None
-        ) -> ClientUtterance:
-            feedback = (
-                self.deps.regenerate_feedback(lang, rejected.flags, rejected.text)
-                if rejected
-                else None
-            )
-            return await self.deps.llm.structured(
-                messages(prompt, feedback),
-                ClientUtterance,
-                sampling,
-                seed + 7919 * attempt,
-                Step.CLIENT.value,
-                self.deps.repair_prompt(lang),
-            )
-
-        out, checked = await generate_checked(
-            make,
-            lambda u: u.reply,
-            Role.CLIENT,
-            turns,
-            self.deps.sampling[Step.CLIENT],
-            self.deps.max_regenerations,
+        out, checked = await speak(
+            self.deps, prompt, ClientUtterance, Step.CLIENT, lang, Role.CLIENT, turns, seed
         )
         return out.model_copy(update={"reply": out.reply.strip()}), checked
 

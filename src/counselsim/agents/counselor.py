@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from counselsim.agents.base import AgentDeps, Checked, Rejected, generate_checked, messages
+from counselsim.agents.base import AgentDeps, Checked, messages, speak
 from counselsim.agents.views import intake, spoken_text, window
-from counselsim.config import Sampling, Step
+from counselsim.config import Step
 from counselsim.labels import Emotion, NextAction, Role, Stage, Strategy
 from counselsim.personas.models import ClientProfile
 from counselsim.records import CounselorThought, SessionPlan, Turn, Utterance
@@ -142,28 +142,15 @@ class CounselorAgent:
             opening=not turns,
         )
 
-        async def make(attempt: int, sampling: Sampling, rejected: Rejected | None) -> Utterance:
-            feedback = (
-                self.deps.regenerate_feedback(lang, rejected.flags, rejected.text)
-                if rejected
-                else None
-            )
-            return await self.deps.llm.structured(
-                messages(prompt, feedback),
-                Utterance,
-                sampling,
-                seed + 7919 * attempt,
-                Step.REPLY.value,
-                self.deps.repair_prompt(lang),
-            )
-
-        out, checked = await generate_checked(
-            make,
-            lambda u: u.reply,
+        out, checked = await speak(
+            self.deps,
+            prompt,
+            Utterance,
+            Step.REPLY,
+            lang,
             Role.COUNSELOR,
             turns,
-            self.deps.sampling[Step.REPLY],
-            self.deps.max_regenerations,
+            seed,
             private=[thought.observation, thought.reasoning],
         )
         return out.reply.strip(), checked
