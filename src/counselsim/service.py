@@ -161,8 +161,10 @@ def build_simulation(
     """The composition root. Roles without a model given use ``chat_model``, and without that
     the configured engine (loaded now, so a bad path or server fails before any output).
 
-    An embedded engine gets one llama.cpp context per role over the same mmapped weights, so
-    each role's prompts reuse its own KV cache; a server is shared (it caches prefixes itself).
+    An embedded engine gets two llama.cpp instances: one the client's, one shared by the
+    counselor and the end-of-session critic and note-taker. Each keeps its own KV cache, so
+    the client's and the counselor's alternating prompts each reuse their own prefix (the
+    critic runs once per session). A server is shared: it caches prefixes itself.
 
     Args:
         cfg: the resolved run config.
@@ -172,27 +174,25 @@ def build_simulation(
         critic_model: the critic's and note-taker's model.
     """
     rubric = load_rubric(cfg.rubric)
-    server: LLM | None = None
+    built: dict[str, LLM] = {}
 
-    def role(model: BaseChatModel | None) -> LLM:
-        nonlocal server
+    def role(model: BaseChatModel | None, instance: str) -> LLM:
+        if model is None:
+            model = chat_model
         if model is not None:
             return build_llm(model, Engine.CUSTOM, model._llm_type, cfg)
-        if chat_model is not None:
-            return build_llm(chat_model, Engine.CUSTOM, chat_model._llm_type, cfg)
-        if cfg.model.engine is Engine.OPENAI and server is not None:
-            return server
-        base, model_id = build_chat_model(cfg.model)
-        llm = build_llm(base, cfg.model.engine, model_id, cfg)
         if cfg.model.engine is Engine.OPENAI:
-            server = llm
-        return llm
+            instance = "server"
+        if instance not in built:
+            base, model_id = build_chat_model(cfg.model)
+            built[instance] = build_llm(base, cfg.model.engine, model_id, cfg)
+        return built[instance]
 
     return Simulation(
         config=cfg,
-        counselor_llm=role(counselor_model),
-        client_llm=role(client_model),
-        critic_llm=role(critic_model),
+        counselor_llm=role(counselor_model, "counselor"),
+        client_llm=role(client_model, "client"),
+        critic_llm=role(critic_model, "counselor"),
         prompts=PromptLibrary(),
         rubric=rubric,
     )

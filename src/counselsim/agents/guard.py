@@ -87,7 +87,7 @@ def check_turn(
     text: str,
     role: Role,
     history: Sequence[Turn],
-    threshold: float = 0.8,
+    threshold: float = 0.7,
     lookback: int = 24,
     private: Sequence[str] = (),
 ) -> list[Flag]:

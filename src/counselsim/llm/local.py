@@ -34,9 +34,9 @@ class ChatLlamaCpp(BaseChatModel):
     ``seed``, ``stop`` and ``response_format`` (``{"type": "json_object", "schema": ...}``,
     which llama.cpp turns into a grammar: constrained decoding).
 
-    llama.cpp reuses the longest common token prefix of consecutive prompts in its context.
-    counselsim gives each role its own instance (the weights are mmapped, so shared), so each
-    role's next prompt extends its previous one and only the new tokens are evaluated.
+    llama.cpp reuses the longest common token prefix of consecutive prompts in its context, so
+    counselsim gives the client and the counselor an instance each (see ``build_simulation``):
+    each role's next prompt extends its previous one and only the new tokens are evaluated.
     llama-cpp-python's RAM state cache is not used: each entry copies the whole logits buffer
     (~300 MB here) that its capacity accounting does not count.
     """
