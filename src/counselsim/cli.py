@@ -105,7 +105,7 @@ async def _run_with_progress(sim: Any, profile: Any, out_dir: Path) -> list[Any]
 
 def _print_summary(records: list[Any], out_dir: Path) -> None:
     table = Table(title=f"{out_dir}/sessions.jsonl")
-    for col in ("session", "turns", "end", "stage", "critic (mean/max)"):
+    for col in ("session", "turns", "end", "stage", "critic total"):
         table.add_column(col)
     for r in records:
         if r.critic.status == "scored":

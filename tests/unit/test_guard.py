@@ -406,3 +406,18 @@ def test_speaking_to_the_client_is_not_a_thought_leak():
     private = ["The client is anxious about exams.", "Reflect the worry first."]
     text = "It sounds like the exams are weighing on you. What worries you most?"
     assert Flag.THOUGHT_LEAK not in check_turn(text, Role.COUNSELOR, [], private=private)
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("我担心父母会失望。” }", "我担心父母会失望。"),
+        ('I feel tired." }', "I feel tired."),
+        ("  他说“别担心”。 ", "他说“别担心”。"),
+        ('She said "fine" to me.', 'She said "fine" to me.'),
+    ],
+)
+def test_clean_spoken_trims_json_debris_only(raw, clean):
+    from counselsim.agents.guard import clean_spoken
+
+    assert clean_spoken(raw) == clean

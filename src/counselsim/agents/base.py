@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeVar, cast
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from counselsim.agents.guard import Flag, check_turn
+from counselsim.agents.guard import Flag, check_turn, clean_spoken
 from counselsim.config import Sampling, Step
 from counselsim.labels import Role
 from counselsim.llm.structured import LLM
@@ -138,7 +138,7 @@ async def speak(
             step.value,
             deps.repair_prompt(lang),
         )
-        return out
+        return cast(S, out.model_copy(update={"reply": clean_spoken(out.reply)}))  # type: ignore[attr-defined]
 
     return await generate_checked(
         make,

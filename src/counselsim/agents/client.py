@@ -67,7 +67,7 @@ class ClientAgent:
         out, checked = await speak(
             self.deps, prompt, ClientUtterance, Step.CLIENT, lang, Role.CLIENT, turns, seed
         )
-        return out.model_copy(update={"reply": out.reply.strip()}), checked
+        return out, checked
 
     async def remember(self, course_id: str, session_index: int, notes: SessionSummary) -> None:
         """Write a finished session's summary and salient events to long-term memory."""

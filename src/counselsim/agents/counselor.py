@@ -153,4 +153,4 @@ class CounselorAgent:
             seed,
             private=[thought.observation, thought.reasoning],
         )
-        return out.reply.strip(), checked
+        return out.reply, checked

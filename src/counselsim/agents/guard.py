@@ -83,6 +83,16 @@ def _loops(text: str) -> bool:
 _THIRD_PERSON_CLIENT = re.compile(r"来访者|求助者|the client\b", re.IGNORECASE)
 
 
+def clean_spoken(text: str) -> str:
+    """Trim JSON debris a small model leaves when it closes a string late (``…。” }``)."""
+    t = re.sub(r"[\s}\]]+$", "", text.strip())
+    if t.endswith("”") and t.count("“") < t.count("”"):
+        t = t[:-1].rstrip()
+    if t.endswith('"') and t.count('"') % 2 == 1:
+        t = t[:-1].rstrip()
+    return t
+
+
 def check_turn(
     text: str,
     role: Role,
