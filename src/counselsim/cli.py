@@ -88,12 +88,15 @@ async def _run_with_progress(sim: Any, profile: Any, out_dir: Path) -> list[Any]
     )
     with Progress(*columns, console=err, transient=False) as progress:
         course = progress.add_task(f"course of {n} sessions", total=n, step="")
-        session = progress.add_task("session 1", total=2 * cap, step="")
+        session = progress.add_task("session 1", total=2 * cap - 1, step="")
 
         def on_progress(p: Any) -> None:
             if p.node == "record_write":
                 progress.update(course, completed=p.session_index - 1)
-                progress.reset(session, description=f"session {p.session_index}", step="")
+                if p.session_index <= n:
+                    progress.reset(session, description=f"session {p.session_index}", step="")
+                else:
+                    progress.update(session, completed=2 * cap - 1, step="done")
             else:
                 desc = f"session {p.session_index}"
                 progress.update(session, completed=p.turns, description=desc, step=p.node)

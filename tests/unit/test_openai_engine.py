@@ -43,6 +43,7 @@ def _llm(responses: list[httpx.Response], seen: list[dict]) -> LLM:
         model="served-model",
         api_key="EMPTY",
         max_retries=0,
+        http_socket_options=(),  # skip langchain-openai's socket-option probe (no sockets here)
         http_async_client=httpx.AsyncClient(transport=httpx.MockTransport(handler)),
     )
     return LLM(chat_model=chat, engine=Engine.OPENAI, model_id="served-model", retry_attempts=3)

@@ -80,11 +80,6 @@ class ChatLlamaCpp(BaseChatModel):
             ) from None
         self._llama = llama
 
-    def count_tokens(self, text: str) -> int:
-        """Tokens of ``text`` under this model's tokenizer."""
-        self.load()
-        return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False))
-
     def _generate(
         self,
         messages: list[BaseMessage],

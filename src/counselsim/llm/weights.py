@@ -62,14 +62,6 @@ def cache_dir() -> Path:
     return Path(base) / "counselsim"
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 22):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def ensure_packaged_model(name: str = DEFAULT_MODEL, cache: Path | None = None) -> Path:
     """Return the path of the assembled GGUF, assembling and verifying it on first use.
 
@@ -121,8 +113,3 @@ def ensure_packaged_model(name: str = DEFAULT_MODEL, cache: Path | None = None) 
     finally:
         tmp.unlink(missing_ok=True)
     return target
-
-
-def verify_file(path: Path, sha256: str) -> bool:
-    """Full hash check of a file (used by ``counselsim models verify``)."""
-    return _sha256(path) == sha256
