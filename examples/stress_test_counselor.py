@@ -41,8 +41,10 @@ def main() -> None:
     print(f"{'session':>7} {'turns':>5}  {'end':<16} scores")
     for r in records:
         scores = ", ".join(f"{s.dimension}={s.score:g}/{s.max:g}" for s in r.critic.scores)
-        print(f"{r.session_index:>7} {len(r.turns):>5}  {r.end_reason.value:<16} "
-              f"{scores or r.critic.error}")
+        print(
+            f"{r.session_index:>7} {len(r.turns):>5}  {r.end_reason.value:<16} "
+            f"{scores or r.critic.error}"
+        )
 
 
 if __name__ == "__main__":
