@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Protocol, TypeVar, cast
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from pydantic import BaseModel
 
 from counselsim.agents.guard import Flag, check_turn, clean_spoken
 from counselsim.config import Sampling, Step
@@ -18,6 +19,7 @@ from counselsim.records import Turn
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
+M = TypeVar("M", bound=BaseModel)
 
 
 class Spoken(Protocol):
@@ -38,6 +40,26 @@ class AgentDeps:
     prompts: PromptLibrary
     sampling: dict[Step, Sampling]
     max_regenerations: int = 2
+
+    async def ask(
+        self,
+        prompt: RenderedPrompt,
+        schema: type[M],
+        step: Step,
+        lang: str,
+        seed: int,
+        sampling: Sampling | None = None,
+        feedback: str | None = None,
+    ) -> M:
+        """One structured step with this agent's model, step sampling and repair prompt."""
+        return await self.llm.structured(
+            messages(prompt, feedback),
+            schema,
+            sampling or self.sampling[step],
+            seed,
+            step.value,
+            self.repair_prompt(lang),
+        )
 
     def regenerate_feedback(self, lang: str, flags: Sequence[str], previous: str) -> str:
         """Tells the model why its last spoken attempt was rejected."""
@@ -130,13 +152,14 @@ async def speak(
         feedback = (
             deps.regenerate_feedback(lang, rejected.flags, rejected.text) if rejected else None
         )
-        out: S = await deps.llm.structured(
-            messages(prompt, feedback),
+        out: S = await deps.ask(
+            prompt,
             schema,  # type: ignore[type-var]
-            sampling,
+            step,
+            lang,
             seed + 7919 * attempt,
-            step.value,
-            deps.repair_prompt(lang),
+            sampling=sampling,
+            feedback=feedback,
         )
         return cast(S, out.model_copy(update={"reply": clean_spoken(out.reply)}))  # type: ignore[attr-defined]
 

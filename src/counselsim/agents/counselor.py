@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from counselsim.agents.base import AgentDeps, Checked, messages, speak
+from counselsim.agents.base import AgentDeps, Checked, speak
 from counselsim.agents.views import intake, spoken_text, window
 from counselsim.config import Step
 from counselsim.labels import Emotion, NextAction, Role, Stage, Strategy
@@ -67,14 +67,7 @@ class CounselorAgent:
             notes=list(notes),
             **_LABELS,
         )
-        return await self.deps.llm.structured(
-            messages(prompt),
-            SessionPlan,
-            self.deps.sampling[Step.PLAN],
-            seed,
-            Step.PLAN.value,
-            self.deps.repair_prompt(lang),
-        )
+        return await self.deps.ask(prompt, SessionPlan, Step.PLAN, lang, seed)
 
     def _context(self, ctx: SessionContext, turns: Sequence[Turn]) -> dict[str, object]:
         return {
@@ -113,14 +106,7 @@ class CounselorAgent:
             must_close=must_close,
             may_close=may_close,
         )
-        thought = await self.deps.llm.structured(
-            messages(prompt),
-            CounselorThought,
-            self.deps.sampling[Step.THINK],
-            seed,
-            Step.THINK.value,
-            self.deps.repair_prompt(lang),
-        )
+        thought = await self.deps.ask(prompt, CounselorThought, Step.THINK, lang, seed)
         decided = NextAction.CLOSE if must_close else None
         if decided is None and not may_close:
             decided = NextAction.CONTINUE

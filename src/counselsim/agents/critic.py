@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from counselsim.agents.base import AgentDeps, messages
+from counselsim.agents.base import AgentDeps
 from counselsim.agents.views import annotated_text, spoken_text
 from counselsim.config import Step
 from counselsim.critic.rubric import Rubric, RubricView
@@ -51,14 +51,7 @@ class CriticAgent:
         )
         schema = self.rubric.output_model()
         try:
-            judged = await self.deps.llm.structured(
-                messages(prompt),
-                schema,
-                self.deps.sampling[Step.CRITIC],
-                seed,
-                Step.CRITIC.value,
-                self.deps.repair_prompt(lang),
-            )
+            judged = await self.deps.ask(prompt, schema, Step.CRITIC, lang, seed)
         except StructuredOutputError as exc:
             log.warning("session %d not scored: %s", session_index, exc)
             return CriticReport(rubric=self.rubric.name, status="failed", error=str(exc), scores=[])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from counselsim.agents.base import AgentDeps, messages
+from counselsim.agents.base import AgentDeps
 from counselsim.agents.views import spoken_text
 from counselsim.config import Step
 from counselsim.records import SessionSummary, Turn
@@ -27,11 +27,4 @@ class ScribeAgent:
             transcript=spoken_text(turns, lang),
             session_index=session_index,
         )
-        return await self.deps.llm.structured(
-            messages(prompt),
-            SessionSummary,
-            self.deps.sampling[Step.SUMMARY],
-            seed,
-            Step.SUMMARY.value,
-            self.deps.repair_prompt(lang),
-        )
+        return await self.deps.ask(prompt, SessionSummary, Step.SUMMARY, lang, seed)
