@@ -421,3 +421,33 @@ def test_clean_spoken_trims_json_debris_only(raw, clean):
     from counselsim.agents.guard import clean_spoken
 
     assert clean_spoken(raw) == clean
+
+
+def test_client_parroting_a_counselor_clause_is_an_echo():
+    from counselsim.labels import Emotion, NextAction, Strategy
+    from counselsim.records import CounselorTurn
+
+    said = CounselorTurn(
+        index=0,
+        text="这种想法是合理的，保持积极的心态和乐观的态度对你很有帮助。你愿意多说说吗？",
+        observation="o",
+        client_emotion=[Emotion.ANXIETY],
+        strategy=[Strategy.AFFIRMATION],
+        reasoning="r",
+        next_action=NextAction.CONTINUE,
+    )
+    parrot = "我会保持积极的心态和乐观的态度对你很有帮助。"
+    own = "我也不知道，就是晚上一直睡不着，脑子停不下来。"
+    assert Flag.ECHO in check_turn(parrot, Role.CLIENT, [said])
+    assert Flag.ECHO not in check_turn(own, Role.CLIENT, [said])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "如果需要任何进一步的建议或者支持，请随时告诉我。",
+        "Let me know if you need any further help.",
+    ],
+)
+def test_client_offering_help_is_a_role_swap(text):
+    assert Flag.ROLE_SWAP in check_turn(text, Role.CLIENT, [])

@@ -43,6 +43,8 @@ _SELF_AS_OTHER = {
     ),
     Role.CLIENT: re.compile(
         r"我是(你的)?(心理)?咨询师|作为(你的)?(心理)?咨询师|as your (counselor|therapist)|"
+        r"需要.{0,12}(建议|帮助|支持).{0,6}请随时告诉我|"
+        r"let me know if you need (any )?(further |more )?(help|support|advice)|"
         r"i'?m your (counselor|therapist)|in (our|this) (counseling|therapy) session, i",
         re.IGNORECASE,
     ),
@@ -67,9 +69,13 @@ def containment(text: str, source: str) -> float:
     return len(gt & gs) / len(gs) if gt and gs else 0.0
 
 
+def _clauses(text: str, min_len: int = 4) -> list[str]:
+    return [c.strip() for c in re.split(r"[。！？!?.，,；;\n]", text) if len(c.strip()) >= min_len]
+
+
 def _loops(text: str) -> bool:
     # A clause said three times, or a long text whose 4-grams are mostly repeats.
-    clauses = [c.strip() for c in re.split(r"[。！？!?.，,；;\n]", text) if len(c.strip()) >= 4]
+    clauses = _clauses(text)
     if any(clauses.count(c) >= 3 for c in set(clauses)):
         return True
     t = re.sub(r"\s+", "", text)
@@ -114,7 +120,11 @@ def check_turn(
     if _SELF_AS_OTHER[role].search(text):
         flags.append(Flag.ROLE_SWAP)
     other = next((t for t in reversed(history) if t.role is not role), None)
-    if other is not None and len(other.text) >= 12 and containment(text, other.text) >= threshold:
+    if other is not None and (
+        (len(other.text) >= 12 and containment(text, other.text) >= threshold)
+        # a client parroting a whole clause of the counselor's (small models do)
+        or (role is Role.CLIENT and any(c in text for c in _clauses(other.text, 12)))
+    ):
         flags.append(Flag.ECHO)
     recent = history[-lookback:] if lookback > 0 else []
     if any(t.role is role and similarity(text, t.text) >= threshold for t in recent):
