@@ -23,6 +23,8 @@ app = typer.Typer(
 )
 schema_app = typer.Typer(no_args_is_help=True, help="Print JSON schemas of counselsim records.")
 app.add_typer(schema_app, name="schema")
+profiles_app = typer.Typer(no_args_is_help=True, help="Work with client profiles.")
+app.add_typer(profiles_app, name="profiles")
 err = Console(stderr=True)
 out = Console()
 
@@ -131,6 +133,41 @@ def schema_session() -> None:
     out.print_json(json.dumps(SessionRecord.model_json_schema()))
 
 
+@schema_app.command("profile")
+def schema_profile() -> None:
+    """JSON schema of a client profile file."""
+    from counselsim.personas import ClientProfile
+
+    out.print_json(json.dumps(ClientProfile.model_json_schema()))
+
+
+@profiles_app.command("validate")
+def profiles_validate(
+    paths: Annotated[list[Path], typer.Argument(help="Profile files or folders of them.")],
+) -> None:
+    """Validate profiles (YAML/JSON); one line per invalid file, exit 2 if any is invalid."""
+    from counselsim.errors import ProfileError
+    from counselsim.personas import load_profile
+
+    files = [
+        f
+        for p in paths
+        for f in (sorted(p.glob("*.y*ml")) + sorted(p.glob("*.json")) if p.is_dir() else [p])
+    ]
+    bad = 0
+    for f in files:
+        try:
+            profile = load_profile(f)
+        except ProfileError as exc:
+            bad += 1
+            err.print(f"[red]invalid:[/] {exc}", highlight=False, soft_wrap=True)
+        else:
+            out.print(f"ok: {f} ({profile.id}, {profile.language.value})", highlight=False)
+    if bad or not files:
+        err.print(f"{bad} of {len(files)} profiles invalid" if files else "no profile files found")
+        raise typer.Exit(2)
+
+
 @app.command("prepare-model")
 def prepare_model(
     packaged: Annotated[str, typer.Argument(help="Packaged model name.")] = (
@@ -148,7 +185,10 @@ def prepare_model(
 def main() -> None:
     """Entry point: user errors become one red line and exit code 2, never a traceback."""
     try:
-        app(standalone_mode=False)
+        # Without standalone mode click returns an Exit's code instead of exiting.
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except CounselsimError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(2)
