@@ -9,14 +9,38 @@ from pathlib import Path
 import pytest
 
 from counselsim.config import RunConfig
+from counselsim.labels import Emotion, NextAction, Strategy
 from counselsim.llm.fake import ScriptedChatModel
 from counselsim.personas.models import ClientProfile
+from counselsim.records import CounselorTurn
 
 ROOT = Path(__file__).resolve().parents[1]
 PROFILES = ROOT / "examples" / "profiles"
 
 # Words that appear only in the counselor's hidden thoughts and plans, never in speech.
 SECRET = "SECRET-REASONING"
+
+
+def counselor_turn(
+    index: int,
+    text: str,
+    *,
+    strategy: tuple[Strategy, ...] = (Strategy.QUESTION,),
+    action: NextAction = NextAction.CONTINUE,
+    emotion: tuple[Emotion, ...] = (Emotion.ANXIETY,),
+    observation: str = "o",
+    reasoning: str = "r",
+) -> CounselorTurn:
+    """A counselor turn for hand-built transcripts (only what a test varies is named)."""
+    return CounselorTurn(
+        index=index,
+        text=text,
+        observation=observation,
+        client_emotion=list(emotion),
+        strategy=list(strategy),
+        reasoning=reasoning,
+        next_action=action,
+    )
 
 
 def thought(i: int, close: bool = False) -> str:

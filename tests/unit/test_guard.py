@@ -7,22 +7,15 @@ import pytest
 from counselsim.agents.base import Checked, Rejected, generate_checked
 from counselsim.agents.guard import Flag, check_turn, containment, similarity
 from counselsim.config import Sampling
-from counselsim.labels import Emotion, NextAction, Role, Strategy
+from counselsim.labels import Emotion, Role, Strategy
 from counselsim.records import ClientTurn, CounselorTurn
+from tests.conftest import counselor_turn
 
 C, K = Role.COUNSELOR, Role.CLIENT
 
 
 def cturn(i: int, text: str) -> CounselorTurn:
-    return CounselorTurn(
-        index=i,
-        text=text,
-        observation="o",
-        client_emotion=[Emotion.ANXIETY],
-        strategy=[Strategy.QUESTION],
-        reasoning="r",
-        next_action=NextAction.CONTINUE,
-    )
+    return counselor_turn(i, text)
 
 
 def kturn(i: int, text: str) -> ClientTurn:
@@ -424,17 +417,10 @@ def test_clean_spoken_trims_json_debris_only(raw, clean):
 
 
 def test_client_parroting_a_counselor_clause_is_an_echo():
-    from counselsim.labels import Emotion, NextAction, Strategy
-    from counselsim.records import CounselorTurn
-
-    said = CounselorTurn(
-        index=0,
-        text="这种想法是合理的，保持积极的心态和乐观的态度对你很有帮助。你愿意多说说吗？",
-        observation="o",
-        client_emotion=[Emotion.ANXIETY],
-        strategy=[Strategy.AFFIRMATION],
-        reasoning="r",
-        next_action=NextAction.CONTINUE,
+    said = counselor_turn(
+        0,
+        "这种想法是合理的，保持积极的心态和乐观的态度对你很有帮助。你愿意多说说吗？",
+        strategy=(Strategy.AFFIRMATION,),
     )
     parrot = "我会保持积极的心态和乐观的态度对你很有帮助。"
     own = "我也不知道，就是晚上一直睡不着，脑子停不下来。"

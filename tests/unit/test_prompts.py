@@ -34,7 +34,8 @@ from counselsim.llm.structured import LLM
 from counselsim.memory.store import MemoryHit, MemoryKind
 from counselsim.personas.models import ClientProfile
 from counselsim.prompts import PromptLibrary
-from counselsim.records import ClientTurn, CounselorThought, CounselorTurn, SessionPlan
+from counselsim.records import ClientTurn, CounselorThought, SessionPlan
+from tests.conftest import counselor_turn
 
 PROMPTS_DIR = Path(__file__).resolve().parents[2] / "src" / "counselsim" / "prompts"
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
@@ -123,25 +124,9 @@ LINES = {
 def transcript(lang: str) -> list[Any]:
     a, b, c = LINES[lang]
     return [
-        CounselorTurn(
-            index=0,
-            text=a,
-            observation="o",
-            client_emotion=[Emotion.NEUTRAL],
-            strategy=[Strategy.QUESTION],
-            reasoning="r",
-            next_action=NextAction.CONTINUE,
-        ),
+        counselor_turn(0, a, emotion=(Emotion.NEUTRAL,)),
         ClientTurn(index=1, text=b, emotion=[Emotion.ANXIETY, Emotion.FEAR]),
-        CounselorTurn(
-            index=2,
-            text=c,
-            observation="o",
-            client_emotion=[Emotion.ANXIETY],
-            strategy=[Strategy.REFLECTION],
-            reasoning="r",
-            next_action=NextAction.CLOSE,
-        ),
+        counselor_turn(2, c, strategy=(Strategy.REFLECTION,), action=NextAction.CLOSE),
     ]
 
 

@@ -5,20 +5,13 @@ from __future__ import annotations
 from counselsim.graphs.course import route_next_session
 from counselsim.graphs.session import route_after_counselor
 from counselsim.graphs.state import Node
-from counselsim.labels import Emotion, NextAction, Strategy
+from counselsim.labels import Emotion, NextAction
 from counselsim.records import ClientTurn, CounselorTurn
+from tests.conftest import counselor_turn
 
 
 def _counselor(index: int, action: NextAction) -> CounselorTurn:
-    return CounselorTurn(
-        index=index,
-        text="How has your week been?",
-        observation="o",
-        client_emotion=[Emotion.NEUTRAL],
-        strategy=[Strategy.QUESTION],
-        reasoning="r",
-        next_action=action,
-    )
+    return counselor_turn(index, "How has your week been?", action=action)
 
 
 def test_after_counselor_the_client_answers_unless_it_closed():

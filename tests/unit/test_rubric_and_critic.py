@@ -18,7 +18,8 @@ from counselsim.labels import Emotion, NextAction, Stage, Strategy
 from counselsim.llm.fake import ScriptedChatModel
 from counselsim.llm.structured import LLM
 from counselsim.prompts import PromptLibrary
-from counselsim.records import ClientTurn, CounselorTurn, CriticReport, DimensionScore, SessionPlan
+from counselsim.records import ClientTurn, CriticReport, DimensionScore, SessionPlan
+from tests.conftest import counselor_turn
 from tests.conftest import critic as critic_json
 
 CORE = ["empathy", "exploration", "strategy_fit", "client_realism", "safety"]
@@ -189,24 +190,19 @@ PLAN = SessionPlan(
 
 def turns() -> list:
     return [
-        CounselorTurn(
-            index=0,
-            text="Hello, what brings you here?",
+        counselor_turn(
+            0,
+            "Hello, what brings you here?",
+            emotion=(Emotion.NEUTRAL,),
             observation="hidden obs",
-            client_emotion=[Emotion.NEUTRAL],
-            strategy=[Strategy.QUESTION],
             reasoning="hidden reasoning",
-            next_action=NextAction.CONTINUE,
         ),
         ClientTurn(index=1, text="I can't sleep before exams.", emotion=[Emotion.ANXIETY]),
-        CounselorTurn(
-            index=2,
-            text="That sounds exhausting. See you next week.",
-            observation="o",
-            client_emotion=[Emotion.ANXIETY],
-            strategy=[Strategy.REFLECTION],
-            reasoning="r",
-            next_action=NextAction.CLOSE,
+        counselor_turn(
+            2,
+            "That sounds exhausting. See you next week.",
+            strategy=(Strategy.REFLECTION,),
+            action=NextAction.CLOSE,
         ),
     ]
 

@@ -12,16 +12,16 @@ import yaml
 from counselsim.agents.views import annotated_text, intake, spoken_text, window
 from counselsim.config import ENV_KEYS, Engine, RunConfig, Step, derive_seed, load_config
 from counselsim.errors import ConfigError, OutputError
-from counselsim.labels import Emotion, EndReason, NextAction, Stage, Strategy
+from counselsim.labels import Emotion, EndReason, Stage, Strategy
 from counselsim.output import JsonlSink, prepare_out_dir, write_atomic
 from counselsim.records import (
     ClientTurn,
-    CounselorTurn,
     CriticReport,
     Provenance,
     SessionPlan,
     SessionRecord,
 )
+from tests.conftest import counselor_turn
 
 HIDDEN = "HIDDEN-REASONING"
 
@@ -31,14 +31,13 @@ def transcript(n: int = 6) -> list:
     for i in range(n):
         if i % 2 == 0:
             turns.append(
-                CounselorTurn(
-                    index=i,
-                    text=f"counselor says {i}",
+                counselor_turn(
+                    i,
+                    f"counselor says {i}",
+                    strategy=(Strategy.QUESTION, Strategy.REFLECTION),
+                    emotion=(Emotion.SADNESS,),
                     observation=f"observation {HIDDEN} {i}",
-                    client_emotion=[Emotion.SADNESS],
-                    strategy=[Strategy.QUESTION, Strategy.REFLECTION],
                     reasoning=f"reasoning {HIDDEN} {i}",
-                    next_action=NextAction.CONTINUE,
                 )
             )
         else:
