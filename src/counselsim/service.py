@@ -46,8 +46,9 @@ class Progress:
 
 @dataclass
 class Simulation:
-    """Everything a run needs except the output directory. One LLM per role (the same one
-    unless a stress-test plugs in another counselor)."""
+    """Everything a run needs except the output directory: an LLM for each role. On the
+    embedded engine the client has its own llama.cpp instance and the critic shares the
+    counselor's; a server or a plugged-in model may serve several roles."""
 
     config: RunConfig
     counselor_llm: LLM
