@@ -96,6 +96,29 @@ class ClientTurn(_Record):
 Turn = Annotated[CounselorTurn | ClientTurn, Field(discriminator="role")]
 
 
+# --- dialogues from outside (importers, reconstruction sources) ------------------------------
+
+
+class DialogueTurn(_Record):
+    """One turn of an imported dialogue; ``labels`` keeps the source's own annotations."""
+
+    role: Role
+    text: str = Field(min_length=1)
+    labels: list[str] = Field(
+        default_factory=list, description="source strategy/emotion labels, if any"
+    )
+
+
+class Dialogue(_Record):
+    """A real (masked) or reconstructed dialogue in one neutral shape, one line of a JSONL."""
+
+    id: str = Field(min_length=1, max_length=128)
+    language: Literal["zh", "en"]
+    source: str = Field(description="importer format that produced it, e.g. 'cpsycoun'")
+    turns: list[DialogueTurn] = Field(min_length=1)
+    meta: dict[str, str] = Field(default_factory=dict, description="topic, theme, ...")
+
+
 # --- critic -----------------------------------------------------------------------------------
 
 

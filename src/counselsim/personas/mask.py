@@ -517,3 +517,24 @@ def mask(
     for s in reversed(spans):  # right to left keeps earlier offsets valid
         out = out[: s.start] + result_map[s.text] + out[s.end :]
     return MaskResult(text=out, spans=spans, mapping=result_map)
+
+
+class Masker:
+    """Masks every text of one record (or one course) consistently.
+
+    One instance per record: the same identifier gets the same replacement in every text
+    passed to it, and numbering continues across calls.
+
+    Args:
+        detectors: Detector functions to run; defaults to :data:`DETECTORS`.
+    """
+
+    def __init__(self, *, detectors: Sequence[Detector] = DETECTORS) -> None:
+        self.detectors = detectors
+        self.mapping: dict[str, str] = {}
+
+    def __call__(self, text: str, language: str | None = None) -> MaskResult:
+        """Mask one text of the record; ``language`` ("zh"/"en") may guide detectors."""
+        result = mask(text, self.mapping, detectors=self.detectors)
+        self.mapping = result.mapping
+        return result

@@ -25,6 +25,20 @@ class ConversationStyle(StrEnum):
     PLEASING = "pleasing"
 
 
+class Defense(StrEnum):
+    """How a resistant client avoids engaging; the client's per-turn stance is drawn from these."""
+
+    DENY = "deny"  # the problem is not there
+    DOWNPLAY = "downplay"  # it is there but not serious
+    DEFLECT = "deflect"  # changes the subject, answers a different question
+    BLAME = "blame"  # others or circumstances are the cause
+    HELP_REJECT = "help_reject"  # "yes, but ...": every suggestion is turned down
+    INTELLECTUALIZE = "intellectualize"  # talks about ideas and theories, not feelings
+    PLEASE = "please"  # agrees on the surface, hides disagreement
+    SOMATIZE = "somatize"  # steers back to bodily symptoms
+    SUSTAIN = "sustain"  # argues for keeping things as they are (ambivalence)
+
+
 class RiskFlag(StrEnum):
     """Crisis signals the counselor must recognise."""
 
@@ -62,6 +76,9 @@ class HiddenFact(_Strict):
 
     content: str = Field(min_length=1, max_length=300)
     disclose_when: str = Field(min_length=1, max_length=200)
+    min_session: int = Field(
+        default=1, ge=1, le=20, description="never disclosed before this session of the course"
+    )
 
 
 class ClientProfile(_Strict):
@@ -69,6 +86,9 @@ class ClientProfile(_Strict):
 
     id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     language: Language
+    title: str | None = Field(
+        default=None, max_length=80, description="one-line description for listings"
+    )
     demographics: Demographics = Demographics()
     presenting_problem: str = Field(min_length=1, max_length=600)
     relevant_history: str = Field(default="", max_length=1200)
@@ -81,5 +101,10 @@ class ClientProfile(_Strict):
         default_factory=lambda: [ConversationStyle.PLAIN], min_length=1, max_length=3
     )
     resistance: int = Field(default=2, ge=1, le=5)
+    defenses: list[Defense] = Field(
+        default_factory=list,
+        max_length=4,
+        description="how this client resists; empty means the resistance level's usual ones",
+    )
     risk_flags: list[RiskFlag] = Field(default_factory=list)
     attitude: str | None = Field(default=None, max_length=200)
