@@ -41,6 +41,35 @@ class Emotion(StrEnum):
     OTHERS = "Others"
 
 
+class Defense(StrEnum):
+    """How a resistant client avoids engaging; the client's per-turn stance is drawn from these."""
+
+    DENY = "deny"  # the problem is not there
+    DOWNPLAY = "downplay"  # it is there but not serious
+    DEFLECT = "deflect"  # changes the subject, answers a different question
+    BLAME = "blame"  # others or circumstances are the cause
+    HELP_REJECT = "help_reject"  # "yes, but ...": every suggestion is turned down
+    INTELLECTUALIZE = "intellectualize"  # talks about ideas and theories, not feelings
+    PLEASE = "please"  # agrees on the surface, hides disagreement
+    SOMATIZE = "somatize"  # steers back to bodily symptoms
+    SUSTAIN = "sustain"  # argues for keeping things as they are (ambivalence)
+
+
+class Stance(StrEnum):
+    """The client's behavior on one turn: engage, or one of the defenses (same values)."""
+
+    ENGAGE = "engage"
+    DENY = "deny"
+    DOWNPLAY = "downplay"
+    DEFLECT = "deflect"
+    BLAME = "blame"
+    HELP_REJECT = "help_reject"
+    INTELLECTUALIZE = "intellectualize"
+    PLEASE = "please"
+    SOMATIZE = "somatize"
+    SUSTAIN = "sustain"
+
+
 class Stage(StrEnum):
     """Where a session sits in the course; the counselor's plan names one."""
 

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from counselsim.labels import Emotion, EndReason, NextAction, Role, Stage, Strategy
+from counselsim.labels import Emotion, EndReason, NextAction, Role, Stage, Stance, Strategy
 
 
 class _Record(BaseModel):
@@ -88,6 +88,12 @@ class ClientTurn(_Record):
     role: Literal[Role.CLIENT] = Role.CLIENT
     text: str
     emotion: list[Emotion]
+    stance: Stance | None = Field(
+        default=None, description="engage or the defense the client was told to act out"
+    )
+    disclosure_offered: bool = Field(
+        default=False, description="a hidden fact was offered for disclosure this turn"
+    )
     memory_ids: list[str] = Field(default_factory=list)
     attempts: int = Field(default=1, ge=1)
     flags: list[str] = Field(default_factory=list)

@@ -249,7 +249,9 @@ def test_no_stale_snapshots():
 async def test_client_prompt_holds_profile_and_memories_not_counselor_thoughts(lang):
     msgs = await agent_messages("client_reply", lang)
     text = "\n".join(str(m.content) for m in msgs)
-    assert "HIDDEN-FACT" in text  # the client knows its own hidden facts
+    # a hidden fact is only in the prompt when the stance policy offers it, never in the
+    # static system block (see test_stance.py)
+    assert "HIDDEN-FACT" not in str(msgs[0].content)
     assert "I agreed to keep a sleep diary." in text
     assert "OBS" not in text and "REASON" not in text
     # the transcript so far sits in the user block, as labelled spoken lines
@@ -300,6 +302,8 @@ def full_context(lang: str) -> dict[str, Any]:
         "thought": THOUGHT.model_dump(mode="json"),
         "profile": profile.model_dump(mode="json"),
         "memories": [{"session": 1, "text": "a memory"}],
+        "stance": "deflect",
+        "disclose": PROFILES[lang].hidden[0].model_dump(mode="json"),
         "rubric": load_rubric("core").model_dump(mode="json"),
         "dimensions": [
             {"name": d.name, "min": d.min, "max": d.max, "text": d.text(lang)}
@@ -430,6 +434,7 @@ async def test_regenerate_feedback_names_the_rejected_text_and_reason(lang):
         ("counselor", "think", "plan"),
         ("counselor", "plan", "intake"),
         ("client", "reply", "memories"),
+        ("client", "reply", "stance"),
         ("critic", "score", "transcript"),
         ("scribe", "summary", "session_index"),
         ("common", "repair", "error"),

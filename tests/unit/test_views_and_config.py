@@ -99,7 +99,7 @@ async def test_client_sees_the_windowed_spoken_transcript_only(zh_profile):
     from tests.unit.test_prompts import NoMemory
 
     agent = ClientAgent(deps, NoMemory(), memory_k=0, history_window=2)
-    utterance, _ = await agent.reply(zh_profile, transcript(5), [], session_index=1, seed=0)
+    utterance, _, _ = await agent.reply(zh_profile, transcript(5), [], session_index=1, seed=0)
     assert utterance.reply == "嗯，还是睡不着。"
     user = str(fake.calls[0].messages[-1].content)
     assert "来访者: client says 3\n咨询师: counselor says 4" in user

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Sequence
 
 from counselsim.agents.base import AgentDeps, Checked, speak
+from counselsim.agents.stance import StanceDecision, choose_stance
 from counselsim.agents.views import spoken_text, window
 from counselsim.config import Step
 from counselsim.labels import Emotion, Role
@@ -50,9 +51,11 @@ class ClientAgent:
         memories: Sequence[MemoryHit],
         session_index: int,
         seed: int,
-    ) -> tuple[ClientUtterance, Checked]:
-        """The client's next spoken turn with its emotion labels."""
+    ) -> tuple[ClientUtterance, Checked, StanceDecision]:
+        """The client's next spoken turn with its emotion labels, and the stance it acted."""
         lang = profile.language.value
+        decision = choose_stance(profile, turns, session_index, seed)
+        disclose = decision.disclose
         prompt = self.deps.prompts.render(
             "client",
             "reply",
@@ -62,12 +65,14 @@ class ClientAgent:
             session_index=session_index,
             memories=[{"session": m.session_index, "text": m.text} for m in memories],
             emotions=[e.value for e in Emotion],
+            stance=decision.stance.value,
+            disclose=disclose.model_dump(mode="json") if disclose else None,
         )
 
         out, checked = await speak(
             self.deps, prompt, ClientUtterance, Step.CLIENT, lang, Role.CLIENT, turns, seed
         )
-        return out, checked
+        return out, checked, decision
 
     async def remember(self, course_id: str, session_index: int, notes: SessionSummary) -> None:
         """Write a finished session's summary and salient events to long-term memory."""

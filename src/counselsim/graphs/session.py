@@ -120,7 +120,7 @@ def build_session_graph(deps: SessionDeps) -> StateGraph[Any]:
         memories = await deps.client.recall(
             state["course_id"], state["session_index"], state["turns"]
         )
-        out, checked = await deps.client.reply(
+        out, checked, decision = await deps.client.reply(
             state["profile"],
             state["turns"],
             memories,
@@ -131,6 +131,8 @@ def build_session_graph(deps: SessionDeps) -> StateGraph[Any]:
             index=len(state["turns"]),
             text=out.reply,
             emotion=out.emotion,
+            stance=decision.stance,
+            disclosure_offered=decision.disclose is not None,
             memory_ids=[m.id for m in memories],
             attempts=checked.attempts,
             flags=checked.flags,

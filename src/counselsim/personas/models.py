@@ -6,6 +6,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from counselsim.labels import Defense as Defense  # re-exported: profiles name it
+
 
 class Language(StrEnum):
     """Dialogue language; it selects the prompt files."""
@@ -23,20 +25,6 @@ class ConversationStyle(StrEnum):
     RESERVED = "reserved"
     TANGENT = "tangent"
     PLEASING = "pleasing"
-
-
-class Defense(StrEnum):
-    """How a resistant client avoids engaging; the client's per-turn stance is drawn from these."""
-
-    DENY = "deny"  # the problem is not there
-    DOWNPLAY = "downplay"  # it is there but not serious
-    DEFLECT = "deflect"  # changes the subject, answers a different question
-    BLAME = "blame"  # others or circumstances are the cause
-    HELP_REJECT = "help_reject"  # "yes, but ...": every suggestion is turned down
-    INTELLECTUALIZE = "intellectualize"  # talks about ideas and theories, not feelings
-    PLEASE = "please"  # agrees on the surface, hides disagreement
-    SOMATIZE = "somatize"  # steers back to bodily symptoms
-    SUSTAIN = "sustain"  # argues for keeping things as they are (ambivalence)
 
 
 class RiskFlag(StrEnum):
