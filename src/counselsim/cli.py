@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -25,6 +26,8 @@ schema_app = typer.Typer(no_args_is_help=True, help="Print JSON schemas of couns
 app.add_typer(schema_app, name="schema")
 profiles_app = typer.Typer(no_args_is_help=True, help="Work with client profiles.")
 app.add_typer(profiles_app, name="profiles")
+personas_app = typer.Typer(no_args_is_help=True, help="Browse the packaged persona library.")
+app.add_typer(personas_app, name="personas")
 err = Console(stderr=True)
 out = Console()
 
@@ -168,6 +171,155 @@ def profiles_validate(
         raise typer.Exit(2)
 
 
+@profiles_app.command("import")
+def profiles_import(
+    src: Annotated[Path, typer.Argument(help="Source file or folder.")],
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="cactus, counselsim, psydial, psyinsight, psyqa, transcript or turns.",
+        ),
+    ],
+    out_dir: Annotated[Path, typer.Option("--out", help="Output directory (reruns resume).")],
+    limit: Annotated[int | None, typer.Option(min=1, help="Read at most N records.")] = None,
+    language: Annotated[
+        str | None, typer.Option(help="zh or en: output language (default: detected/format's).")
+    ] = None,
+    llm: Annotated[
+        bool, typer.Option("--llm", help="cactus: the model also structures the free text.")
+    ] = False,
+    surrogates: Annotated[
+        bool, typer.Option("--surrogates", help="Replace identifiers with realistic surrogates.")
+    ] = False,
+    seed: Annotated[int, typer.Option(help="Seed for model calls and surrogates.")] = 0,
+    config: Annotated[Path | None, typer.Option(help="YAML config file (model only).")] = None,
+    packaged: Annotated[str | None, typer.Option(help="Packaged GGUF name.")] = None,
+    model_path: Annotated[Path | None, typer.Option(help="Any GGUF file (llama.cpp).")] = None,
+    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible server.")] = None,
+    model: Annotated[str | None, typer.Option(help="Model name on the server.")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each step.")] = False,
+) -> None:
+    """Import profiles or dialogues into DIR/profiles/<id>.yaml or DIR/dialogues.jsonl, masked.
+
+    One line on stderr per record that fails (file:line: reason); exit 2 if any failed.
+    The model flags apply to formats that use the model (psyqa; cactus with --llm).
+    """
+    from counselsim.errors import ConfigError
+    from counselsim.importers import ImportFailure
+    from counselsim.importers.run import build_extractor, check_import, run_import
+
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
+    importer = check_import(fmt, src, language, llm)
+    flags = {"packaged": packaged, "model_path": model_path, "base_url": base_url, "model": model}
+    extractor = None
+    if importer.needs_llm(llm):
+        with err.status("loading model..."):
+            extractor = build_extractor(config, flags)
+    elif config is not None or any(v is not None for v in flags.values()):
+        raise ConfigError(
+            f"model flags apply only where the model is used (psyqa; cactus with --llm), "
+            f"not to --format {importer.name}"
+        )
+    with err.status(f"importing {importer.name}...") as status:
+        seen = 0
+
+        def on_event(event: Any) -> None:
+            nonlocal seen
+            seen += 1
+            status.update(f"importing {importer.name}: {seen} records read")
+            if isinstance(event, ImportFailure):
+                err.print(f"[red]failed:[/] {event}", highlight=False, soft_wrap=True)
+
+        report = run_import(
+            importer.name,
+            src,
+            out_dir,
+            limit=limit,
+            language=language,
+            surrogates=surrogates,
+            seed=seed,
+            use_llm=llm,
+            extractor=extractor,
+            on_event=on_event,
+        )
+    out.print(report.summary(), highlight=False, soft_wrap=True)
+    if report.failed:
+        raise typer.Exit(2)
+
+
+@app.command()
+def reconstruct(
+    corpus: Annotated[Path, typer.Option(help="Real dialogues: a file or folder.")],
+    profiles: Annotated[
+        str, typer.Option(help="Target profiles: a file, a folder, or 'library' (personas).")
+    ],
+    out_dir: Annotated[Path, typer.Option("--out", help="Output directory (reruns resume).")],
+    fmt: Annotated[
+        str,
+        typer.Option("--format", help="Corpus format: an importer's, or 'dialogues' (imported)."),
+    ] = "transcript",
+    per_profile: Annotated[int, typer.Option(min=1, help="Source dialogues per profile.")] = 1,
+    max_source_turns: Annotated[
+        int, typer.Option(min=0, help="Keep only a source's first turns (0 = all).")
+    ] = 0,
+    critic_check: Annotated[
+        bool, typer.Option(help="Critic checks every rewritten turn (Refine).")
+    ] = True,
+    seed: Annotated[int | None, typer.Option(help="Run seed.")] = None,
+    config: Annotated[Path | None, typer.Option(help="YAML config file.")] = None,
+    packaged: Annotated[str | None, typer.Option(help="Packaged GGUF name.")] = None,
+    model_path: Annotated[Path | None, typer.Option(help="Any GGUF file (llama.cpp).")] = None,
+    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible server.")] = None,
+    model: Annotated[str | None, typer.Option(help="Model name on the server.")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each step.")] = False,
+) -> None:
+    """Reconstruct real dialogues under new profiles (Retrieve, Mask, Reconstruct, Refine)
+    into DIR/sessions.jsonl, in the same schema as simulate."""
+    from counselsim.config import load_config
+    from counselsim.reconstruction import load_corpus, load_targets, run_reconstruction
+    from counselsim.service import build_simulation
+
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
+    targets = load_targets(profiles)
+    dialogues, failures = asyncio.run(load_corpus(corpus, fmt))
+    for line in failures:
+        err.print(f"[yellow]skipped:[/] {line}", highlight=False, soft_wrap=True)
+    if not dialogues:
+        raise typer.BadParameter(f"{corpus}: no readable dialogues", param_hint="--corpus")
+    err.print(f"{len(dialogues)} dialogues read, {len(failures)} skipped; {len(targets)} profiles")
+    overrides: dict[str, Any] = {
+        "seed": seed,
+        "model": {
+            "packaged": packaged,
+            "model_path": model_path,
+            "base_url": base_url,
+            "model": model,
+        },
+    }
+    cfg = load_config(config, overrides)
+    with err.status("loading model..."):
+        sim = build_simulation(cfg)
+    with err.status("reconstructing...") as status:
+
+        def done(record: Any) -> None:
+            status.update(f"reconstructed {record.course_id}")
+
+        records = asyncio.run(
+            run_reconstruction(
+                sim,
+                targets,
+                dialogues,
+                out_dir,
+                per_profile=per_profile,
+                max_source_turns=max_source_turns,
+                critic_check=critic_check,
+                on_done=done,
+            )
+        )
+    _print_summary(records, out_dir)
+
+
 @app.command("prepare-model")
 def prepare_model(
     packaged: Annotated[str, typer.Argument(help="Packaged model name.")] = (
@@ -180,6 +332,125 @@ def prepare_model(
     with err.status("assembling and verifying..."):
         path = ensure_packaged_model(packaged)
     out.print(str(path))
+
+
+@personas_app.command("list")
+def personas_list(
+    language: Annotated[
+        str | None, typer.Option(help="Only personas in this language: zh or en.")
+    ] = None,
+) -> None:
+    """List the packaged difficult-client personas."""
+    from counselsim.personas.library import list_personas
+    from counselsim.personas.models import Language
+
+    if language is not None and language not in tuple(Language):
+        raise typer.BadParameter(f"'{language}' is not zh or en", param_hint="--language")
+    personas = list_personas(Language(language) if language else None)
+    table = Table(title=f"{len(personas)} personas")
+    for col in ("id", "language", "title", "resistance", "defenses", "risk flags"):
+        table.add_column(col, overflow="fold", no_wrap=col in ("id", "language"))
+    for p in personas:
+        table.add_row(
+            p.id,
+            p.language.value,
+            p.title or "",
+            str(p.resistance),
+            ", ".join(d.value for d in p.defenses),
+            ", ".join(f.value for f in p.risk_flags),
+        )
+    out.print(table, markup=False, highlight=False)
+
+
+@personas_app.command("show")
+def personas_show(
+    persona_id: Annotated[str, typer.Argument(metavar="ID", help="Persona id, e.g. zh-grief.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of YAML.")] = False,
+) -> None:
+    """Print one packaged persona as YAML (or JSON); exit 2 if the id is unknown."""
+    import yaml
+
+    from counselsim.errors import ProfileError
+    from counselsim.personas.library import get_persona
+
+    try:
+        profile = get_persona(persona_id)
+    except ProfileError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    data = profile.model_dump(mode="json", exclude_none=True)
+    text = (
+        json.dumps(data, ensure_ascii=False, indent=2)
+        if as_json
+        else yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000)
+    )
+    typer.echo(text.rstrip("\n"))
+
+
+@app.command("mask")
+def mask_command(
+    in_file: Annotated[Path, typer.Argument(help='JSONL: {"id", "text", "language"?} per line.')],
+    out_file: Annotated[Path, typer.Option("--out", help="Masked JSONL (written atomically).")],
+    surrogates: Annotated[
+        bool, typer.Option("--surrogates", help="Realistic fakes instead of [TYPE_n].")
+    ] = False,
+    keep_originals: Annotated[
+        bool, typer.Option("--keep-originals", help="Also write each entity's original text.")
+    ] = False,
+    seed: Annotated[int, typer.Option(help="Surrogate seed.")] = 0,
+) -> None:
+    """Mask identifiers in IN.jsonl; offsets in the output point into the input text.
+
+    A malformed line is reported (file:line) and skipped; exit 2 if any line failed.
+    """
+    from counselsim.personas.mask.batch import mask_jsonl
+
+    def report(line: str) -> None:
+        err.print(f"[red]bad line:[/] {escape(line)}", highlight=False, soft_wrap=True)
+
+    with err.status("masking..."):
+        stats = mask_jsonl(
+            in_file,
+            out_file,
+            surrogates=surrogates,
+            keep_originals=keep_originals,
+            seed=seed,
+            on_error=report,
+        )
+    out.print(f"processed: {stats.processed}, failed: {stats.failed}", highlight=False)
+    if stats.failed:
+        raise typer.Exit(2)
+
+
+@app.command("leaks")
+def leaks_command(
+    masked: Annotated[Path, typer.Argument(help="Output of `counselsim mask`.")],
+    against: Annotated[Path, typer.Option("--against", help="The original input JSONL.")],
+) -> None:
+    """Report identifiers of the input still present in the masked output (label, position
+    and a short hash, never the identifier). Exit 1 on any leak, 2 on malformed lines."""
+    from counselsim.personas.mask.batch import leaks_jsonl
+
+    def report(line: str) -> None:
+        err.print(f"[red]bad line:[/] {escape(line)}", highlight=False, soft_wrap=True)
+
+    result = leaks_jsonl(masked, against, on_error=report)
+    for rid, leak in result.leaks:
+        out.print(
+            f"leak: id={escape(rid)} label={leak.label} at {leak.start}-{leak.end}"
+            f" ({leak.how}, sha256:{leak.digest})",
+            highlight=False,
+            soft_wrap=True,
+        )
+    out.print(
+        f"checked: {result.checked}, leaks: {len(result.leaks)} in {result.leaky_records} records,"
+        f" failed: {result.failed}",
+        highlight=False,
+    )
+    if result.leaks:
+        raise typer.Exit(1)
+    if result.failed:
+        raise typer.Exit(2)
 
 
 def main() -> None:

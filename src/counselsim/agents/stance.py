@@ -86,10 +86,18 @@ def defend_probability(profile: ClientProfile, turns: Sequence[Turn], session_in
     return min(0.95, max(0.02, p))
 
 
-def _disclosable(profile: ClientProfile, session_index: int, level: float) -> HiddenFact | None:
+def _disclosable(
+    profile: ClientProfile, session_index: int, level: float, rng: random.Random
+) -> HiddenFact | None:
+    """A fact the course has reached: the most recently unlocked ones first (older ones had
+    their sessions), a random one among equals."""
     if level < DISCLOSURE_RAPPORT * (profile.resistance - 1):
         return None
-    return next((h for h in profile.hidden if session_index >= h.min_session), None)
+    reached = [h for h in profile.hidden if session_index >= h.min_session]
+    if not reached:
+        return None
+    newest = max(h.min_session for h in reached)
+    return rng.choice([h for h in reached if h.min_session == newest])
 
 
 def choose_stance(
@@ -100,7 +108,7 @@ def choose_stance(
     level = rapport(turns, session_index)
     p = defend_probability(profile, turns, session_index)
     if rng.random() >= p:
-        fact = _disclosable(profile, session_index, level)
+        fact = _disclosable(profile, session_index, level, rng)
         return StanceDecision(stance=Stance.ENGAGE, rapport=level, p_defend=p, disclose=fact)
     defenses = list(profile.defenses) or list(DEFAULT_DEFENSES[profile.resistance])
     if _last_directive(turns):

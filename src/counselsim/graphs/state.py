@@ -24,6 +24,10 @@ class Node(StrEnum):
     CRITIC_SCORE = "critic_score"
     MEMORY_WRITE = "memory_write"
     RECORD_WRITE = "record_write"
+    SOURCE_RETRIEVE = "source_retrieve"
+    SOURCE_MASK = "source_mask"
+    TURN_REBUILD = "turn_rebuild"
+    TURN_REFINE = "turn_refine"
 
 
 class SessionState(TypedDict):

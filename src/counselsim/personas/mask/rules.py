@@ -1,14 +1,15 @@
 """Rule-based layer of the Mask step: find structured identifiers and replace them.
 
-Each detector is a plain function ``text -> list[Span]``; :data:`DETECTORS` collects
-them. :func:`mask` runs every detector, resolves overlapping detections (the longest
-span wins; on a tie the more specific type wins), and substitutes placeholders such as
-``[PHONE_1]`` right to left so offsets stay valid. Placeholders are numbered per type in
-order of first appearance and are stable within one record: the same identifier gets
-the same placeholder everywhere, and passing the previous ``mapping`` back in keeps the
-numbering consistent across several texts (e.g. all turns of one dialogue).
+Each detector is a plain function ``text -> list[Span]``; :data:`RULE_DETECTORS` collects
+them. :func:`detect` runs detectors and resolves overlapping detections (the longest span
+wins; on a tie the more specific type wins); :func:`apply_placeholders` substitutes
+placeholders such as ``[PHONE_1]`` right to left so offsets stay valid. Placeholders are
+numbered per type in order of first appearance and are stable within one record: the same
+identifier gets the same placeholder everywhere, and passing the previous ``mapping`` back
+in keeps the numbering consistent across several texts (e.g. all turns of one dialogue).
 
-Later layers (NER for names and places, an LLM pass) plug in as further detectors.
+The NER/dictionary layer (:mod:`.ner`) and the LLM pass (:mod:`.llm`) plug in as further
+detectors; :mod:`counselsim.personas.mask` runs all of them by default.
 
 Nothing here logs text or identifiers.
 """
@@ -24,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class EntityType(StrEnum):
-    """Kinds of identifiers the rule layer masks; the value names the placeholder."""
+    """Kinds of identifiers the Mask step masks; the value names the placeholder."""
 
     PHONE = "PHONE"
     EMAIL = "EMAIL"
@@ -34,6 +35,10 @@ class EntityType(StrEnum):
     HANDLE = "HANDLE"
     LICENSE_PLATE = "LICENSE_PLATE"
     DATE = "DATE"
+    NAME = "NAME"  # people, incl. nicknames (小王, 老张) and the name part of 王老师 / Dr. Smith
+    ADDRESS = "ADDRESS"  # places finer than a city: districts, streets, numbers, compounds
+    SCHOOL = "SCHOOL"
+    ORG = "ORG"  # employers and other organisations
 
 
 class Span(BaseModel):
@@ -74,6 +79,10 @@ _SPECIFICITY: dict[EntityType, int] = {
     EntityType.LICENSE_PLATE: 5,
     EntityType.DATE: 6,
     EntityType.HANDLE: 7,
+    EntityType.ADDRESS: 8,
+    EntityType.SCHOOL: 9,
+    EntityType.ORG: 10,
+    EntityType.NAME: 11,
 }
 
 # Lookarounds rather than \b: in Python's Unicode regexes CJK characters are \w, so \b
@@ -414,7 +423,7 @@ def find_dates(text: str) -> list[Span]:
 
 # --------------------------------------------------------------------------- masking
 
-DETECTORS: tuple[Detector, ...] = (
+RULE_DETECTORS: tuple[Detector, ...] = (
     find_id_numbers,
     find_bank_cards,
     find_emails,
@@ -425,7 +434,8 @@ DETECTORS: tuple[Detector, ...] = (
     find_handles,
 )
 
-_PLACEHOLDER_RE = re.compile(r"^\[(?P<type>[A-Z_]+)_(?P<n>\d+)\]$")
+# A placeholder such as ``[PHONE_1]`` (search with it to find placeholders inside a text).
+PLACEHOLDER_RE = re.compile(r"\[(?P<type>[A-Z_]+)_(?P<n>\d+)\]")
 
 
 def resolve_overlaps(spans: Iterable[Span]) -> list[Span]:
@@ -448,12 +458,13 @@ def resolve_overlaps(spans: Iterable[Span]) -> list[Span]:
     return sorted(kept, key=lambda s: s.start)
 
 
-def detect(text: str, detectors: Sequence[Detector] = DETECTORS) -> list[Span]:
+def detect(text: str, detectors: Sequence[Detector] = RULE_DETECTORS) -> list[Span]:
     """Run every detector and resolve overlaps.
 
     Args:
         text: Text to scan.
-        detectors: Detector functions to run; defaults to :data:`DETECTORS`.
+        detectors: Detector functions to run; defaults to :data:`RULE_DETECTORS` (the
+            package-level ``detect`` defaults to every layer).
 
     Returns:
         Non-overlapping spans ordered by start.
@@ -461,7 +472,7 @@ def detect(text: str, detectors: Sequence[Detector] = DETECTORS) -> list[Span]:
     return resolve_overlaps(s for find in detectors for s in find(text))
 
 
-def _canonical(etype: str, original: str) -> str:
+def canonical(etype: str, original: str) -> str:
     """A formatting-insensitive key, so ``138 1234 5678`` and ``13812345678`` match."""
     if etype in (EntityType.PHONE, EntityType.BANK_CARD, EntityType.ID_NUMBER):
         key = _digits(original) + ("X" if original[-1:] in "xX" else "")
@@ -475,66 +486,48 @@ def _canonical(etype: str, original: str) -> str:
     return original.lower() if etype in (EntityType.EMAIL, EntityType.URL) else original
 
 
-def mask(
-    text: str,
-    mapping: dict[str, str] | None = None,
-    *,
-    detectors: Sequence[Detector] = DETECTORS,
+def apply_placeholders(
+    text: str, spans: Sequence[Span], mapping: dict[str, str] | None = None
 ) -> MaskResult:
-    """Replace every detected identifier with a per-record placeholder.
+    """Replace resolved ``spans`` of ``text`` with per-record placeholders.
 
     Args:
-        text: One text of a record (a profile field, a dialogue turn, ...).
+        text: The original text.
+        spans: Non-overlapping detections in ``text`` (e.g. from :func:`detect`).
         mapping: The ``mapping`` of an earlier call for the same record; its
             placeholders are reused and numbering continues after them. Not modified.
-        detectors: Detector functions to run; defaults to :data:`DETECTORS`.
 
     Returns:
-        The masked text, the kept spans (original offsets) and the updated mapping.
+        The masked text, the spans (original offsets, ordered by start) and the updated
+        mapping.
     """
+    spans = sorted(spans, key=lambda s: s.start)
     result_map = dict(mapping or {})
     counters: dict[str, int] = {}
     by_key: dict[tuple[str, str], str] = {}
     for original, placeholder in result_map.items():
-        pm = _PLACEHOLDER_RE.match(placeholder)
+        pm = PLACEHOLDER_RE.fullmatch(placeholder)
         if pm:
             etype, n = pm["type"], int(pm["n"])
             counters[etype] = max(counters.get(etype, 0), n)
-            by_key.setdefault((etype, _canonical(etype, original)), placeholder)
+            by_key.setdefault((etype, canonical(etype, original)), placeholder)
 
-    spans = detect(text, detectors)
     for s in spans:  # left to right: numbering follows first appearance
         if s.text in result_map:
             continue
-        key = (s.type.value, _canonical(s.type, s.text))
+        key = (s.type.value, canonical(s.type, s.text))
         found = by_key.get(key)
         if found is None:
             counters[key[0]] = counters.get(key[0], 0) + 1
             found = by_key[key] = f"[{key[0]}_{counters[key[0]]}]"
         result_map[s.text] = found
+    return MaskResult(text=substitute(text, spans, result_map), spans=spans, mapping=result_map)
 
+
+def substitute(text: str, spans: Sequence[Span], replacements: dict[str, str]) -> str:
+    """``text`` with each span replaced by ``replacements[span.text]`` (spans sorted by start,
+    non-overlapping)."""
     out = text
     for s in reversed(spans):  # right to left keeps earlier offsets valid
-        out = out[: s.start] + result_map[s.text] + out[s.end :]
-    return MaskResult(text=out, spans=spans, mapping=result_map)
-
-
-class Masker:
-    """Masks every text of one record (or one course) consistently.
-
-    One instance per record: the same identifier gets the same replacement in every text
-    passed to it, and numbering continues across calls.
-
-    Args:
-        detectors: Detector functions to run; defaults to :data:`DETECTORS`.
-    """
-
-    def __init__(self, *, detectors: Sequence[Detector] = DETECTORS) -> None:
-        self.detectors = detectors
-        self.mapping: dict[str, str] = {}
-
-    def __call__(self, text: str, language: str | None = None) -> MaskResult:
-        """Mask one text of the record; ``language`` ("zh"/"en") may guide detectors."""
-        result = mask(text, self.mapping, detectors=self.detectors)
-        self.mapping = result.mapping
-        return result
+        out = out[: s.start] + replacements[s.text] + out[s.end :]
+    return out

@@ -1,0 +1,288 @@
+"""Run an import into a directory: options checked first, then the model (only when the
+format needs one), then the records, written as they are converted so a rerun resumes.
+
+``counselsim profiles import`` is a thin wrapper around :func:`check_import`,
+:func:`build_extractor` and :func:`run_import`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from counselsim.config import derive_seed
+from counselsim.errors import ConfigError, OutputError
+from counselsim.importers.base import (
+    LANGUAGES,
+    ImportContext,
+    Imported,
+    Importer,
+    ImportEvent,
+    ImportFailure,
+    Lang,
+    MaskerFactory,
+    Skipped,
+)
+from counselsim.importers.registry import get_importer
+from counselsim.importers.store import (
+    DIALOGUES_FILE,
+    IMPORT_FILE,
+    PROFILES_DIR,
+    DialogueSink,
+    ProfileSink,
+)
+from counselsim.output import write_atomic
+from counselsim.personas.mask import Masker
+from counselsim.personas.models import ClientProfile
+
+if TYPE_CHECKING:  # the agents (and langchain) are imported only when a model is used
+    from counselsim.agents.extractor import ProfileExtractor
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ImportReport:
+    """What one run did; written to ``DIR/import.json`` (never any record content)."""
+
+    format: str
+    source: str
+    out: str
+    status: str = "running"
+    read: int = 0
+    imported: int = 0
+    skipped: int = 0
+    failed: int = 0
+    failures: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def count(self, event: ImportEvent) -> None:
+        self.read += 1
+        if isinstance(event, Imported):
+            self.imported += 1
+        elif isinstance(event, Skipped):
+            self.skipped += 1
+        else:
+            self.failed += 1
+            self.failures.append(str(event))
+
+    def summary(self) -> str:
+        """One line for the terminal."""
+        return (
+            f"{self.format}: read {self.read}, imported {self.imported}, "
+            f"skipped {self.skipped} (already imported), failed {self.failed} "
+            f"in {self.seconds:.1f}s -> {self.out}"
+        )
+
+
+def masker_factory(surrogates: bool, seed: int) -> MaskerFactory:
+    """One new Masker per record; with surrogates, seeded per record so a rerun (or a
+    resumed run) gives each record the same surrogates whatever the order."""
+    if not surrogates:
+        return lambda record_id: Masker()
+    return lambda record_id: Masker(surrogates=True, seed=derive_seed(seed, "mask", record_id))
+
+
+def check_import(
+    fmt: str, src: Path, language: str | None = None, use_llm: bool = False
+) -> Importer:
+    """Validate everything about an import that needs neither the model nor the output:
+    the format, the language, the ``--llm`` combination and that the source has files.
+
+    Raises:
+        ConfigError: an unknown format or language, or options the format cannot honour.
+        SourceError: the source does not exist or a folder has no files of the format.
+    """
+    importer = get_importer(fmt)
+    lang = parse_language(language)
+    if use_llm and not importer.needs_llm(True):
+        raise ConfigError(f"--llm does not apply to --format {importer.name}")
+    importer.check(ImportContext(language=lang, use_llm=use_llm))
+    importer.files(src)
+    return importer
+
+
+def parse_language(language: str | None) -> Lang | None:
+    """``zh``/``en`` or None; anything else is a ConfigError."""
+    if language is None:
+        return None
+    value = language.strip().lower()
+    for lang in LANGUAGES:
+        if value == lang:
+            return lang
+    raise ConfigError(f"--language must be zh or en, not '{language}'")
+
+
+def build_extractor(config: Path | None, model_overrides: dict[str, Any]) -> ProfileExtractor:
+    """The profile extractor on the configured model (loaded now, so a bad model fails before
+    anything is written)."""
+    from counselsim.agents.base import AgentDeps
+    from counselsim.agents.extractor import ProfileExtractor
+    from counselsim.config import load_config
+    from counselsim.llm.models import build_chat_model
+    from counselsim.prompts import PromptLibrary
+    from counselsim.service import build_llm
+
+    cfg = load_config(config, {"model": model_overrides})
+    chat, model_id = build_chat_model(cfg.model)
+    llm = build_llm(chat, cfg.model.engine, model_id, cfg)
+    deps = AgentDeps(llm, PromptLibrary(), cfg.sampling, cfg.max_regenerations)
+    return ProfileExtractor(deps)
+
+
+def _resume_key(importer: Importer, src: Path, options: dict[str, Any]) -> str:
+    blob = json.dumps(
+        {"format": importer.name, "source": str(src.resolve()), **options}, sort_keys=True
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _prepare_out(out: Path, key: str) -> bool:
+    """Create ``out`` or accept it for resuming the same import; True when resuming."""
+    info = out / IMPORT_FILE
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out}: exists and is not a directory")
+    if out.is_dir() and any(out.iterdir()):
+        if not info.is_file():
+            raise OutputError(f"{out}: directory is not empty and holds no counselsim import")
+        try:
+            previous = json.loads(info.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            raise OutputError(f"{info}: unreadable import description") from None
+        if previous.get("resume_key") != key:
+            raise OutputError(
+                f"{out}: holds an import of another source, format or options; choose another --out"
+            )
+        return True
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{out}: cannot create output directory: {exc.strerror}") from None
+    return False
+
+
+def _write_report(out: Path, report: ImportReport, key: str) -> None:
+    body = {"resume_key": key, **asdict(report)}
+    write_atomic(out / IMPORT_FILE, json.dumps(body, ensure_ascii=False, indent=2) + "\n")
+
+
+async def import_source(
+    fmt: str,
+    src: Path,
+    out: Path,
+    *,
+    limit: int | None = None,
+    language: str | None = None,
+    surrogates: bool = False,
+    seed: int = 0,
+    use_llm: bool = False,
+    extractor: ProfileExtractor | None = None,
+    on_event: Callable[[ImportEvent], None] | None = None,
+) -> ImportReport:
+    """Import ``src`` (a file or folder) of format ``fmt`` into the directory ``out``.
+
+    Writes ``out/profiles/<id>.yaml`` or ``out/dialogues.jsonl`` as records are converted,
+    and ``out/import.json`` at the start and the end. Records already in ``out`` are skipped,
+    so a rerun of the same command resumes. Per-record problems are counted and reported
+    through ``on_event``; only errors that would hit every record (an unreachable model, an
+    unusable output directory) raise.
+
+    Raises:
+        ConfigError, SourceError: bad options or source (nothing written).
+        OutputError: ``out`` holds something else.
+    """
+    started = time.perf_counter()
+    importer = check_import(fmt, src, language, use_llm)
+    lang = parse_language(language)
+    if importer.needs_llm(use_llm) and extractor is None:
+        raise ConfigError(f"--format {importer.name} needs a model, and none was given")
+    ctx = ImportContext(
+        language=lang,
+        make_masker=masker_factory(surrogates, seed),
+        extractor=extractor if importer.needs_llm(use_llm) else None,
+        use_llm=use_llm,
+        seed=seed,
+    )
+    options = {"language": lang, "surrogates": surrogates, "seed": seed, "llm": use_llm}
+    key = _resume_key(importer, src, options)
+    resumed = _prepare_out(out, key)
+    if resumed:
+        log.info("resuming the import in %s", out)
+    report = ImportReport(importer.name, str(src), str(out), options=options)
+    _write_report(out, report, key)
+    sink: DialogueSink | ProfileSink = (
+        ProfileSink(out / PROFILES_DIR)
+        if importer.produces == "profile"
+        else DialogueSink(out / DIALOGUES_FILE)
+    )
+    try:
+        async for event in importer.run(src, ctx, skip=set(sink.ids), limit=limit):
+            if isinstance(event, Imported):
+                if isinstance(event.item, ClientProfile):
+                    assert isinstance(sink, ProfileSink)
+                    sink.write(event.item, importer.name)
+                else:
+                    assert isinstance(sink, DialogueSink)
+                    sink.write(event.item)
+            report.count(event)
+            if on_event is not None:
+                on_event(event)
+        report.status = "failed" if report.failed else "done"
+    except BaseException:
+        report.status = "interrupted"
+        raise
+    finally:
+        sink.close()
+        report.seconds = round(time.perf_counter() - started, 2)
+        _write_report(out, report, key)
+    return report
+
+
+def run_import(
+    fmt: str,
+    src: Path,
+    out: Path,
+    *,
+    limit: int | None = None,
+    language: str | None = None,
+    surrogates: bool = False,
+    seed: int = 0,
+    use_llm: bool = False,
+    extractor: ProfileExtractor | None = None,
+    on_event: Callable[[ImportEvent], None] | None = None,
+) -> ImportReport:
+    """Synchronous :func:`import_source` (for the CLI and scripts)."""
+    return asyncio.run(
+        import_source(
+            fmt,
+            src,
+            out,
+            limit=limit,
+            language=language,
+            surrogates=surrogates,
+            seed=seed,
+            use_llm=use_llm,
+            extractor=extractor,
+            on_event=on_event,
+        )
+    )
+
+
+__all__ = [
+    "ImportFailure",
+    "ImportReport",
+    "build_extractor",
+    "check_import",
+    "import_source",
+    "masker_factory",
+    "parse_language",
+    "run_import",
+]

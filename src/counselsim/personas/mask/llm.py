@@ -1,0 +1,175 @@
+"""The LLM layer: ask a chat model for identifiers the rules and dictionaries missed.
+
+The model answers with schema-constrained JSON (:class:`DetectedIdentifiers`) through the
+project's structured-output layer (:meth:`counselsim.llm.structured.LLM.structured`: the
+engine's constrained decoding, validation and bounded repair). Its answer is distrusted:
+only strings that occur literally in the text, contain no placeholder and are not
+clinical content that must survive (relatives, ages, cities, weekdays, emotions) become
+spans. Nothing here logs text or identifiers.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Protocol, TypeAlias
+
+from pydantic import BaseModel, Field
+
+from counselsim.personas.mask.lexicon import EN_CITIES, is_city_level, words
+from counselsim.personas.mask.rules import PLACEHOLDER_RE, EntityType, Span
+
+if TYPE_CHECKING:
+    from counselsim.config import Sampling
+    from counselsim.llm.structured import LLM
+    from counselsim.prompts import PromptLibrary
+
+STEP = "mask_detect"
+
+
+class DetectedIdentifier(BaseModel):
+    """One identifier the model reports: the exact string and its type."""
+
+    text: str = Field(min_length=1, max_length=200, description="exactly as in the text")
+    type: EntityType
+
+
+class DetectedIdentifiers(BaseModel):
+    """The model's whole answer for one text."""
+
+    identifiers: list[DetectedIdentifier] = Field(default_factory=list, max_length=60)
+
+
+class _HasDeps(Protocol):
+    """What is used of ``counselsim.agents.base.AgentDeps`` (duck-typed, no import)."""
+
+    @property
+    def llm(self) -> LLM: ...
+
+    @property
+    def prompts(self) -> PromptLibrary: ...
+
+    def repair_prompt(self, lang: str) -> str: ...
+
+
+if TYPE_CHECKING:
+    ChatLLM: TypeAlias = "LLM | _HasDeps"  # an LLM, or an agent's AgentDeps
+
+# Clinical content that must survive even when a model reports it.
+_PROTECTED = frozenset(
+    words(
+        """
+        妈妈 爸爸 母亲 父亲 妈 爸 老妈 老爸 爷爷 奶奶 外公 外婆 姥姥 姥爷 哥哥 姐姐 弟弟 妹妹 老公
+        老婆 丈夫 妻子 爱人 儿子 女儿 孩子 男朋友 女朋友 男友 女友 同学 同事 老师 医生 领导 老板
+        室友 朋友 家人 父母 咨询师 来访者 焦虑 抑郁 失眠 紧张 难过 害怕 愤怒 生气 孤独 绝望 自卑
+        压力 恐惧 担心 伤心 学校 医院 公司 大学 中学 小学 高中 初中 小区 单位 家里 老家 Mom Mum
+        Dad Mother Father Mommy Daddy Parents Brother Sister Husband Wife Son Daughter Grandma
+        Grandpa Boyfriend Girlfriend Partner Boss Teacher Doctor Counselor Client Therapist God I
+        Me anxiety depression insomnia sad angry anxious lonely scared stressed Monday Tuesday
+        Wednesday Thursday Friday Saturday Sunday January February March April May June July
+        August September October November December school college university hospital company work
+        home
+        """
+    )
+)
+_AGE_OR_NUMBER_RE = re.compile(
+    r"^(?:\d{1,3}\s*(?:岁|周岁|years?(?: old)?|yo)?|[一二三四五六七八九十]+岁)$", re.IGNORECASE
+)
+_WEEK_MONTH_RE = re.compile(
+    r"^(?:周|星期|礼拜)[一二三四五六日天]$|^(?:\d{1,2}|[一二三四五六七八九十]{1,2})月$"
+)
+
+
+def is_protected(candidate: str) -> bool:
+    """Content that must survive masking even if a model calls it an identifier."""
+    s = candidate.strip()
+    bare = re.sub(r"^(?:my|his|her|our|their|the)\s+", "", s, flags=re.IGNORECASE)
+    return (
+        s in _PROTECTED
+        or bare in _PROTECTED
+        or bare.capitalize() in _PROTECTED
+        or is_city_level(s)
+        or s in EN_CITIES
+        or bool(_AGE_OR_NUMBER_RE.match(s))
+        or bool(_WEEK_MONTH_RE.match(s))
+    )
+
+
+def accept(text: str, found: DetectedIdentifiers) -> list[Span]:
+    """The model's findings that are real: literal, outside placeholders, not protected.
+
+    Args:
+        text: The text the model saw.
+        found: Its answer.
+
+    Returns:
+        One span per occurrence of each accepted string that overlaps no placeholder,
+        ordered by start (overlaps among them are left to ``resolve_overlaps``).
+    """
+    placeholders = [m.span() for m in PLACEHOLDER_RE.finditer(text)]
+    spans: list[Span] = []
+    seen: set[tuple[str, EntityType]] = set()
+    for item in found.identifiers:
+        s = item.text.strip()
+        if (s, item.type) in seen or not s or PLACEHOLDER_RE.search(s) or is_protected(s):
+            continue
+        seen.add((s, item.type))
+        if len(s) < 2 and not re.match(r"[\u4e00-\u9fff]", s):
+            continue  # a single Latin letter or digit is never an identifier on its own
+        for m in re.finditer(re.escape(s), text):
+            start, end = m.span()
+            if all(end <= a or start >= b for a, b in placeholders):
+                spans.append(Span(start=start, end=end, type=item.type, text=s))
+    return sorted(spans, key=lambda sp: sp.start)
+
+
+async def llm_spans(
+    llm: ChatLLM,
+    text: str,
+    language: str = "zh",
+    *,
+    prompts: PromptLibrary | None = None,
+    sampling: Sampling | None = None,
+    seed: int = 0,
+) -> list[Span]:
+    """Ask a chat model for identifiers in ``text`` that earlier layers missed.
+
+    Args:
+        llm: An :class:`~counselsim.llm.structured.LLM`, or an agent's ``AgentDeps`` (its
+            model, prompt library and repair prompt are used).
+        text: The text to check, usually already masked by the rules and dictionaries
+            (placeholders such as ``[NAME_1]`` are ignored).
+        language: "zh" or "en": which prompt to use.
+        prompts: Prompt library for a bare ``LLM`` (a new one by default).
+        sampling: Decoding settings; greedy with room for a list by default.
+        seed: Sampling seed.
+
+    Returns:
+        Spans in ``text`` for the accepted findings (see :func:`accept`).
+
+    Raises:
+        StructuredOutputError: The model's answer stayed invalid after the repairs.
+    """
+    from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+
+    from counselsim.config import Sampling
+    from counselsim.llm.structured import LLM
+    from counselsim.prompts import PromptLibrary
+
+    lang = language if language in ("zh", "en") else "zh"
+    if isinstance(llm, LLM):
+        model, library = llm, prompts or PromptLibrary()
+        repair = library.render("common", "repair", lang, error="{error}").user
+    else:
+        model, library = llm.llm, llm.prompts
+        repair = llm.repair_prompt(lang)
+    prompt = library.render("masker", "detect", lang, text=text)
+    messages: list[BaseMessage] = [SystemMessage(content=prompt.system), HumanMessage(prompt.user)]
+    found = await model.structured(
+        messages,
+        DetectedIdentifiers,
+        sampling or Sampling(temperature=0.0, top_p=1.0, max_tokens=512, repeat_penalty=1.0),
+        seed,
+        STEP,
+        repair,
+    )
+    return accept(text, found)

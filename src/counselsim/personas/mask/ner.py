@@ -1,0 +1,63 @@
+"""The NER/dictionary layer: names, addresses, schools and organisations, zh and en.
+
+Offline only: jieba's POS tags and faker's name lists (see :mod:`.lexicon`) combined with
+rules. Each detector is a ``text -> list[Span]`` function like the rule layer's, so they mix
+freely in a detector tuple; overlaps are resolved by :func:`.rules.resolve_overlaps`.
+"""
+
+from __future__ import annotations
+
+from counselsim.personas.mask.ner_en import (
+    EN_DETECTORS,
+    find_en_addresses,
+    find_en_institutions,
+    find_en_names,
+)
+from counselsim.personas.mask.ner_zh import (
+    ZH_DETECTORS,
+    find_zh_addresses,
+    find_zh_employers,
+    find_zh_institutions,
+    find_zh_names,
+)
+from counselsim.personas.mask.rules import Detector, EntityType, Span
+
+
+def find_names(text: str) -> list[Span]:
+    """Person names in Chinese and English (see :func:`find_zh_names`, :func:`find_en_names`)."""
+    return find_zh_names(text) + find_en_names(text)
+
+
+def find_addresses(text: str) -> list[Span]:
+    """Addresses finer than a city, Chinese and English."""
+    return find_zh_addresses(text) + find_en_addresses(text)
+
+
+def find_schools(text: str) -> list[Span]:
+    """Schools, Chinese and English."""
+    spans = find_zh_institutions(text) + find_en_institutions(text)
+    return [s for s in spans if s.type is EntityType.SCHOOL]
+
+
+def find_orgs(text: str) -> list[Span]:
+    """Employers and other organisations, Chinese and English."""
+    spans = find_zh_institutions(text) + find_zh_employers(text) + find_en_institutions(text)
+    return [s for s in spans if s.type is EntityType.ORG]
+
+
+NER_DETECTORS: tuple[Detector, ...] = (*ZH_DETECTORS, *EN_DETECTORS)
+
+__all__ = [
+    "NER_DETECTORS",
+    "find_addresses",
+    "find_en_addresses",
+    "find_en_institutions",
+    "find_en_names",
+    "find_names",
+    "find_orgs",
+    "find_schools",
+    "find_zh_addresses",
+    "find_zh_employers",
+    "find_zh_institutions",
+    "find_zh_names",
+]
