@@ -34,7 +34,9 @@ out = Console()
 
 @app.command()
 def simulate(
-    profile: Annotated[Path, typer.Option(help="Client profile (YAML or JSON).")],
+    profile: Annotated[
+        str, typer.Option(help="Client profile: a YAML/JSON file or a persona id (zh-grief).")
+    ],
     out_dir: Annotated[Path, typer.Option("--out", help="Run directory (created; reruns resume).")],
     sessions: Annotated[int | None, typer.Option(help="Sessions in the course.")] = None,
     max_turns: Annotated[
@@ -59,7 +61,7 @@ def simulate(
     API keys are read from COUNSELSIM_API_KEY or OPENAI_API_KEY, never from flags.
     """
     from counselsim.config import load_config
-    from counselsim.personas import load_profile
+    from counselsim.personas.library import resolve_profile
     from counselsim.service import build_simulation
 
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
@@ -75,7 +77,7 @@ def simulate(
             "n_threads": n_threads,
         },
     }
-    client_profile = load_profile(profile)  # validated before anything is loaded or written
+    client_profile = resolve_profile(profile)  # validated before anything is loaded or written
     cfg = load_config(config, overrides)
     with err.status("loading model..."):
         sim = build_simulation(cfg)
@@ -274,8 +276,10 @@ def reconstruct(
     model: Annotated[str | None, typer.Option(help="Model name on the server.")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each step.")] = False,
 ) -> None:
-    """Reconstruct real dialogues under new profiles (Retrieve, Mask, Reconstruct, Refine)
-    into DIR/sessions.jsonl, in the same schema as simulate."""
+    """Rewrite real dialogues under new profiles: Retrieve, Mask, Reconstruct, Refine.
+
+    Writes DIR/sessions.jsonl in the same schema as simulate; reruns resume.
+    """
     from counselsim.config import load_config
     from counselsim.reconstruction import load_corpus, load_targets, run_reconstruction
     from counselsim.service import build_simulation
@@ -305,7 +309,7 @@ def reconstruct(
         def done(record: Any) -> None:
             status.update(f"reconstructed {record.course_id}")
 
-        records = asyncio.run(
+        result = asyncio.run(
             run_reconstruction(
                 sim,
                 targets,
@@ -317,7 +321,11 @@ def reconstruct(
                 on_done=done,
             )
         )
-    _print_summary(records, out_dir)
+    _print_summary(result.records, out_dir)
+    leaky = sum(1 for found in result.leaks.values() if found)
+    out.print(f"leak audit against the unmasked sources: {leaky} of {len(result.leaks)} records")
+    if leaky:
+        raise typer.Exit(1)
 
 
 @app.command("prepare-model")
@@ -427,8 +435,11 @@ def leaks_command(
     masked: Annotated[Path, typer.Argument(help="Output of `counselsim mask`.")],
     against: Annotated[Path, typer.Option("--against", help="The original input JSONL.")],
 ) -> None:
-    """Report identifiers of the input still present in the masked output (label, position
-    and a short hash, never the identifier). Exit 1 on any leak, 2 on malformed lines."""
+    """Report identifiers of IN still present in the masked OUT.
+
+    Prints label, position and a short hash, never the identifier. Exit 1 on any leak,
+    2 on malformed lines.
+    """
     from counselsim.personas.mask.batch import leaks_jsonl
 
     def report(line: str) -> None:

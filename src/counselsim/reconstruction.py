@@ -10,8 +10,10 @@ finished (profile, source) pairs.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +32,10 @@ from counselsim.importers.registry import get_importer
 from counselsim.importers.store import read_dialogues
 from counselsim.memory.corpus import CorpusIndex, profile_key
 from counselsim.memory.embeddings import USEEmbedding
-from counselsim.output import SESSIONS_FILE, JsonlSink, prepare_out_dir
-from counselsim.personas.library import list_personas
+from counselsim.output import SESSIONS_FILE, JsonlSink, prepare_out_dir, write_atomic
+from counselsim.personas.library import list_personas, resolve_profile
 from counselsim.personas.load import load_profile
-from counselsim.personas.mask import Masker
+from counselsim.personas.mask import Leak, Masker, find_leaks
 from counselsim.personas.models import ClientProfile
 from counselsim.records import Dialogue, SessionRecord
 from counselsim.service import Simulation
@@ -68,7 +70,8 @@ async def load_corpus(src: Path, fmt: str) -> tuple[list[Dialogue], list[str]]:
 
 
 def load_targets(spec: str) -> list[ClientProfile]:
-    """Target profiles: ``library`` (the persona library), a profile file, or a folder."""
+    """Target profiles: ``library`` (the whole persona library), a folder of profile files,
+    a profile file, or one persona id."""
 
     if spec == "library":
         return list_personas()
@@ -78,7 +81,18 @@ def load_targets(spec: str) -> list[ClientProfile]:
         if not files:
             raise ProfileError(f"{path}: no profile files (.yaml/.json) in this folder")
         return [load_profile(f) for f in files]
-    return [load_profile(path)]
+    return [resolve_profile(spec)]
+
+
+LEAKS_FILE = "leaks.json"
+
+
+@dataclass(frozen=True)
+class ReconstructionResult:
+    """The records of a run (finished now or earlier) and the leak audit of each."""
+
+    records: list[SessionRecord]
+    leaks: dict[str, list[Leak]]
 
 
 def reconstruction_id(profile: ClientProfile, source_id: str) -> str:
@@ -98,7 +112,7 @@ async def run_reconstruction(
     embedder: EmbeddingFunction[Documents] | None = None,
     masker: Callable[[], Masker] = Masker,
     on_done: Callable[[SessionRecord], None] | None = None,
-) -> list[SessionRecord]:
+) -> ReconstructionResult:
     """Reconstruct ``per_profile`` dialogues for each profile into ``out``.
 
     Args:
@@ -113,6 +127,9 @@ async def run_reconstruction(
         embedder: embedding function for the corpus index (default: offline USE).
         masker: makes the Masker for each source dialogue.
         on_done: called with each finished record.
+
+    Every record is audited against its unmasked source afterwards (``DIR/leaks.json``:
+    labels and hashes only, never the identifiers).
     """
     cfg = sim.config
     corpus_digest = hashlib.sha256("\n".join(sorted(d.id for d in corpus)).encode()).hexdigest()
@@ -152,13 +169,13 @@ async def run_reconstruction(
 
     done = {r.course_id for r in sink.records}
     used: set[str] = set()
-    planned: list[str] = []
+    planned: list[tuple[str, str]] = []
     for profile in profiles:
         # most similar first; a source is used once per run
         for source_id in index.ranked(profile_key(profile), per_profile, frozenset(used)):
             used.add(source_id)
             course_id = reconstruction_id(profile, source_id)
-            planned.append(course_id)
+            planned.append((course_id, source_id))
             if course_id in done:
                 log.info("reconstruction %s already done", course_id)
                 continue
@@ -168,4 +185,20 @@ async def run_reconstruction(
             if on_done is not None:
                 on_done(next(r for r in sink.records if r.course_id == course_id))
     by_id = {r.course_id: r for r in sink.records}
-    return [by_id[c] for c in planned]
+    records = [by_id[c] for c, _ in planned]
+    leaks = {c: audit_leaks(index.get(s), by_id[c]) for c, s in planned}
+    report = {
+        "checked": len(leaks),
+        "records_with_leaks": sum(1 for found in leaks.values() if found),
+        "leaks": {c: [{"label": x.label, "digest": x.digest} for x in v] for c, v in leaks.items()},
+    }
+    write_atomic(out / LEAKS_FILE, json.dumps(report, indent=2) + "\n")
+    return ReconstructionResult(records=records, leaks=leaks)
+
+
+def audit_leaks(source: Dialogue, record: SessionRecord) -> list[Leak]:
+    """Identifiers of the unmasked source (all detector layers, run afresh) that appear in
+    the reconstruction, verbatim or reformatted. Empty for a clean record."""
+    return find_leaks(
+        "\n".join(t.text for t in source.turns), "\n".join(t.text for t in record.turns)
+    )

@@ -77,9 +77,11 @@ class RebuiltCounselorTurn(_Record):
 class TurnCheck(_Record):
     """The critic's verdict on one reconstructed turn."""
 
+    problem: str = Field(
+        default="", max_length=160, description="what is wrong, if anything (written first)"
+    )
     in_role: bool = Field(description="speaks only as its own role")
     consistent: bool = Field(description="fits the target profile and the conversation")
-    problem: str = Field(default="", max_length=160, description="what is wrong, if anything")
 
 
 # --- the transcript ---------------------------------------------------------------------------

@@ -94,7 +94,7 @@ class Fakes:
             self.check_n += 1
             ok = self.in_role(self.check_n)
             return json.dumps(
-                {"in_role": ok, "consistent": True, "problem": "" if ok else "像咨询师在说话"}
+                {"problem": "" if ok else "像咨询师在说话", "in_role": ok, "consistent": True}
             )
         if "salient_events" in text:
             return json.dumps({"summary": "来访者谈了考试压力。", "salient_events": ["谈到考试"]})
@@ -112,7 +112,10 @@ async def _run(config, profile, out: Path, fakes: Fakes, **kw: Any) -> list[Sess
         client_model=fakes.client,
         critic_model=fakes.critic,
     )
-    return await run_reconstruction(sim, [profile], CORPUS, out, embedder=HashingEmbedding(), **kw)
+    result = await run_reconstruction(
+        sim, [profile], CORPUS, out, embedder=HashingEmbedding(), **kw
+    )
+    return result.records
 
 
 async def test_reconstruction_keeps_shape_and_moves_and_records_provenance(
@@ -174,6 +177,19 @@ async def test_critic_rejection_is_bounded_and_recorded(config, zh_profile, tmp_
     assert fakes.check_n == 4  # 2 turns x (1 + 1 refine)
 
 
+async def test_a_rejection_without_a_stated_problem_is_not_acted_on(
+    config, zh_profile, tmp_path
+):
+    fakes = Fakes()
+    fakes.critic.fn = lambda messages, kwargs: (  # type: ignore[method-assign]
+        json.dumps({"problem": "", "in_role": False, "consistent": False})
+        if "in_role" in str(messages[-1].content)
+        else Fakes._critic(fakes, messages, kwargs)
+    )
+    [record] = await _run(config, zh_profile, tmp_path / "out", fakes, max_source_turns=2)
+    assert all(not t.flags and t.attempts == 1 for t in record.turns)
+
+
 async def test_rerun_resumes_without_model_calls(config, zh_profile, tmp_path):
     await _run(config, zh_profile, tmp_path / "out", Fakes())
     again = Fakes()
@@ -213,3 +229,16 @@ async def test_a_turn_that_keeps_leaking_is_scrubbed_not_kept(config, zh_profile
     assert {"source_leak", "leak_scrubbed"} <= set(client.flags)
     assert "5678" not in client.text and EMAIL not in client.text
     assert "电话" in client.text  # the rest of the turn is kept
+    report = json.loads((tmp_path / "out" / "leaks.json").read_text(encoding="utf-8"))
+    assert report == {"checked": 1, "records_with_leaks": 0, "leaks": {record.course_id: []}}
+
+
+def test_leak_audit_finds_a_source_identifier_in_a_record(zh_profile):
+    from counselsim.reconstruction import audit_leaks
+    from tests.conftest import counselor_turn
+
+    record_turns = [counselor_turn(0, "好的，我记下了 138-1234-5678。")]
+    record = SessionRecord.model_construct(turns=record_turns)
+    leaks = audit_leaks(CORPUS[0], record)
+    assert [x.label for x in leaks] == ["PHONE"] and PHONE not in repr(leaks)
+    assert audit_leaks(CORPUS[1], record) == []

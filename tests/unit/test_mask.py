@@ -257,18 +257,19 @@ def test_short_luhn_number_is_not_a_card():
         ("QQ号码是12345678", "12345678"),
         ("我的QQ：987654321", "987654321"),
         ("抖音号dy_2024abc", "dy_2024abc"),
-        ("Follow me @jane_doe on there.", "jane_doe"),
+        ("Follow me @jane_doe on there.", "@jane_doe"),
         ("my WeChat ID is jane-doe99", "jane-doe99"),
-        ("ping @sam.lee.", "sam.lee"),
+        ("ping @sam.lee.", "@sam.lee"),
     ],
 )
 def test_handles_detected(text, handle):
     only(text, EntityType.HANDLE, handle)
 
 
-def test_handle_masking_keeps_the_cue_and_at_sign():
+def test_handle_masking_keeps_the_cue_and_takes_the_at_sign():
+    # a cue stays in the text; an @-handle's identifier is "@name", so the @ goes with it
     assert mask("微信号：wxid_abc123").text == "微信号：[HANDLE_1]"
-    assert mask("ask @jane_doe").text == "ask @[HANDLE_1]"
+    assert mask("ask @jane_doe").text == "ask [HANDLE_1]"
 
 
 @pytest.mark.parametrize(

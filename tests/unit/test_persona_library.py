@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from importlib import resources
+from pathlib import Path
 
 import pytest
 import yaml
@@ -300,3 +301,15 @@ def test_cli_show_unknown_id_exits_2_with_one_line():
     assert r.stdout == ""
     lines = [line for line in r.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "zh-nobody" in lines[0] and "Traceback" not in r.stderr
+
+
+def test_resolve_profile_takes_a_path_or_a_persona_id(tmp_path):
+    from counselsim.personas.library import resolve_profile
+
+    assert resolve_profile("zh-grief").id == "zh-grief"
+    example = Path(__file__).resolve().parents[2] / "examples/profiles/en_work_burnout.yaml"
+    assert resolve_profile(str(example)).language == "en"
+    with pytest.raises(ProfileError, match="did you mean zh-grief"):
+        resolve_profile("zh-greif")
+    with pytest.raises(ProfileError, match="not found"):
+        resolve_profile(str(tmp_path / "missing.yaml"))

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from counselsim.agents.base import AgentDeps, Checked, Rejected, generate_checked
+from counselsim.agents.guard import clean_spoken
 from counselsim.agents.views import intake, spoken_text, window
 from counselsim.config import Step
 from counselsim.labels import Emotion, Role, Strategy
@@ -81,7 +82,7 @@ class ReconstructorAgent:
             note = (
                 deps.regenerate_feedback(lang, rejected.flags, rejected.text) if rejected else None
             )
-            return await deps.ask(
+            out = await deps.ask(
                 prompt,
                 schema,
                 step,
@@ -90,6 +91,7 @@ class ReconstructorAgent:
                 sampling=sampling,  # type: ignore[arg-type]
                 feedback=note,
             )
+            return out.model_copy(update={"reply": clean_spoken(out.reply)})
 
         return await generate_checked(
             make,

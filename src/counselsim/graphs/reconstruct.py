@@ -251,12 +251,15 @@ def build_reconstruct_graph(deps: ReconstructDeps) -> StateGraph[Any]:
                 turn.text,
                 seed(state, state["index"], state["attempt"], "check"),
             )
-            if not check.in_role:
-                flags.append(RefineFlag.OUT_OF_ROLE)
-            if not check.consistent:
-                flags.append(RefineFlag.INCONSISTENT)
-            if flags:
-                problems.append(check.problem or "it does not fit the client or the role")
+            # a rejection must say what is wrong: the rewrite needs it, and a bare "false"
+            # is what a small judge answers to everything (measured on the 1.5B)
+            if check.problem.strip():
+                if not check.in_role:
+                    flags.append(RefineFlag.OUT_OF_ROLE)
+                if not check.consistent:
+                    flags.append(RefineFlag.INCONSISTENT)
+                if flags:
+                    problems.append(check.problem)
         if flags and state["attempt"] < deps.max_refines:
             return {"attempt": state["attempt"] + 1, "feedback": "; ".join(problems)}
         text = turn.text

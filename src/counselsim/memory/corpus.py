@@ -39,8 +39,10 @@ def dialogue_key(dialogue: Dialogue) -> str:
 
 
 def profile_key(profile: ClientProfile) -> str:
-    """What a profile's client brings: its presenting problem, then its history."""
-    return f"{profile.presenting_problem} {profile.relevant_history}"[:KEY_CHARS]
+    """What a profile's client brings: its title, presenting problem, then its history."""
+    return f"{profile.title or ''} {profile.presenting_problem} {profile.relevant_history}"[
+        :KEY_CHARS
+    ].strip()
 
 
 class CorpusIndex:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
 from counselsim.errors import ProfileError
 from counselsim.personas.load import load_profile
@@ -52,3 +53,15 @@ def get_persona(persona_id: str) -> ClientProfile:
     matches = list(dict.fromkeys(same_kind + prefixed + close))[:4]
     hint = f"did you mean {', '.join(matches)}?" if matches else f"{len(by_id)} ids known"
     raise ProfileError(f"unknown persona '{persona_id}': {hint} (see 'counselsim personas list')")
+
+
+def resolve_profile(spec: str) -> ClientProfile:
+    """A profile file's path, or the id of a packaged persona (``zh-crisis-risk``).
+
+    Raises:
+        ProfileError: neither an existing file nor a known persona id.
+    """
+    path = Path(spec)
+    if path.exists() or path.suffix.lower() in (".yaml", ".yml", ".json") or "/" in spec:
+        return load_profile(path)
+    return get_persona(spec)

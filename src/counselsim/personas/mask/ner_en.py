@@ -23,7 +23,7 @@ from counselsim.personas.mask.lexicon import (
 )
 from counselsim.personas.mask.rules import EntityType, Span
 
-_WORD = r"(?:Mc|Mac|O['’])?[A-Z][a-z]+(?:-[A-Z][a-z]+)?"
+_WORD = r"(?:Mc|Mac|O['’])?[A-Z][a-z]+(?:-[A-Za-z][a-z]+)?"  # Jean-Luc, Hye-jin
 _WORD_RE = re.compile(rf"(?<![A-Za-z'’]){_WORD}(?![A-Za-z])")
 _SENTENCE_END = set('.!?:;"“”\n')
 
@@ -54,10 +54,22 @@ _PLACE_BEFORE = re.compile(
 )
 
 
-def _surname_after(text: str, end: int) -> int:
-    """Extend a first name over a following last name (``Sarah Johnson``)."""
-    m = re.compile(rf" {_WORD}(?![A-Za-z])").match(text, end)
-    if m and m.group().strip() in EN_LAST_NAMES and m.group().strip() not in EN_NAME_STOPWORDS:
+def _surname_after(text: str, end: int, loose: bool = False) -> int:
+    """Extend a first name over a following last name (``Sarah Johnson``); with ``loose``
+    (after a strong cue such as "my friend"), over any capitalised word that is no
+    calendar, city or generic word (``Oluwaseun Adeyemi``)."""
+    m = re.compile(rf" {_WORD}(?![A-Za-z'’])").match(text, end)
+    word = m.group().strip() if m else ""
+    if m and word in EN_LAST_NAMES and word not in EN_NAME_STOPWORDS:
+        return m.end()
+    if (
+        m
+        and loose
+        and word not in EN_NAME_STOPWORDS
+        and word not in EN_CITIES
+        and word not in _GENERIC_WORDS
+        and not re.fullmatch(_ORG_SUFFIX + "|" + _SCHOOL_SUFFIX + "|" + _STREET, word)
+    ):
         return m.end()
     if m and re.fullmatch(r" (?:Mc|Mac|O['’])[A-Z][a-z]+", m.group()):
         return m.end()
@@ -85,6 +97,14 @@ _CUE_RE = re.compile(
     rf"\b(?:(?:[Mm]y|[Hh]is|[Hh]er|[Oo]ur|[Tt]heir|[Aa]) {_RELATIONS},? "
     rf"|(?:named|called|nicknamed) |(?:[Nn]ame is|[Nn]ame's|[Nn]ame was) )"
     rf"(?P<name>{_WORD})"
+)
+# Verbs of a relationship with a person: "I broke up with Keanu", "she is dating Oluwaseun".
+_RELATIONSHIP_CUE_RE = re.compile(
+    r"\b(?:broke up with|break(?:ing)? up with|split up with|dating|dated|divorced|divorcing"
+    r"|married to|engaged to|went out with|going out with|hooked up with|cheated on me with"
+    r"|moved in with|fell in love with|in love with|fell out with|stopped talking to"
+    r"|(?:fight|fought|argued|arguing|argument) with)\s+"
+    rf"(?P<name>{_WORD})(?![A-Za-z'’-])"
 )
 _WEAK_CUE_RE = re.compile(rf"\b(?:I'm|I’m|I am|[Tt]his is|[Ii]t's|[Ii]t’s) (?P<name>{_WORD})")
 _SPEECH_AFTER = re.compile(
@@ -132,7 +152,12 @@ def find_en_names(text: str) -> list[Span]:
     for m in _CUE_RE.finditer(text):
         name = m.group("name")
         if name not in EN_NAME_STOPWORDS:
-            end = _surname_after(text, m.end("name"))
+            end = _surname_after(text, m.end("name"), loose=True)
+            spans.append(_span(text, m.start("name"), end, EntityType.NAME))
+    for m in _RELATIONSHIP_CUE_RE.finditer(text):
+        name = m.group("name")
+        if name not in EN_NAME_STOPWORDS and name not in EN_CITIES and name not in _GENERIC_WORDS:
+            end = _surname_after(text, m.end("name"), loose=True)
             spans.append(_span(text, m.start("name"), end, EntityType.NAME))
     for m in _WEAK_CUE_RE.finditer(text):
         if m.group("name") in EN_FIRST_NAMES and _is_name_word(m.group("name")):
@@ -140,7 +165,8 @@ def find_en_names(text: str) -> list[Span]:
             spans.append(_span(text, m.start("name"), end, EntityType.NAME))
     for m in _WORD_RE.finditer(text):
         word = m.group()
-        if word not in EN_FIRST_NAMES or word in EN_NAME_STOPWORDS:
+        head = word.split("-")[0] if re.fullmatch(r"[A-Z][a-z]+-[A-Z][a-z]+", word) else word
+        if head not in EN_FIRST_NAMES or word in EN_NAME_STOPWORDS:
             continue
         if _SPEECH_AFTER.match(text, m.end()):  # "Tyler said": a name, even an ambiguous one
             spans.append(_span(text, m.start(), m.end(), EntityType.NAME))
@@ -177,17 +203,23 @@ _ENGLISH_LOOKALIKES = frozenset(
 
 # --------------------------------------------------------------------------- addresses
 
-_STREET = (
-    r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Place|Pl|Way"
-    r"|Terrace|Ter|Circle|Cir|Parkway|Pkwy|Highway|Hwy|Square|Sq|Trail|Row|Crescent)"
+_STREET_WORDS = (
+    r"Street|Avenue|Road|Boulevard|Lane|Drive|Court|Place|Way|Terrace|Circle|Parkway|Highway"
+    r"|Square|Trail|Row|Crescent|Alley|Loop|Pike|Plaza|Close|Mews"
 )
-_UNIT = (
-    r"(?:,?\s+(?:Apt|Apartment|Unit|Suite|Ste|Room|Rm|Floor|Fl)\.?\s*#?\s*"
-    r"[A-Za-z0-9-]*\d[A-Za-z0-9-]*)"
-)
+_STREET_ABBR = r"St|Ave|Rd|Blvd|Ln|Dr|Ct|Pl|Ter|Cir|Pkwy|Hwy|Sq|Aly"
+# A full street word takes no dot (so "117 Calloway Road." leaves the full stop), an
+# abbreviation may (123 Main St.).
+_STREET = rf"(?:(?:{_STREET_WORDS})\b|(?:{_STREET_ABBR})\b\.?)"
+_UNIT_WORD = r"(?:Apt|Apartment|Unit|Suite|Ste|Room|Rm|Floor|Fl|Flat)"
+_UNIT_NO = r"[A-Za-z0-9-]*\d[A-Za-z0-9-]*"
+_UNIT = rf"(?:,?\s+(?:{_UNIT_WORD}\.?\s*#?\s*|#\s?){_UNIT_NO})"
+# A unit may also come first: "Apartment 4A, 5085 Calloway Place", "#12 - 40 Elm St".
+_UNIT_FIRST = rf"(?:(?:{_UNIT_WORD}\.?\s*#?\s*|#\s?){_UNIT_NO}(?:,\s*|\s+-\s+|\s+))"
 _NUMBERED_STREET_RE = re.compile(
-    r"(?<![\w.])\d{1,6}[A-Za-z]?\s+(?:[NSEW]\.?\s+|North\s+|South\s+|East\s+|West\s+)?"
-    rf"(?:(?:[A-Z][a-z]+|\d+(?:st|nd|rd|th))\.?\s+){{1,4}}{_STREET}\b\.?{_UNIT}?"
+    rf"(?<![\w.#]){_UNIT_FIRST}?\d{{1,6}}[A-Za-z]?\s+"
+    r"(?:[NSEW]\.?\s+|North\s+|South\s+|East\s+|West\s+)?"
+    rf"(?:(?:[A-Z][a-z]+|\d+(?:st|nd|rd|th))\.?\s+){{1,4}}{_STREET}{_UNIT}?"
 )
 _NAMED_STREET_RE = re.compile(
     r"(?<![\w.])(?:[A-Z][a-z]+\s+){1,3}"
@@ -242,17 +274,23 @@ def find_en_addresses(text: str) -> list[Span]:
 
 # --------------------------------------------------------------------------- schools / orgs
 
-_PROPER = r"(?:(?:Mc|O['’])?[A-Z][a-z]+(?:['’]s)?|[A-Z]\.|St\.|[A-Z]{2,5})"
+_LOW = "a-zà-öø-ÿ"  # lower-case letters, accented ones included (Diné, José)
+_PROPER = rf"(?:(?:Mc|O['’])?[A-Z][{_LOW}]+(?:['’]s)?|[A-Z]\.|St\.|[A-Z]{{2,5}})"
 _SCHOOL_SUFFIX = (
     r"(?:University|College|Community College|High School|Middle School|Junior High(?: School)?"
     r"|Elementary School|Elementary|Primary School|Secondary School|Grammar School|Academy"
-    r"|Institute of Technology|Institute|School of [A-Z][a-z]+|School|Prep|Kindergarten)"
+    r"|Institute of Technology|Institute|School of [A-Z][a-z]+|School|Prep|Kindergarten"
+    r"|High(?! [a-z]*[Ss]chool))"
 )
 _ORG_SUFFIX = (
     r"(?:Inc\.?|Incorporated|Corp\.?|Corporation|LLC|L\.L\.C\.|Ltd\.?|Limited|Co\.|Company"
     r"|Group|Bank|Hospital|Clinic|Medical Center|Health|Foundation|Associates|Partners"
     r"|Technologies|Systems|Solutions|Labs|Consulting|Insurance|Pharmaceuticals|Capital"
-    r"|Holdings|Industries|Enterprises|Agency|Studios|Motors|Airlines|Bakery|Cafe|Café|Restaurant)"
+    r"|Holdings|Industries|Enterprises|Agency|Studios|Motors|Airlines|Bakery|Cafe|Café|Restaurant"
+    r"|LLP|PLLC|LP|PLC|P\.C\.|GmbH|AG|Traders|Trading|Logistics|Media|Publishing|Pharmacy"
+    r"|Credit Union|Law Firm|Law Group|Brothers|Bros\.|Construction|Manufacturing|Electric"
+    r"|Energy|Foods|Markets?|Supermarket|Realty|Properties|Ventures|Networks|Software|Games"
+    r"|Entertainment|Productions|Outfitters|Apparel|Pharma|Biotech|Analytics|Dynamics)"
 )
 _SUFFIXED_RE = re.compile(
     rf"(?<![\w])(?P<prefix>{_PROPER}(?:\s+(?:&\s+|of\s+|and\s+)?{_PROPER}){{0,4}})\s+"
@@ -261,6 +299,23 @@ _SUFFIXED_RE = re.compile(
 _UNIVERSITY_OF_RE = re.compile(
     r"(?<![\w])(?:(?:[A-Z][a-z]+\s+)?University|College|Institute) of (?:the )?"
     r"[A-Z][a-z]+(?:\s+(?:at\s+)?[A-Z][a-z]+){0,3}"
+)
+# "<X> Hospital of <Place>", "Bank of <X>": an organisation named after a place.
+_ORG_OF_RE = re.compile(
+    r"(?<![\w])(?:(?:[A-Z][\w'’]+|St\.)\s+){0,3}(?:Hospital|Medical Center|Health System|Clinic"
+    r"|Bank|Church|Museum|Library|Department|Bureau|Ministry|Council|Board) of (?:the )?"
+    r"[A-Z][a-z]+(?:\s+[A-Z][a-z]+){0,3}"
+)
+# "a sophomore at X", "graduated from X", "teaches at X": a school, whatever its name.
+_SCHOOL_CUE_RE = re.compile(
+    r"\b(?:(?:freshman|sophomore|junior|senior|student|undergrad|undergraduate|grad student"
+    r"|enrolled|teach(?:es|ing)?|taught|transferred|studies|studied|studying|classes)\s+(?:at|to)"
+    r"|graduated from|graduating from|dropped out of|expelled from|suspended from"
+    r"|attend(?:s|ed|ing)?)\s+(?:the\s+)?"
+    rf"(?P<school>{_PROPER}(?:\s+(?:of\s+(?:the\s+)?)?{_PROPER}){{0,3}})"
+)
+_DETERMINERS = frozenset(
+    words("The A An My Our Your His Her Their This That At In To From For By With And Or But")
 )
 _FAMOUS_SCHOOLS_RE = re.compile(
     r"(?<![\w])(?:MIT|UCLA|NYU|USC|UCSD|UCSB|UC Berkeley|CMU|Caltech|Harvard|Stanford|Yale"
@@ -281,8 +336,17 @@ _GENERIC_WORDS = frozenset(
     )
 )
 _EMPLOY_RE = re.compile(
-    r"\b(?:[Ww]ork(?:s|ed|ing)?|[Jj]obs?|[Ii]ntern(?:s|ed|ing)?|[Ee]mployed|[Hh]ired"
-    r"|[Ii]nterview(?:s|ed|ing)?|[Qq]uit my job|[Ss]tarted)\s+(?:at|for|by)\s+(?:the\s+)?"
+    r"\b(?:(?:[Ww]ork(?:s|ed|ing)?|[Jj]obs?|[Ee]mployed|[Hh]ired|[Ii]nterview(?:s|ed|ing)?"
+    r"|[Qq]uit my job|[Ss]tarted)\s+(?:at|for|by)"
+    r"|(?:[Ll]aid off|[Ff]ired|[Ll]et go|[Rr]esigned|[Qq]uit)\s+(?:from|by)"
+    r"|(?:[Ss]hifts?|[Tt]eam|[Dd]epartment|[Pp]osition|[Cc]areer|[Tt]reated|[Hh]ospitali[sz]ed"
+    r"|[Mm]anager|[Cc]ashier|[Ee]ngineer|[Aa]nalyst|[Aa]ccountant|[Cc]lerk|[Nn]urse"
+    r"|[Ss]upervisor|[Dd]octors?|[Tt]herapists?|[Pp]sychiatrists?|[Pp]sychologists?"
+    r"|[Cc]ounsell?ors?|[Ss]ocial worker|[Pp]hysicians?|[Ss]pecialists?|[Pp]ediatricians?"
+    r"|[Ss]urgeons?|[Ss]taff|[Ee]mployees?|[Cc]oworkers?|[Cc]olleagues?)\s+at"
+    r"|(?:[Ii]ntern(?:s|ed|ing|ship)?|[Vv]olunteer(?:s|ed|ing)?|[Cc]ontract(?:s|ed|ing)?)"
+    r"\s+(?:at|for|with))"
+    r"\s+(?:the\s+)?"
     r"(?P<org>[A-Z][\w&'’-]*(?:\.(?=[A-Za-z]))?(?:\s+(?:&\s+)?[A-Z][\w&'’-]*){0,3}"
     r"(?:\s+(?:Inc|Corp|Co|Ltd)\.)?)"
 )
@@ -294,7 +358,8 @@ _EMPLOYER_STOP = frozenset(
         """
         Mom Mum Dad Mother Father Grandma Grandpa Aunt Uncle God Christmas Easter Thanksgiving
         Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May
-        June July August September October November December I Home Night Work School
+        June July August September October November December I Home Night Work School ER
+        ICU Urgent Emergency PTSD ADHD OCD COVID Covid
         """
     )
 )
@@ -332,6 +397,19 @@ def find_en_institutions(text: str) -> list[Span]:
         spans.append(_span(text, start, m.end(), etype))
     for rx in (_UNIVERSITY_OF_RE, _FAMOUS_SCHOOLS_RE):
         spans += [_span(text, *m.span(), EntityType.SCHOOL) for m in rx.finditer(text)]
+    for m in _SCHOOL_CUE_RE.finditer(text):
+        school = m.group("school")
+        first = school.split()[0]
+        if first in EN_NAME_STOPWORDS or (first in EN_CITIES and " " not in school):
+            continue
+        if first in _GENERIC_WORDS or first in _EMPLOYER_STOP or first in EN_FIRST_NAMES:
+            continue  # "graduated from High School", "taught at Home", "attends Sarah's"
+        spans.append(_span(text, m.start("school"), m.end("school"), EntityType.SCHOOL))
+    for m in _ORG_OF_RE.finditer(text):  # the words before "of" belong to the name
+        start = m.start()
+        while (lead := re.match(r"(\S+)\s+", text[start : m.end()])) and lead[1] in _DETERMINERS:
+            start += lead.end()
+        spans.append(_span(text, start, m.end(), EntityType.ORG))
     for m in _EMPLOY_RE.finditer(text):
         org = m.group("org").rstrip(".,;:!?'’")
         first = org.split()[0]

@@ -29,8 +29,10 @@ from counselsim.personas.mask.lexicon import (
     ZH_NAME_BREAK_CHARS,
     ZH_NAME_CUES,
     ZH_NAME_STOPWORDS,
+    ZH_RELATIVES,
     ZH_SURNAMES,
     ZH_TITLES,
+    ZH_WORKPLACE_WORDS,
     is_city_level,
     words,
 )
@@ -98,6 +100,10 @@ class _Bounds:
     def aligned(self, start: int, end: int) -> bool:
         return start in self.starts and end in self.ends
 
+    def at(self, start: int) -> Token | None:
+        """The token starting at ``start``, if any."""
+        return self._by_start.get(start)
+
     def single(self, start: int, end: int) -> Token | None:
         """The token covering exactly ``[start, end)``, if any."""
         t = self._by_start.get(start)
@@ -140,6 +146,13 @@ _SURNAME_ONLY_RE = re.compile(
     + "".join(sorted(ZH_COMMON_SURNAMES))
     + r"])(?=$|[，。,.！？!?、；;：:\s”\"）)]|的)"
 )
+# Pure function characters: never inside a name (a smaller set than ZH_NAME_BREAK_CHARS,
+# which also holds characters such as 一, 大, 特 that do occur in names after 诸葛 or in
+# transliterated names like 巴特尔).
+_FUNCTION_CHARS = frozenset(
+    "的了是说和在也都很对跟给把被让就还又不没她他我你们吧呢啊吗呀哦嘛着过这那"
+)
+_FUNCTION_FLAGS = ("p", "c", "u", "d", "r", "f", "m", "q", "t", "y")
 # Function words jieba sometimes glues to the front of a name (和婷婷, 跟李明).
 _JOINERS = frozenset("和与跟同在给对把被向从是也都就还又才只而但让叫找")
 
@@ -160,7 +173,8 @@ def _full_name_shape(word: str) -> bool:
     surname, given = split_name(word)
     if not surname or not 1 <= len(given) <= 2:
         return False
-    if any(ch in ZH_NAME_BREAK_CHARS for ch in given):
+    breaks = _FUNCTION_CHARS if len(surname) == 2 else ZH_NAME_BREAK_CHARS
+    if any(ch in breaks for ch in given):
         return False
     return any(ch in ZH_GIVEN_CHARS for ch in given)
 
@@ -227,7 +241,24 @@ def find_zh_names(text: str) -> list[Span]:
         if on_words and m.group() not in ZH_NAME_STOPWORDS:
             spans.append(_span(text, m.start("name"), m.end("name"), EntityType.NAME))
 
-    # 3. nicknames from a common surname: 小王, 老张 (a word of their own)
+    # 2b. a rarer surname before a professional title, when jieba sees a name-like single
+    # character: 佘老师, 麻医生 (but not 班老师, 新老师, 都老师好)
+    for m in _RARE_TITLE_RE.finditer(text):
+        tok = b.single(m.start(), m.start() + 1)
+        if (
+            tok is not None
+            and tok.flag.startswith(("nr", "zg", "ng", "n"))
+            and m.end() in b.ends
+            and m.group("name") not in _NOT_SURNAME_BEFORE_TITLE
+        ):
+            spans.append(_span(text, m.start(), m.start() + 1, EntityType.NAME))
+
+    # 3. nicknames from a common surname: 小王, 老张 (a word of their own); 阿 + a given-name
+    # character as a word of its own: 阿坤, 阿珍
+    for t in toks:
+        nick = len(t.word) == 2 and t.word[0] == "阿" and _is_cjk(t.word)
+        if nick and (_nickname_shape(t.word) or t.word[1] in _NICKNAME_CHARS):
+            spans.append(_span(text, t.start, t.end, EntityType.NAME))
     for m in _NICK_RE.finditer(text):
         if b.aligned(m.start(), m.end()) and m.group() not in ZH_NAME_STOPWORDS:
             spans.append(_span(text, m.start(), m.end(), EntityType.NAME))
@@ -239,8 +270,58 @@ def find_zh_names(text: str) -> list[Span]:
     # 4b. a name right after a cue: 我叫王芳, 我朋友陈宇航说
     for m in _CUE_RE.finditer(text):
         found = _name_after(text, m.end(), b)
+        if found is None and not m.group().startswith("我是"):  # 我是拉萨人: no name
+            found = _proper_name_after(text, m.end(), b)
         if found is not None:
             spans.append(_span(text, m.end(), found, EntityType.NAME))
+
+    # 4c. a name before a relationship verb: 我和乌兰托娅分手了, 跟阿依古丽吵架
+    for m in _RELATION_RE.finditer(text):
+        start, end = m.span("name")
+        if _relation_name_ok(text, start, end, b):
+            spans.append(_span(text, start, end, EntityType.NAME))
+
+    # 4d. transliterated names with a middle dot: 买买提·艾力, 阿迪力·吾守尔
+    for m in _DOT_NAME_RE.finditer(text):
+        # the part before the dot: the words jieba ends there, back to a cue or a function
+        # word (我朋友|热合/曼); the part after runs to a function word (艾力|是我同学)
+        start = m.start("dot")
+        for t in reversed([t for t in toks if t.end <= m.start("dot")]):
+            if t.end != start or m.start("dot") - t.start > 6:
+                break
+            if t.word in ZH_NAME_CUES or t.word in ZH_RELATIVES or t.word in ZH_NAME_STOPWORDS:
+                break
+            if t.flag.startswith(("r", "p", "u", "c", "d")) or not _is_cjk(t.word):
+                break
+            start = t.start
+        if m.start("dot") - start < 2:
+            continue
+        end = m.start("rest") + 1
+        while end < m.end() and text[end] not in ZH_NAME_BREAK_CHARS:
+            tok = b.at(end)
+            if (
+                end - m.start("rest") >= 2
+                and tok is not None
+                and len(tok.word) >= 2
+                and tok.flag.startswith(("v", "d", "p", "c", "r", "u", "m", "t", "f", "y"))
+            ):
+                break  # 热合曼|吵架
+            end += 1
+        spans.append(_span(text, start, end, EntityType.NAME))
+
+    # 4e. doubled given-name characters as a word of their own: 佳佳, 冬冬 (not 常常, 妈妈)
+    for i in range(len(text) - 1):
+        pair = text[i : i + 2]
+        if (
+            pair[0] == pair[1]
+            and (pair[0] in ZH_GIVEN_CHARS or pair[0] in _NICKNAME_CHARS)
+            and pair not in _REDUPLICATED_WORDS
+            and pair not in ZH_NAME_STOPWORDS
+            and text[i - 1 : i] != pair[0]
+            and text[i + 2 : i + 3] != pair[0]
+            and (b.single(i, i + 2) is not None or b.aligned(i, i + 2))
+        ):
+            spans.append(_span(text, i, i + 2, EntityType.NAME))
 
     # 5. surname + a given name from the dictionaries, on word boundaries
     for start in sorted(b.starts):
@@ -266,6 +347,127 @@ def find_zh_names(text: str) -> list[Span]:
     return spans
 
 
+_RELATION_RE = re.compile(
+    r"(?:和|跟|与|同)(?P<name>[\u4e00-\u9fff]{2,5}?)"
+    r"(?:分手|离婚|吵架|吵了|闹翻|冷战|在一起|谈恋爱|恋爱|结婚|订婚|约会|复合|绝交|断了联系|断联|表白)"
+)
+_DOT_NAME_RE = re.compile(
+    r"(?<![《])[\u4e00-\u9fff]{2,6}(?P<dot>[·•・])(?P<rest>[\u4e00-\u9fff]{2,5})"
+)
+_RELATION_BAD_FLAGS = ("r", "p", "c", "u", "d", "m", "t", "f", "s", "v", "a", "y", "e", "o")
+# Characters doubled in pet names though rare in formal given names: 乐乐, 贝贝, 豆豆.
+_NICKNAME_CHARS = frozenset("乐贝豆果朵萌糖甜笑欢宝妞胖壮虎毛球团圆美")
+# Reduplicated words that are no names: adverbs, kinship terms, baby talk, interjections.
+_REDUPLICATED_WORDS = frozenset(
+    words(
+        """
+        常常 天天 刚刚 慢慢 渐渐 偏偏 明明 往往 默默 乖乖 好好 妈妈 爸爸 哥哥 姐姐 弟弟 妹妹 爷爷
+        奶奶 姥姥 舅舅 叔叔 伯伯 婶婶 姑姑 宝宝 星星 人人 年年 月月 日日 时时 处处 样样 轻轻 悄悄
+        稍稍 仅仅 恰恰 统统 通通 万万 多多 少少 早早 久久 白白 纷纷 连连 频频 匆匆 冷冷 淡淡 高高
+        大大 小小 长长 远远 深深 满满 紧紧 稳稳 快快 哈哈 呵呵 嘻嘻 嘿嘿 嗯嗯 啦啦 哦哦 拜拜 谢谢
+        试试 看看 想想 说说 走走 聊聊 等等 听听 问问 写写 玩玩 坐坐 歇歇 点点 个个 家家 户户 层层
+        步步 声声 句句 条条 件件 次次 回回 夜夜 岁岁 世世 代代 生生 平平 安安稳稳 清清 楚楚 干干
+        净净 亮亮 红红 绿绿 蓝蓝 黑黑 白白 暖暖 凉凉 甜甜 香香 软软 硬硬 静静悄悄 分分 秒秒 滴滴
+        口口 声声 堂堂 正正 明明白白 实实 在在 往往 恰恰 渐渐 隐隐 微微 略略 草草 匆匆 累累 重重
+        源源 滚滚 熊熊 茫茫 芸芸 区区 姗姗 翩翩 楚楚 彬彬 济济 赫赫 冉冉 蒸蒸 欣欣 勃勃 井井
+        """
+    )
+)
+
+
+def _relation_name_ok(text: str, start: int, end: int, b: _Bounds) -> bool:
+    """A name found by 4c: on word boundaries, no relative, pronoun or common word."""
+    name = text[start:end]
+    glued = start - 1 in b.starts and text[start - 1] in _JOINERS  # 和孟/璟: jieba glued 和
+    if not (start in b.starts or glued) or end not in b.ends:
+        return False
+    if name in ZH_NAME_STOPWORDS or name in ZH_RELATIVES or name.endswith("人"):
+        return False
+    surname, given = split_name(name)
+    if surname and 1 <= len(given) <= 2 and _rare_given(b, start + len(surname), end):
+        return True  # 黄/璟
+    if name in ZH_NAME_CUES or any(ch in _FUNCTION_CHARS for ch in name):
+        return False
+    toks = [t for t in b.tokens if start <= t.start and t.end <= end]
+    if any(t.word in ZH_RELATIVES or t.word in ZH_NAME_CUES for t in toks):
+        return False
+    if any(t.flag.startswith(_RELATION_BAD_FLAGS) for t in toks) or is_city_level(name):
+        return False
+    if len(toks) == 1:  # one word: a name only if jieba says so or it has a name's shape
+        return toks[0].flag.startswith(("nr", "nz")) or _full_name_shape(name)
+    return any(t.flag.startswith(("nr", "ns", "nz")) for t in toks)
+
+
+# Strong titles after which even a rarer surname is a surname.
+_STRONG_TITLES = (
+    "老师",
+    "医生",
+    "大夫",
+    "教练",
+    "律师",
+    "教授",
+    "主任",
+    "警官",
+    "护士",
+    "师傅",
+    "校长",
+    "院长",
+    "经理",
+    "总监",
+    "书记",
+    "阿姨",
+    "叔叔",
+)
+_RARE_TITLE_RE = re.compile(
+    "(?P<name>["
+    + "".join(sorted(s for s in ZH_SURNAMES if len(s) == 1))
+    + "])(?:"
+    + "|".join(_STRONG_TITLES)
+    + ")"
+)
+_NOT_SURNAME_BEFORE_TITLE = frozenset(
+    "男女新老好小大前原副总主班代该这那各每某本此其和都由但干来国车门花海云心书画琴舞钢声"
+)
+
+
+def _namish(t: Token) -> bool:
+    """A token jieba reads as a person's name, or as a place that is no known place."""
+    if t.flag.startswith("nr"):
+        return True
+    return t.flag == "ns" and len(t.word) >= 2 and _is_cjk(t.word) and not _place_word(t.word)
+
+
+def _proper_name_after(text: str, pos: int, b: _Bounds) -> int | None:
+    """End of a name without a Chinese surname right after a cue (我的朋友次仁卓玛,
+    同事巴特尔): jieba's person-name token there, possibly after one stray character."""
+    tok = b.at(pos)
+    if tok is None:
+        return None
+    cand = [tok]
+    nxt = b.at(tok.end)
+    if nxt is not None and (
+        (len(tok.word) == 1 and tok.word not in _FUNCTION_CHARS and tok.word not in _JOINERS)
+        or (_namish(tok) and _namish(nxt) and len(tok.word) + len(nxt.word) <= 4)
+    ):
+        cand = [tok, nxt]  # 次/仁卓玛, 扎西/顿珠
+    last = cand[-1]
+    name = text[pos : last.end]
+    if (
+        _namish(last)
+        and 2 <= len(name) <= 4
+        and _is_cjk(name)
+        and name not in ZH_NAME_STOPWORDS
+        and name not in ZH_RELATIVES
+        and not name.endswith("人")
+        and not any(_place_word(t.word) for t in cand)
+        and not _place_word(name)
+        and not any(ch in _FUNCTION_CHARS for ch in name)
+        and not any(name.startswith(t) or name.endswith(t) for t in ZH_TITLES)
+    ):
+        return last.end
+    return None
+
+
 def _name_after(text: str, pos: int, b: _Bounds) -> int | None:
     """End of a full name starting at ``pos``, or None."""
     if pos >= len(text) or pos not in b.starts:
@@ -277,19 +479,44 @@ def _name_after(text: str, pos: int, b: _Bounds) -> int | None:
     if any(text.startswith(title, g) for title in ZH_TITLES):
         return None  # 我朋友王老师: the title rule handles it
     given = ""
+    breaks = _FUNCTION_CHARS if len(surname) == 2 else ZH_NAME_BREAK_CHARS  # 诸葛一诺
     for ch in text[g : g + 2]:
-        if not _CJK_RE.fullmatch(ch) or ch in ZH_NAME_BREAK_CHARS or ch in "人地":
+        if not _CJK_RE.fullmatch(ch) or ch in breaks or ch in "人地":
             break
         given += ch
     if not given:
         return None
     if len(given) == 2 and not (given[1] in ZH_GIVEN_CHARS or g + 2 in b.ends):
         given = given[:1]
+    second = b.at(g + 1)
+    if len(given) == 2 and second is not None and second.flag.startswith(_FUNCTION_FLAGS):
+        given = given[:1]  # 端木昶|比
     end = g + len(given)
     name = text[pos:end]
-    if not _full_name_shape(name) or not _not_a_common_word(b, pos, end):
+    if not (_full_name_shape(name) or _rare_given(b, g, end)):
+        return None
+    tok = b.single(pos, end)
+    if tok is not None and tok.flag.startswith("ns") and not _place_word(name):
+        return end  # 毛洋/ns after 朋友: jieba took the name for a place
+    if not _not_a_common_word(b, pos, end):
         return None
     return end
+
+
+def _rare_given(b: _Bounds, start: int, end: int) -> bool:
+    """A given name in rare characters that jieba marks as name morphemes (彧/zg, 昶/g)."""
+    toks = [t for t in b.tokens if start <= t.start and t.end <= end]
+    return (
+        bool(toks)
+        and toks[0].start == start
+        and toks[-1].end == end
+        and all(t.flag in ("zg", "g", "ng") or t.flag.startswith("nr") for t in toks)
+    )
+
+
+def _place_word(word: str) -> bool:
+    """A city, district or a word ending like a place (省 市 县 区 镇 村 路 街)."""
+    return is_city_level(word) or word in ZH_DISTRICTS or word.endswith(tuple("省市县区镇村路街"))
 
 
 # --------------------------------------------------------------------------- addresses
@@ -358,6 +585,8 @@ def _place_kind(t: Token) -> str:
         return "fine"
     if len(w) >= 2 and _is_cjk(w) and w.endswith(_FINE_SUFFIXES):
         suffix = next(s for s in _FINE_SUFFIXES if w.endswith(s))
+        if suffix == "里" and len(w) < 3:
+            return ""  # 店里, 城里, 家里: somewhere, not an address (幸福里 has three)
         if len(w) > len(suffix) and not t.flag.startswith(("v", "d", "a", "r", "p", "t", "m")):
             return "fine"
     if t.flag == "ns" and len(w) >= 2:
@@ -415,6 +644,8 @@ def find_zh_addresses(text: str) -> list[Span]:
                 nxt_kind = _place_kind(toks[j + 1])
                 if (
                     _is_cjk(toks[j].word)
+                    and toks[j].word not in ZH_RELATIVES
+                    and toks[j].word not in ZH_NAME_CUES
                     and toks[j].flag.startswith(("n", "nr", "nz"))
                     and (toks[j + 1].word in ("小区", "花园", "公寓") or nxt_kind == "fine")
                 ):
@@ -445,6 +676,179 @@ def find_zh_addresses(text: str) -> list[Span]:
             if run:
                 spans.append(_span(text, run[0][0].start, run[-1][0].end, EntityType.ADDRESS))
         i = max(j, i + 1)
+    return spans + _chain_addresses(text, toks, [s.start for s in spans])
+
+
+# A character-level reading of an address, for what jieba splits badly (打/洛镇, 金/桂园,
+# 东风/新村): from an anchor (after 住在/地址是/寄到..., after a city, or where the token
+# rules found an address) read components left to right, each either a name + a place
+# suffix (曼掌村, 玉林西路, 东风新村) or a number + a unit (5栋, 2单元, 308室, 4组), and keep
+# the whole chain as one span when it is clearly an address.
+_ADDR_CUE_RE = re.compile(
+    r"(?:住在|住址(?:是|为|在|：|:)?|(?:家庭|通讯|收货|现|居住)?地址(?:是|为|在|：|:)|家住(?:在)?"
+    r"|家在|寄到|寄往|寄去|送到|搬到|搬去|搬进了?|租在|租住在|位于|住进了?|门牌号?(?:是|：|:)?"
+    r"|户籍(?:地)?(?:是|在|：|:)|籍贯(?:是|：|:))\s*"
+)
+_ADDR_CITY_RE = re.compile(r"[\u4e00-\u9fff]{2,6}?(?:特别行政区|自治区|自治州|省|市|盟|地区)")
+_ADMIN_SUFFIXES = (
+    "自治县",
+    "街道",
+    "社区",
+    "开发区",
+    "新区",
+    "区",
+    "县",
+    "旗",
+    "镇",
+    "乡",
+    "村",
+    "屯",
+)
+_ROAD_SUFFIXES = ("大街", "大道", "胡同", "路", "街", "巷", "弄", "里")
+_COMPOUND_SUFFIXES = (
+    "小区",
+    "花园",
+    "家园",
+    "新村",
+    "公寓",
+    "大厦",
+    "广场",
+    "花苑",
+    "山庄",
+    "庄园",
+    "公馆",
+    "新城",
+    "宿舍区",
+    "宿舍",
+    "家属院",
+    "家属区",
+    "家属楼",
+    "大院",
+    "苑",
+    "园",
+    "府",
+    "邸",
+    "湾",
+    "坊",
+)
+_CHAIN_SUFFIXES = tuple(
+    sorted({*_ADMIN_SUFFIXES, *_ROAD_SUFFIXES, *_COMPOUND_SUFFIXES}, key=len, reverse=True)
+)
+# Characters that never sit inside a place name: they end a component's name to the left.
+_ADDR_BREAK = frozenset(
+    "的了是在我你他她它们这那哪个有就都也还又很去到说着过把被给让从对比等要能想些每各"
+    "某几多少吗呢吧啊呀哦嘛离住搬租寄送找跟及或但而且并"
+)
+# Name parts that make a suffix word generic: 幼儿园, 动物园, 公园 (one character is too
+# short anyway), 附近的小区.
+_ADDR_NAME_STOP = frozenset(
+    words(
+        """
+        幼儿 动物 植物 游乐 儿童乐 墓 陵 附近 旁边 对面 隔壁 周边 周围 高档 普通 老旧 老破 新建
+        城中 城郊 郊区 市区 城里 乡下 农村 老家 外地 本地 当地 同一 一个 这个 那个 学校 单位
+        公司 医院
+        """
+    )
+)
+_ADDR_NUMBERED_RE = re.compile(
+    r"(?:\d{1,5}|[零一二三四五六七八九十百〇两]{1,4})(?:[-－]\d{1,4})?[A-Za-z]?"
+    r"(?:号楼|号院|号|栋|幢|座|单元|室|层|楼|组|弄|巷|排|户|队|社|门)"
+)
+_ADDR_TAIL_NUM_RE = re.compile(r"\d{1,4}(?:-\d{1,4}){0,3}(?=$|[，。,.;；！？!?\s、）)\]])")
+_UNIT_BEFORE_BARE = ("号楼", "栋", "幢", "座", "单元", "楼")
+
+
+_ROAD_AFTER_CITY_RE = re.compile(r"[东西南北中]?(?:路|大街|街|大道|巷)")
+
+
+def _skip_cities(text: str, pos: int, by_start: dict[int, Token]) -> int:
+    """Past any province/city words at ``pos`` (广东省深圳市, 西安市, 北京)."""
+    while pos < len(text):
+        tok = by_start.get(pos)
+        if tok is not None and is_city_level(tok.word):
+            if _ROAD_AFTER_CITY_RE.match(text, tok.end):
+                break  # 北京东路, 南京路: the city names the road
+            pos = tok.end
+            continue
+        m = _ADDR_CITY_RE.match(text, pos)
+        if m and (is_city_level(m.group()) or not m.group().endswith("区")):
+            pos = m.end()
+            continue
+        break
+    return pos
+
+
+def _named_component(text: str, pos: int) -> tuple[int, str] | None:
+    """(end, kind) of the longest name + place suffix at ``pos``: kind 'admin', 'road' or
+    'compound'."""
+    end = pos
+    while end < len(text) and end - pos < 14 and _CJK_RE.fullmatch(text[end]):
+        if text[end] in _ADDR_BREAK:
+            break
+        end += 1
+    for stop in range(end, pos + 2, -1):
+        chunk = text[pos:stop]
+        suffix = next((sfx for sfx in _CHAIN_SUFFIXES if chunk.endswith(sfx)), None)
+        if suffix is None:
+            continue
+        name = chunk[: -len(suffix)]
+        if len(name) < 2 or name in _ADDR_NAME_STOP or chunk in _GENERIC_PLACES:
+            continue
+        if any(name.endswith(w) for w in _ADDR_NAME_STOP if len(w) >= 2):
+            continue
+        kind = (
+            "admin"
+            if suffix in _ADMIN_SUFFIXES
+            else "road"
+            if suffix in _ROAD_SUFFIXES
+            else "compound"
+        )
+        return stop, kind
+    return None
+
+
+def _read_chain(text: str, pos: int) -> tuple[int, list[str]]:
+    """End and component kinds ('admin', 'road', 'compound', 'num') of the chain at ``pos``."""
+    kinds: list[str] = []
+    last_unit = ""
+    while pos < len(text):
+        m = _ADDR_NUMBERED_RE.match(text, pos)
+        if m:
+            kinds.append("num")
+            last_unit = next(u for u in (*_UNIT_BEFORE_BARE, "") if m.group().endswith(u))
+            pos = m.end()
+            continue
+        if kinds and (last_unit or kinds[-1] != "num"):
+            m = _ADDR_TAIL_NUM_RE.match(text, pos)  # 2单元501, 阳光小区3-2-501
+            if m and (last_unit or "-" in m.group()):
+                kinds.append("num")
+                pos = m.end()
+                break
+        found = _named_component(text, pos)
+        if found is None:
+            break
+        pos, kind = found
+        kinds.append(kind)
+        last_unit = ""
+    return pos, kinds
+
+
+def _chain_addresses(text: str, toks: Sequence[Token], anchors: Sequence[int]) -> list[Span]:
+    by_start = {t.start: t for t in toks}
+    starts = set(anchors)
+    starts.update(m.end() for m in _ADDR_CUE_RE.finditer(text))
+    starts.update(
+        t.end for t in toks if is_city_level(t.word) and not _ROAD_AFTER_CITY_RE.match(text, t.end)
+    )
+    spans: list[Span] = []
+    for anchor in sorted(starts):
+        start = _skip_cities(text, anchor, by_start)
+        end, kinds = _read_chain(text, start)
+        named = sum(k != "num" for k in kinds)
+        numbered = len(kinds) - named
+        places = sum(k in ("admin", "road") for k in kinds)
+        if (named and numbered) or numbered >= 2 or (named >= 2 and places):
+            spans.append(_span(text, start, end, EntityType.ADDRESS))
     return spans
 
 
@@ -479,6 +883,10 @@ _ORG_SUFFIXES = (
     "有限公司",
     "研究中心",
     "卫生中心",
+    "咨询中心",
+    "康复中心",
+    "医疗中心",
+    "治疗中心",
     "委员会",
     "出版社",
     "事务所",
@@ -503,6 +911,7 @@ _ORG_SUFFIXES = (
     "局",
     "厂",
 )
+_ALL_SUFFIXES = frozenset((*_SCHOOL_SUFFIXES, *_ORG_SUFFIXES))
 _NTH_SCHOOL_RE = re.compile(r"[一二三四五六七八九十]{1,3}中$")
 _ORDINAL_RE = re.compile(r"^第?[一二三四五六七八九十百零\d]+$")
 # Words that end a school/org name to the left: nothing before them belongs to the name.
@@ -585,11 +994,23 @@ def find_zh_institutions(text: str) -> list[Span]:
     Returns:
         One span per school or organisation.
     """
-    toks = tokenize(text)
+    toks = _institution_tokens(tokenize(text))
     spans: list[Span] = []
+    for t in toks:  # 成都/七/中: a city and a numbered school, whatever jieba made of it
+        m = _CITY_NTH_RE.match(text, t.end)
+        if m and is_city_level(t.word) and not t.word.endswith("省"):
+            spans.append(_span(text, t.start, m.end(), EntityType.SCHOOL))
     for i, t in enumerate(toks):
         found = _suffix_of(t.word)
         if found is None:
+            prev = toks[i - 1] if i else None
+            if (  # 太原/五中: a city and a numbered school
+                prev is not None
+                and prev.end == t.start
+                and _NTH_SCHOOL_RE.fullmatch(t.word)
+                and is_city_level(prev.word)
+            ):
+                spans.append(_span(text, prev.start, t.end, EntityType.SCHOOL))
             continue
         suffix, etype = found
         inner = t.word[: -len(suffix)]
@@ -600,6 +1021,17 @@ def find_zh_institutions(text: str) -> list[Span]:
         j = i - 1
         while j >= 0 and toks[j].end == start and t.end - toks[j].start <= 16:
             part = _name_part(toks[j])
+            if (
+                not part
+                and j > 0
+                and start == t.start
+                and len(toks[j].word) == 2
+                and toks[j].flag in ("v", "a", "an", "vn")
+                and toks[j - 1].end == toks[j].start
+                and is_city_level(toks[j - 1].word)
+                and toks[j].word not in _PREFIX_STOP
+            ):
+                part = "named"  # 北京/安定/医院: city + a word jieba reads as a verb + suffix
             if not part:
                 break
             named = named or part == "named"
@@ -629,18 +1061,110 @@ def find_zh_institutions(text: str) -> list[Span]:
     return spans
 
 
-_EMPLOY_RE = re.compile(
-    r"(?:在|去|进了?|入职了?|就职于|任职于|供职于|跳槽到|跳槽去|加入了?)"
-    r"(?P<org>[\u4e00-\u9fffA-Za-z0-9&]{2,12}?)"
-    r"(?:公司|集团)?(?=上班|工作|实习|任职|打工|干活|做|当|上岗|的时候)"
+_CITY_NTH_RE = re.compile(r"[一二三四五六七八九十]{1,3}中(?![学文国心间午期途旬层部等医药餐华全])")
+# Words jieba glues onto a suffix (大学毕业, 中学读书): split so the suffix ends a token.
+_AFTER_SUFFIX = frozenset(
+    words("毕业 读书 上学 教书 任教 就读 念书 上班 工作 实习 附近 门口 旁边 对面 看病 住院 复读")
 )
 
 
-def find_zh_employers(text: str) -> list[Span]:
-    """Employers named after an employment cue: 在腾讯上班, 在字节跳动工作, 入职了Google.
+def _institution_tokens(toks: Sequence[Token]) -> list[Token]:
+    """Tokens re-cut for the school/org rules: 大学毕业 -> 大学 + 毕业, and two tokens that
+    together make a suffix (卫生 + 中心) -> one."""
+    split: list[Token] = []
+    for t in toks:
+        suffix = next(
+            (x for x in (*_SCHOOL_SUFFIXES, *_ORG_SUFFIXES) if t.word.startswith(x)), None
+        )
+        if suffix and t.word[len(suffix) :] in _AFTER_SUFFIX:
+            cut = t.start + len(suffix)
+            split.append(Token(suffix, "n", t.start, cut))
+            split.append(Token(t.word[len(suffix) :], "v", cut, t.end))
+        else:
+            split.append(t)
+    out: list[Token] = []
+    for t in split:
+        prev = out[-1] if out else None
+        joined = prev.word + t.word if prev is not None and prev.end == t.start else ""
+        if prev is not None and joined and len(joined) >= 3 and joined in _ALL_SUFFIXES:
+            out[-1] = Token(joined, "n", prev.start, t.end)
+        else:
+            out.append(t)
+    return out
 
-    The name must be a known employer or a single proper-name token (jieba nt/nz/nrt or an
-    ASCII name); cities (在北京工作) and generic workplaces (在医院工作) survive.
+
+_EMPLOY_RE = re.compile(
+    r"(?:在|去|进了?|入职了?|就职于|任职于|供职于|跳槽到|跳槽去|加入了?)"
+    r"(?P<org>[\u4e00-\u9fffA-Za-z0-9&]{2,12}?(?:公司|集团)?)"
+    r"(?=上班|工作|实习|任职|打工|干活|做|当|上岗|的时候)"
+)
+# More employment cues, with the organisation's suffix kept: 被晨光文具裁员, 我是攀钢集团的客服,
+# 从蓝鲸互娱离职.
+_ROLES = (
+    "员工|职员|客服|销售|程序员|工程师|设计师|会计|出纳|经理|主管|实习生|前台|HR|hr|司机|保安|店员"
+    "|收银员|骑手|快递员|财务|文员|运营|产品经理|技术员|工人|老员工|新人|合同工|外包"
+)
+_EMPLOY_MORE_RE = re.compile(
+    r"(?:被(?P<o1>[\u4e00-\u9fffA-Za-z0-9&]{2,12}?)"
+    r"(?=裁员|裁掉|辞退|开除|解雇|解聘|录用|劝退|优化|炒了|炒鱿鱼)"
+    rf"|(?:是|在|去了?|进了?)(?P<o2>[\u4e00-\u9fffA-Za-z0-9&]{{2,12}}?)的(?={_ROLES})"
+    r"|(?:从|离开了?)(?P<o3>[\u4e00-\u9fffA-Za-z0-9&]{2,12}?)(?=离职|辞职|跳槽|出来以后|出来后))"
+)
+# POS flags that never occur inside an organisation's name.
+_NON_ORG_FLAGS = ("r", "p", "c", "u", "d", "m", "q", "t", "f", "s", "y", "e", "o", "z", "ad")
+
+
+def _employer_ok(text: str, start: int, end: int, b: _Bounds, strong: bool) -> bool:
+    """Whether ``text[start:end]`` (after an employment cue) names an organisation.
+
+    A known employer or a single proper-name token always does; with ``strong`` cues, so
+    does a run of two or three plain tokens (晨光/文具, 蓝鲸/互娱) that are not all generic
+    workplace words (物流/公司, 医院/食堂) and carry no pronoun, number, time or place flags.
+    """
+    org = text[start:end]
+    if start not in b.starts or end not in b.ends or len(org) < 2:
+        return False
+    if is_city_level(org) or org in _GENERIC_PREFIX or org in _GENERIC_PLACES:
+        return False
+    if org in ZH_EMPLOYERS:
+        return True
+    tok = b.single(start, end)
+    if tok is not None:
+        proper = tok.flag.startswith(("nt", "nz", "nrt", "j", "eng")) or tok.word.isascii()
+        if strong and not proper and len(org) >= 4:  # 平安保险: a name + a line of business
+            tail = next((d for d in _DESCRIPTORS | _ALL_SUFFIXES if org.endswith(d)), "")
+            head = org[: -len(tail)] if tail else ""
+            proper = len(head) >= 2 and head not in _GENERIC_PREFIX and not is_city_level(head)
+        return proper and org[:1] not in "这那一某"
+    toks = [t for t in b.tokens if start <= t.start and t.end <= end]
+    if not strong or not 2 <= len(toks) <= 3 or len(org) > 10 or org[:1] in "这那一某":
+        return False
+    if _full_name_shape(org) or org in ZH_NAME_STOPWORDS:
+        return False
+    generic = 0
+    for t in toks:
+        if t.flag.startswith(_NON_ORG_FLAGS) or t.word in ZH_NAME_CUES or is_city_level(t.word):
+            return False
+        if t.word in ZH_RELATIVES:
+            return False
+        if (
+            t.word in _GENERIC_PREFIX
+            or t.word in _GENERIC_PLACES
+            or t.word in ZH_WORKPLACE_WORDS
+            or (_suffix_of(t.word) is not None and len(t.word) <= 2)
+        ):
+            generic += 1
+    return generic < len(toks)
+
+
+def find_zh_employers(text: str) -> list[Span]:
+    """Employers named after an employment cue: 在腾讯上班, 在字节跳动工作, 入职了Google,
+    被晨光文具裁员, 我是攀钢集团的客服, 从蓝鲸互娱离职.
+
+    The name must be a known employer, a single proper-name token (jieba nt/nz/nrt or an
+    ASCII name) or a short run of plain words that are not all generic (晨光文具, but not
+    物流公司 or 医院食堂); cities (在北京工作), relatives (被老板开除) and generic workplaces
+    (在医院工作, 被公司裁员) survive.
 
     Args:
         text: Text to scan.
@@ -653,22 +1177,18 @@ def find_zh_employers(text: str) -> list[Span]:
         return []
     b = _Bounds(toks)
     spans: list[Span] = []
+    found: list[tuple[int, int]] = []
     for m in _EMPLOY_RE.finditer(text):
-        start, end = m.span("org")
+        found.append(m.span("org"))
+    for m in _EMPLOY_MORE_RE.finditer(text):
+        group = next(g for g in ("o1", "o2", "o3") if m.group(g) is not None)
+        found.append(m.span(group))
+    for start, end in found:
         # leading city-level words stay: 在北京腾讯上班 -> 腾讯
         for t in toks:
             if t.start == start and t.end < end and is_city_level(t.word):
                 start = t.end
-        org = text[start:end]
-        if start not in b.starts or end not in b.ends or len(org) < 2:
-            continue
-        if is_city_level(org) or org in _GENERIC_PREFIX or org in _GENERIC_PLACES:
-            continue
-        tok = b.single(start, end)
-        proper = tok is not None and (
-            tok.flag.startswith(("nt", "nz", "nrt", "j", "eng")) or tok.word.isascii()
-        )
-        if org in ZH_EMPLOYERS or (proper and org[:1] not in "这那一某"):
+        if _employer_ok(text, start, end, b, strong=True):
             spans.append(_span(text, start, end, EntityType.ORG))
     return spans
 

@@ -48,13 +48,18 @@ from counselsim.personas.mask.ner_zh import (
 from counselsim.personas.mask.rules import (
     _DATE_DMY_RE,
     _DATE_ISO_RE,
+    _DATE_MD_EN_RE,
     _DATE_MDY_RE,
     _DATE_NUMERIC_RE,
+    _DATE_SHORT_RE,
+    _DATE_ZH_ANY_RE,
+    _DATE_ZH_MD_RE,
     _DATE_ZH_RE,
     EntityType,
     Span,
     canonical,
     id_check_char,
+    zh_int,
 )
 
 _CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
@@ -91,7 +96,7 @@ _EN_KEEP_WORDS = frozenset(
         LLC Ltd Ltd. Limited Co. Company Group Bank Hospital Clinic Medical Center Health
         Foundation Associates Partners Technologies Systems Solutions Labs Consulting Insurance
         Pharmaceuticals Capital Holdings Industries Enterprises Agency Studios Motors Airlines
-        Bakery Cafe Café Restaurant
+        Bakery Cafe Café Restaurant Alley Loop Pike Plaza Close Mews Flat LLP PLLC Traders
         """
     )
 )
@@ -246,16 +251,17 @@ class SurrogateFactory:
         return text  # pragma: no cover
 
     def _plate(self, original: str, known: str | None, rng: random.Random | None = None) -> str:
+        keep = 2 if _CJK_RE.match(original) else 0  # 京A / 粤B stay; US plates change whole
         if known is not None:  # same plate, other separator: reuse the known characters
-            fake_chars = [ch for ch in known if ch.isalnum()][2:]
+            fake_chars = [ch for ch in known if ch.isalnum()][keep:]
         else:
             assert rng is not None
             fake_chars = []
-            body = [ch for ch in original if ch.isalnum()][2:]
+            body = [ch for ch in original if ch.isalnum()][keep:]
             for i, ch in enumerate(body):
                 if ch.isdigit():
                     fake_chars.append(rng.choice(string.digits))
-                elif ch in "DF" and (i == 0 or i == len(body) - 1) and len(body) == 6:
+                elif keep and ch in "DF" and (i == 0 or i == len(body) - 1) and len(body) == 6:
                     fake_chars.append(ch)  # new-energy marker
                 elif ch.isascii():
                     fake_chars.append(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ"))
@@ -265,7 +271,7 @@ class SurrogateFactory:
         for ch in original:
             if ch.isalnum():
                 seen += 1
-                if seen > 2:
+                if seen > keep:
                     out.append(fake_chars[k])
                     k += 1
                     continue
@@ -413,7 +419,20 @@ def _random_date(rng: random.Random, year: int, avoid: tuple[int, int]) -> tuple
             return month, day
 
 
+_SSN_SHAPE_RE = re.compile(r"\d{3}(?P<sep>[- ]?)\d{2}(?P=sep)\d{4}")
+
+
+def _fake_ssn(original: str, rng: random.Random) -> str:
+    """A well-formed SSN (no 000/666/9xx area, 00 group or 0000 serial) in the original's
+    format."""
+    area = rng.choice([a for a in range(1, 900) if a != 666])
+    digits = f"{area:03d}{rng.randint(1, 99):02d}{rng.randint(1, 9999):04d}"
+    return _render_digits(original, digits)
+
+
 def _fake_id(original: str, rng: random.Random) -> str:
+    if _SSN_SHAPE_RE.fullmatch(original):
+        return _fake_ssn(original, rng)
     if len(original) == 18:
         year = int(original[6:10])
         month, day = _random_date(rng, year, (int(original[10:12]), int(original[12:14])))
@@ -453,6 +472,11 @@ def _fake_url(original: str, rng: random.Random) -> str:
 
 
 def _fake_handle(original: str, rng: random.Random) -> str:
+    if original.startswith("@"):  # @name: keep the @, and Chinese nicknames stay Chinese
+        rest = original[1:]
+        if _CJK_RE.search(rest):
+            return "@" + _shape_fake(rest, rng, cjk=True)
+        return "@" + _fake_handle(rest, rng)
     if original.isdigit():  # QQ number
         return _digits(rng, len(original), first_nonzero=True)
     prefix = "wxid_" if original.lower().startswith("wxid_") else ""
@@ -488,11 +512,47 @@ def _fake_date(original: str, rng: random.Random) -> str:
                 name = name[:3]
             out = _replace_groups(original, m, {"mon": _case_like(name, mon), "day": day})
             return re.sub(r"(?<!\d)(\d{1,2})(?:st|nd|rd|th)", _ordinal, out)
+    for rx in (_DATE_ZH_ANY_RE, _DATE_ZH_MD_RE):  # 98年3月5日, 一九九八年三月五日, 3月5日
+        m = rx.fullmatch(original)
+        if m:
+            month, day = _random_date(rng, 2000, (zh_int(m["month"]), zh_int(m["day"])))
+            values = {
+                "month": month if m["month"].isascii() else _zh_numeral(month),
+                "day": day if m["day"].isascii() else _zh_numeral(day),
+            }
+            return _replace_groups(original, m, values)
+    m = _DATE_SHORT_RE.fullmatch(original)  # 6/21/72
+    if m:
+        a, b = int(m["a"]), int(m["b"])
+        day_first = a > 12
+        month, day = _random_date(rng, 2000, (b, a) if day_first else (a, b))
+        order = {"a": day, "b": month} if day_first else {"a": month, "b": day}
+        return _replace_groups(original, m, order)
+    m = _DATE_MD_EN_RE.fullmatch(original)  # (born on) March 5th, 5 March
+    if m:
+        mon_group, day_group = ("mon", "day") if m["mon"] else ("mon2", "day2")
+        mon = m[mon_group]
+        old_month = [n[:3].lower() for n in _MONTH_NAMES].index(mon[:3].lower()) + 1
+        month, day = _random_date(rng, 2000, (old_month, int(m[day_group])))
+        name = _MONTH_NAMES[month - 1]
+        if len(mon) <= 4 and mon.lower() not in ("june", "july"):
+            name = name[:3]
+        out = _replace_groups(original, m, {mon_group: _case_like(name, mon), day_group: day})
+        return re.sub(r"(?<!\d)(\d{1,2})(?:st|nd|rd|th)", _ordinal, out)
     m = _PARTIAL_DATE_RE.fullmatch(original)  # 3月5日: from the LLM layer, no year
     if m:
         month, day = _random_date(rng, 2000, (int(m["month"]), int(m["day"])))
         return _replace_groups(original, m, {"month": month, "day": day})
     return original  # the caller falls back to a same-shape fake
+
+
+def _zh_numeral(n: int) -> str:
+    """1-31 in Chinese numerals: 三, 十, 十二, 二十, 三十一."""
+    digits = "零一二三四五六七八九"
+    if n < 10:
+        return digits[n]
+    tens, ones = divmod(n, 10)
+    return ("" if tens == 1 else digits[tens]) + "十" + (digits[ones] if ones else "")
 
 
 _PARTIAL_DATE_RE = re.compile(r"(?P<month>\d{1,2})\s*月\s*(?P<day>\d{1,2})\s*[日号]")
