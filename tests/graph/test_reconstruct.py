@@ -177,9 +177,7 @@ async def test_critic_rejection_is_bounded_and_recorded(config, zh_profile, tmp_
     assert fakes.check_n == 4  # 2 turns x (1 + 1 refine)
 
 
-async def test_a_rejection_without_a_stated_problem_is_not_acted_on(
-    config, zh_profile, tmp_path
-):
+async def test_a_rejection_without_a_stated_problem_is_not_acted_on(config, zh_profile, tmp_path):
     fakes = Fakes()
     fakes.critic.fn = lambda messages, kwargs: (  # type: ignore[method-assign]
         json.dumps({"problem": "", "in_role": False, "consistent": False})
