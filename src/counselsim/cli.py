@@ -28,6 +28,19 @@ profiles_app = typer.Typer(no_args_is_help=True, help="Work with client profiles
 app.add_typer(profiles_app, name="profiles")
 personas_app = typer.Typer(no_args_is_help=True, help="Browse the packaged persona library.")
 app.add_typer(personas_app, name="personas")
+
+# Options shared by every command that runs a model.
+ConfigOpt = Annotated[Path | None, typer.Option(help="YAML config file.")]
+PackagedOpt = Annotated[
+    str | None, typer.Option(help="Packaged GGUF (e.g. qwen2.5-coder-0.5b-instruct-q4_k_m).")
+]
+ModelPathOpt = Annotated[Path | None, typer.Option(help="Any GGUF file (llama.cpp).")]
+BaseUrlOpt = Annotated[
+    str | None, typer.Option(help="OpenAI-compatible server, e.g. vLLM's http://host:8000/v1.")
+]
+ModelOpt = Annotated[str | None, typer.Option(help="Model name on the server.")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Log each step.")]
+
 err = Console(stderr=True)
 out = Console()
 
@@ -43,17 +56,13 @@ def simulate(
         int | None, typer.Option(help="Most counselor turns (exchanges) per session.")
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Run seed.")] = None,
-    config: Annotated[Path | None, typer.Option(help="YAML config file.")] = None,
-    packaged: Annotated[
-        str | None, typer.Option(help="Packaged GGUF (e.g. qwen2.5-coder-0.5b-instruct-q4_k_m).")
-    ] = None,
-    model_path: Annotated[Path | None, typer.Option(help="Any GGUF file (llama.cpp).")] = None,
-    base_url: Annotated[
-        str | None, typer.Option(help="OpenAI-compatible server, e.g. vLLM's http://host:8000/v1.")
-    ] = None,
-    model: Annotated[str | None, typer.Option(help="Model name on the server.")] = None,
+    config: ConfigOpt = None,
+    packaged: PackagedOpt = None,
+    model_path: ModelPathOpt = None,
+    base_url: BaseUrlOpt = None,
+    model: ModelOpt = None,
     n_threads: Annotated[int | None, typer.Option(help="llama.cpp threads.")] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each step.")] = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Simulate one multi-session counseling course and write DIR/sessions.jsonl.
 
@@ -195,12 +204,12 @@ def profiles_import(
         bool, typer.Option("--surrogates", help="Replace identifiers with realistic surrogates.")
     ] = False,
     seed: Annotated[int, typer.Option(help="Seed for model calls and surrogates.")] = 0,
-    config: Annotated[Path | None, typer.Option(help="YAML config file (model only).")] = None,
-    packaged: Annotated[str | None, typer.Option(help="Packaged GGUF name.")] = None,
-    model_path: Annotated[Path | None, typer.Option(help="Any GGUF file (llama.cpp).")] = None,
-    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible server.")] = None,
-    model: Annotated[str | None, typer.Option(help="Model name on the server.")] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each step.")] = False,
+    config: ConfigOpt = None,
+    packaged: PackagedOpt = None,
+    model_path: ModelPathOpt = None,
+    base_url: BaseUrlOpt = None,
+    model: ModelOpt = None,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Import profiles or dialogues into DIR/profiles/<id>.yaml or DIR/dialogues.jsonl, masked.
 
@@ -269,12 +278,12 @@ def reconstruct(
         bool, typer.Option(help="Critic checks every rewritten turn (Refine).")
     ] = True,
     seed: Annotated[int | None, typer.Option(help="Run seed.")] = None,
-    config: Annotated[Path | None, typer.Option(help="YAML config file.")] = None,
-    packaged: Annotated[str | None, typer.Option(help="Packaged GGUF name.")] = None,
-    model_path: Annotated[Path | None, typer.Option(help="Any GGUF file (llama.cpp).")] = None,
-    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible server.")] = None,
-    model: Annotated[str | None, typer.Option(help="Model name on the server.")] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each step.")] = False,
+    config: ConfigOpt = None,
+    packaged: PackagedOpt = None,
+    model_path: ModelPathOpt = None,
+    base_url: BaseUrlOpt = None,
+    model: ModelOpt = None,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Rewrite real dialogues under new profiles: Retrieve, Mask, Reconstruct, Refine.
 

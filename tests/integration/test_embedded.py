@@ -104,3 +104,32 @@ def test_python_api_example_runs(tmp_path: Path) -> None:
         (tmp_path / "x" / "sessions.jsonl").read_text(encoding="utf-8").splitlines()[0]
     )
     assert record.language == "en"
+
+
+def test_reconstruction_on_the_embedded_model(tmp_path: Path) -> None:
+    """RMRR on two short synthetic dialogues (one with a planted phone number)."""
+    corpus = ROOT / "tests" / "fixtures" / "import" / "transcript" / "cpsycound.jsonl"
+    out = tmp_path / "rmrr"
+    proc = _cli(
+        "reconstruct",
+        "--corpus",
+        str(corpus),
+        "--profiles",
+        str(PROFILES / "zh_exam_anxiety.yaml"),
+        "--out",
+        str(out),
+        "--max-source-turns",
+        "4",
+        "--seed",
+        "2",
+        "--no-critic-check",
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    [line] = (out / "sessions.jsonl").read_text(encoding="utf-8").splitlines()
+    record = SessionRecord.model_validate_json(line)
+    assert record.provenance.source in ("transcript:case_1", "transcript:case_2")
+    assert len(record.turns) == 4 and record.turns[0].role is Role.CLIENT
+    assert all(t.strategy for t in record.turns if isinstance(t, CounselorTurn))
+    assert "13812345678" not in line
+    assert '"records_with_leaks": 0' in (out / "leaks.json").read_text(encoding="utf-8")
+    assert "leak audit against the unmasked sources: 0 of 1" in proc.stdout

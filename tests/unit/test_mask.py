@@ -180,12 +180,19 @@ def test_legacy_15_digit_with_impossible_date_is_not_an_id():
     assert find_id_numbers("号码110105491331002") == []  # month 13
 
 
-def test_id_with_wrong_checksum_is_not_masked():
+def test_id_with_wrong_checksum_is_not_masked_without_a_cue():
     # pick a wrong check digit that also fails Luhn, so nothing else claims it
     bad = _wrong_last(VALID_ID, lambda s: make_id(s[:17]) == s or luhn_valid(s))
-    assert find_id_numbers(f"身份证{bad}") == []
-    result = mask(f"身份证{bad}")
+    assert find_id_numbers(f"号码{bad}") == []
+    result = mask(f"号码{bad}")
     assert result.spans == []
+
+
+def test_id_with_wrong_checksum_after_an_id_cue_is_masked():
+    # a mistyped ID right after 身份证 still identifies its owner
+    bad = _wrong_last(VALID_ID, lambda s: make_id(s[:17]) == s or luhn_valid(s))
+    assert [s.text for s in find_id_numbers(f"身份证{bad}")] == [bad]
+    assert mask(f"身份证{bad}").text == "身份证[ID_NUMBER_1]"
 
 
 def test_id_with_impossible_birth_date_is_not_an_id():

@@ -352,6 +352,27 @@ _EMPLOY_RE = re.compile(
 )
 
 
+# Hospitals and clinics named without a company suffix, right after "at/from/in/into/to"
+# (no article in between): Northfield General, Ashby Memorial, St. Brigid's. Generic uses
+# ("the hospital", "General practice", "Memorial Day", "the Lincoln Memorial") have no cue
+# + proper-name prefix, or continue with another capitalised word.
+_HEALTH_CUE = r"(?<![A-Za-z])(?:[Aa]t|[Ff]rom|[Ii]n|[Ii]nto|[Tt]o|[Oo]ut of)\s+"
+_HEALTH_ORG_RE = re.compile(
+    _HEALTH_CUE + rf"(?P<org>(?P<prefix>{_PROPER}(?:\s+{_PROPER}){{0,2}})\s+(?:General|Memorial)"
+    r"|(?:St\.?|Saint)\s+(?:Mc|O['’])?[A-Z][a-z]+['’]s)"
+    r"(?![\w'’-])(?!\s+(?:[A-Z]|of\b))"
+)
+_NOT_HEALTH_PREFIX = frozenset(
+    words(
+        """
+        Attorney Surgeon Secretary Inspector Governor Consul Solicitor Postmaster Adjutant Major
+        Brigadier Lieutenant Director Auditor Comptroller Paymaster Quartermaster Vicar
+        Lincoln Washington Jefferson Veterans War
+        """
+    )
+)
+
+
 # Capitalised words after "work at/for" that are no employer.
 _EMPLOYER_STOP = frozenset(
     words(
@@ -410,6 +431,12 @@ def find_en_institutions(text: str) -> list[Span]:
         while (lead := re.match(r"(\S+)\s+", text[start : m.end()])) and lead[1] in _DETERMINERS:
             start += lead.end()
         spans.append(_span(text, start, m.end(), EntityType.ORG))
+    for m in _HEALTH_ORG_RE.finditer(text):
+        if m.group("prefix"):
+            prefix = m.group("prefix").split()
+            if prefix[0] in _GENERIC_WORDS or any(w in _NOT_HEALTH_PREFIX for w in prefix):
+                continue
+        spans.append(_span(text, m.start("org"), m.end("org"), EntityType.ORG))
     for m in _EMPLOY_RE.finditer(text):
         org = m.group("org").rstrip(".,;:!?'’")
         first = org.split()[0]

@@ -344,7 +344,63 @@ def find_zh_names(text: str) -> list[Span]:
                 ):
                     spans.append(_span(text, start, end, EntityType.NAME))
                     break
+
+    # 6. compound surnames (欧阳, 司马, 诸葛, ...): after 叫/名叫 or a name cue the surname and
+    # the next one or two characters are a name even when the given name is unusual; a
+    # given name found on its own (婷婷, or 孙X of 长孙X) takes the compound surname before it.
+    for m in _COMPOUND_CUE_RE.finditer(text):
+        given_end = _compound_given_end(text, m.end("sur"), b)
+        if given_end is not None:
+            spans.append(_span(text, m.start("sur"), given_end, EntityType.NAME))
+    for m in _COMPOUND_DOUBLED_RE.finditer(text):  # 欧阳冰冰: a doubled pet given name
+        pair = m.group("pair")
+        if (
+            m.start() in b.starts
+            and pair not in _REDUPLICATED_WORDS
+            and pair[0] not in _FUNCTION_CHARS
+        ):
+            spans.append(_span(text, m.start(), m.end(), EntityType.NAME))
+    for s in list(spans):
+        for sur_start in (s.start - 2, s.start - 1):
+            surname = text[max(sur_start, 0) : sur_start + 2]
+            if (
+                sur_start >= 0
+                and surname in ZH_COMPOUND_SURNAMES
+                and sur_start in b.starts
+                and 1 <= s.end - sur_start - 2 <= 2
+            ):
+                spans.append(_span(text, sur_start, s.end, EntityType.NAME))
     return spans
+
+
+_COMPOUND_ALT = "|".join(sorted(ZH_COMPOUND_SURNAMES, key=len, reverse=True))
+_COMPOUND_CUE_RE = re.compile(
+    "(?:叫做|名叫|叫(?:我|他|她)?|"
+    + "|".join(ZH_NAME_CUES)
+    + ")[：:，, ]?(?P<sur>"
+    + _COMPOUND_ALT
+    + ")"
+)
+_COMPOUND_DOUBLED_RE = re.compile("(?:" + _COMPOUND_ALT + r")(?P<pair>([\u4e00-\u9fff])\2)(?!\2)")
+
+
+def _compound_given_end(text: str, g: int, b: _Bounds) -> int | None:
+    """End of the 1-2 character given name after a compound surname ending at ``g``."""
+    given = ""
+    for ch in text[g : g + 2]:
+        if not _CJK_RE.fullmatch(ch) or ch in _FUNCTION_CHARS or ch in "人地家":
+            break
+        given += ch
+    if len(given) == 2 and given[0] != given[1]:  # 月月 is a pet name, whatever jieba says
+        second = b.at(g + 1)
+        if second is not None and second.flag.startswith(_FUNCTION_FLAGS):
+            given = given[:1]
+    if not given or any(text.startswith(title, g) for title in ZH_TITLES):
+        return None
+    name = text[g - 2 : g + len(given)]
+    if name in ZH_NAME_STOPWORDS or _place_word(name):
+        return None
+    return g + len(given)
 
 
 _RELATION_RE = re.compile(
@@ -751,9 +807,14 @@ _ADDR_NAME_STOP = frozenset(
     )
 )
 _ADDR_NUMBERED_RE = re.compile(
-    r"(?:\d{1,5}|[零一二三四五六七八九十百〇两]{1,4})(?:[-－]\d{1,4})?[A-Za-z]?"
+    r"[甲乙丙丁]?(?:\d{1,5}|[零一二三四五六七八九十百〇两]{1,4})(?:[-－]\d{1,4})?[A-Za-z]?"
     r"(?:号楼|号院|号|栋|幢|座|单元|室|层|楼|组|弄|巷|排|户|队|社|门)"
 )
+# What may follow a street number: 18号附7号, 9号之3, 7号附属楼, 12号后院.
+_ADDR_AFTER_NO_RE = re.compile(
+    r"[附之](?=[\d一二三四五六七八九十])|附属楼|附楼|副楼|后楼|后院|前院"
+)
+_ADDR_BARE_NO_RE = re.compile(r"(?:\d{1,4}|[一二三四五六七八九十]{1,3})(?![\d〇零百千万])")
 _ADDR_TAIL_NUM_RE = re.compile(r"\d{1,4}(?:-\d{1,4}){0,3}(?=$|[，。,.;；！？!?\s、）)\]])")
 _UNIT_BEFORE_BARE = ("号楼", "栋", "幢", "座", "单元", "楼")
 
@@ -817,6 +878,16 @@ def _read_chain(text: str, pos: int) -> tuple[int, list[str]]:
             kinds.append("num")
             last_unit = next(u for u in (*_UNIT_BEFORE_BARE, "") if m.group().endswith(u))
             pos = m.end()
+            tail = _ADDR_AFTER_NO_RE.match(text, pos) if m.group().endswith("号") else None
+            if tail and len(tail.group()) > 1:
+                pos = tail.end()  # 7号附属楼, 12号后院
+            elif tail:  # 18号附7号, 9号之3: the number after 附/之, with or without a unit
+                sub = _ADDR_NUMBERED_RE.match(text, tail.end()) or _ADDR_BARE_NO_RE.match(
+                    text, tail.end()
+                )
+                if sub:
+                    pos = sub.end()
+                    last_unit = ""
             continue
         if kinds and (last_unit or kinds[-1] != "num"):
             m = _ADDR_TAIL_NUM_RE.match(text, pos)  # 2单元501, 阳光小区3-2-501

@@ -316,12 +316,23 @@ def find_ssns(text: str) -> list[Span]:
     return spans
 
 
+# An explicit ID cue right before an 18-/15-digit number: 身份证号是…, 证件号：…, ID number …
+_ID_CUE_RE = re.compile(
+    r"(?:身份证(?:号码|号)?|证件(?:号码|号)|(?<![A-Za-z])(?:ID|I\.D\.)(?:\s*(?i:card|number|no\.?|num\.?|#))*"
+    r"|(?i:(?<![A-Za-z])identity\s+card|identification)(?:\s*(?i:number|no\.?|#))?)"
+    r"(?:\s*(?:是|为|(?i:is|was)(?![A-Za-z])|[:：#=]))*\s*"
+    r"(?P<num>\d{17}[\dXx]|\d{15})" + _NA
+)
+
+
 def find_id_numbers(text: str) -> list[Span]:
     """Chinese resident ID numbers and US Social Security numbers (:func:`find_ssns`).
 
     18-digit numbers count only with a correct MOD 11-2 check character and a real
     birth date (YYYYMMDD at offset 6); 15-digit legacy numbers only with a real
-    ``19YYMMDD`` birth date at offset 6.
+    ``19YYMMDD`` birth date at offset 6. Right after an explicit cue (身份证号是,
+    证件号：, ID number) an 18-digit (last may be X) or 15-digit number counts even with a
+    wrong check character or date: a mistyped ID still identifies its owner.
 
     Args:
         text: Text to scan.
@@ -339,6 +350,7 @@ def find_id_numbers(text: str) -> list[Span]:
         s = m.group()
         if _valid_date(1900 + int(s[6:8]), int(s[8:10]), int(s[10:12])):
             spans.append(_span(m, EntityType.ID_NUMBER))
+    spans += [_span(m, EntityType.ID_NUMBER, "num") for m in _ID_CUE_RE.finditer(text)]
     return spans + find_ssns(text)
 
 

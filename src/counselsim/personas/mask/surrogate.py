@@ -84,7 +84,17 @@ _MONTH_NAMES = words(
 )
 _ZH_SCHOOL_TAILS = tuple(sorted(_SCHOOL_SUFFIXES, key=len, reverse=True))
 _ZH_ORG_TAILS = tuple(sorted(_ORG_SUFFIXES, key=len, reverse=True))
-_ZH_ADDRESS_KEEP = tuple(sorted({*_FINE_SUFFIXES, *_UNITS, "单元"}, key=len, reverse=True))
+_ZH_ADDRESS_KEEP = tuple(
+    sorted(
+        {*_FINE_SUFFIXES, *_UNITS, "单元", "附属楼", "附楼", "副楼", "后楼", "后院", "前院"},
+        key=len,
+        reverse=True,
+    )
+)
+# Link characters around a street number (甲15号, 18号附7号, 9号之三): kept, and the Chinese
+# numerals after them replaced by numerals.
+_ZH_ADDRESS_LINKS = "附之甲乙丙丁"
+_ZH_NUMERALS = "一二三四五六七八九"
 _EN_KEEP_WORDS = frozenset(
     words(
         """
@@ -435,10 +445,12 @@ def _fake_id(original: str, rng: random.Random) -> str:
         return _fake_ssn(original, rng)
     if len(original) == 18:
         year = int(original[6:10])
+        if not 1900 <= year <= 2100:  # a mistyped ID (found by its cue): still fake a real year
+            year = rng.randint(1950, 2005)
         month, day = _random_date(rng, year, (int(original[10:12]), int(original[12:14])))
         parity = int(original[16]) % 2
         seq = _digits(rng, 2) + rng.choice("13579" if parity else "02468")
-        body = original[:2] + _digits(rng, 4) + original[6:10] + f"{month:02d}{day:02d}" + seq
+        body = original[:2] + _digits(rng, 4) + f"{year:04d}{month:02d}{day:02d}" + seq
         check = id_check_char(body)
         return body + (check.lower() if original[-1] == "x" else check)
     year = 1900 + int(original[6:8])
@@ -607,6 +619,18 @@ def _fake_zh_compound(
             flush()
             out.append(word)
             i += len(word)
+        elif (
+            keep is _ZH_ADDRESS_KEEP
+            and original[i] in _ZH_ADDRESS_LINKS
+            and i + 1 < len(original)
+            and (original[i + 1].isdigit() or original[i + 1] in _ZH_NUMERALS + "十")
+        ):
+            flush()
+            out.append(original[i])
+            i += 1
+            while i < len(original) and original[i] in _ZH_NUMERALS + "十":
+                out.append(rng.choice(_ZH_NUMERALS))
+                i += 1
         elif original[i].isdigit():
             flush()
             j = i
