@@ -197,3 +197,10 @@ def test_newest_unlocked_facts_are_offered_and_equals_share():
     assert offered == {"early"}
     offered = {d.disclose.content for s in SEEDS if (d := choose_stance(p, warm, 3, s)).disclose}
     assert offered == {"late-a", "late-b"}
+
+
+def test_rapport_builds_over_turns_not_from_one_reflection():
+    assert rapport(history(Strategy.REFLECTION, 0), 1) == pytest.approx(1 / 6)
+    assert rapport(history(Strategy.REFLECTION, 2), 1) == pytest.approx(3 / 6)
+    p = profile(5, ["deny"], hidden=[{"content": "x", "disclose_when": "asked"}])
+    assert not any(choose_stance(p, history(Strategy.REFLECTION, 0), 1, s).disclose for s in SEEDS)

@@ -62,13 +62,12 @@ class StanceDecision(BaseModel):
 
 
 def rapport(turns: Sequence[Turn], session_index: int) -> float:
-    """Rapport in [0, 1]: the empathic share of the counselor's recent moves this session,
-    plus a little per session already shared."""
+    """Rapport in [0, 1]: how many of the counselor's last ``RAPPORT_WINDOW`` moves this
+    session were empathic (so it builds over turns: one reflection is not enough), plus a
+    little per session already shared."""
     recent = [t for t in turns if isinstance(t, CounselorTurn)][-RAPPORT_WINDOW:]
-    share = (
-        sum(1 for t in recent if EMPATHIC.intersection(t.strategy)) / len(recent) if recent else 0
-    )
-    return min(1.0, share + 0.1 * (session_index - 1))
+    empathic = sum(1 for t in recent if EMPATHIC.intersection(t.strategy))
+    return min(1.0, empathic / RAPPORT_WINDOW + 0.1 * (session_index - 1))
 
 
 def _last_directive(turns: Sequence[Turn]) -> bool:
