@@ -22,8 +22,10 @@ from chromadb.api.types import Documents, EmbeddingFunction
 from counselsim.agents import AgentDeps, CounselorAgent, CriticAgent, ScribeAgent
 from counselsim.agents.reconstructor import ReconstructorAgent, TurnChecker
 from counselsim.errors import ConfigError, ProfileError
+from counselsim.graphs.course import RecordSink
 from counselsim.graphs.reconstruct import (
     ReconstructDeps,
+    Retriever,
     build_reconstruct_graph,
     initial_reconstruct_state,
 )
@@ -95,6 +97,38 @@ class ReconstructionResult:
     leaks: dict[str, list[Leak]]
 
 
+def reconstruct_deps(
+    sim: Simulation,
+    retriever: Retriever,
+    sink: RecordSink,
+    *,
+    critic_check: bool = True,
+    masker: Callable[[], Masker] = Masker,
+) -> ReconstructDeps:
+    """Agents for the RMRR graph from the composition root's models: rewrites by the
+    counselor's and the client's models, checks, notes and scores by the critic's."""
+    cfg = sim.config
+
+    def deps(llm: Any) -> AgentDeps:
+        return AgentDeps(llm, sim.prompts, cfg.sampling, cfg.max_regenerations)
+
+    return ReconstructDeps(
+        retriever=retriever,
+        masker=masker,
+        counselor=CounselorAgent(deps(sim.counselor_llm), cfg.history_window),
+        rebuilder=ReconstructorAgent(
+            deps(sim.counselor_llm), deps(sim.client_llm), cfg.history_window
+        ),
+        checker=TurnChecker(deps(sim.critic_llm)) if critic_check else None,
+        scribe=ScribeAgent(deps(sim.critic_llm)),
+        critic=CriticAgent(deps(sim.critic_llm), sim.rubric),
+        sink=sink,
+        provenance=sim.provenance(),
+        seed=cfg.seed,
+        max_refines=cfg.max_refines,
+    )
+
+
 def reconstruction_id(profile: ClientProfile, source_id: str) -> str:
     """Deterministic course id of one (profile, source) pair, so reruns resume."""
     return f"{profile.id}-rmrr-{source_id}"
@@ -146,25 +180,8 @@ async def run_reconstruction(
     index = CorpusIndex(corpus, embedder or USEEmbedding(), out / "corpus_index", masker)
     sink = JsonlSink(out / SESSIONS_FILE)
 
-    def deps(llm: Any) -> AgentDeps:
-        return AgentDeps(llm, sim.prompts, cfg.sampling, cfg.max_regenerations)
-
     graph = build_reconstruct_graph(
-        ReconstructDeps(
-            retriever=index,
-            masker=masker,
-            counselor=CounselorAgent(deps(sim.counselor_llm), cfg.history_window),
-            rebuilder=ReconstructorAgent(
-                deps(sim.counselor_llm), deps(sim.client_llm), cfg.history_window
-            ),
-            checker=TurnChecker(deps(sim.critic_llm)) if critic_check else None,
-            scribe=ScribeAgent(deps(sim.critic_llm)),
-            critic=CriticAgent(deps(sim.critic_llm), sim.rubric),
-            sink=sink,
-            provenance=sim.provenance(),
-            seed=cfg.seed,
-            max_refines=cfg.max_refines,
-        )
+        reconstruct_deps(sim, index, sink, critic_check=critic_check, masker=masker)
     ).compile(checkpointer=False)  # the state holds source identifiers: never persisted
 
     done = {r.course_id for r in sink.records}

@@ -240,3 +240,28 @@ def test_leak_audit_finds_a_source_identifier_in_a_record(zh_profile):
     leaks = audit_leaks(CORPUS[0], record)
     assert [x.label for x in leaks] == ["PHONE"] and PHONE not in repr(leaks)
     assert audit_leaks(CORPUS[1], record) == []
+
+
+async def test_graph_retrieves_the_nearest_source_when_none_is_given(config, zh_profile):
+    from counselsim.graphs.reconstruct import build_reconstruct_graph, initial_reconstruct_state
+    from counselsim.reconstruction import reconstruct_deps
+
+    class ListSink:
+        def __init__(self) -> None:
+            self.records: list[SessionRecord] = []
+
+        def write(self, record: SessionRecord) -> None:
+            self.records.append(record)
+
+    fakes, sink = Fakes(), ListSink()
+    sim = build_simulation(
+        config,
+        counselor_model=fakes.counselor,
+        client_model=fakes.client,
+        critic_model=fakes.critic,
+    )
+    index = CorpusIndex(CORPUS, HashingEmbedding())
+    app = build_reconstruct_graph(reconstruct_deps(sim, index, sink)).compile()
+    await app.ainvoke(initial_reconstruct_state("c1", zh_profile, None, max_source_turns=2))
+    [record] = sink.records
+    assert record.provenance.source == "test:case_exam" and len(record.turns) == 2
