@@ -37,6 +37,8 @@ class Step(StrEnum):
     REBUILD_COUNSELOR = "rebuild_counselor"  # reconstruction: rewrite a real counselor turn
     REBUILD_CLIENT = "rebuild_client"  # reconstruction: rewrite a real client turn
     TURN_CHECK = "critic_turn_check"  # reconstruction: the critic checks one rewritten turn
+    EXTRACT = "profile_extract"  # import: structure a free-text post into a profile
+    MASK_DETECT = "mask_detect"  # masking: the LLM pass for identifiers the rules missed
 
 
 class Sampling(BaseModel):
@@ -62,6 +64,8 @@ def _default_sampling() -> dict[Step, Sampling]:
         Step.REBUILD_COUNSELOR: Sampling(temperature=0.6, max_tokens=360, repeat_penalty=1.15),
         Step.REBUILD_CLIENT: Sampling(temperature=0.7, max_tokens=240, repeat_penalty=1.15),
         Step.TURN_CHECK: Sampling(temperature=0.0, top_p=1.0, max_tokens=160),
+        Step.EXTRACT: Sampling(temperature=0.2, max_tokens=1024, repeat_penalty=1.05),
+        Step.MASK_DETECT: Sampling(temperature=0.0, top_p=1.0, max_tokens=512),
     }
 
 

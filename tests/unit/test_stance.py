@@ -178,8 +178,7 @@ async def test_resistant_and_open_clients_behave_differently_in_a_course(config,
         turns = [t for r in records for t in r.turns if isinstance(t, ClientTurn)]
         assert all(t.stance is not None and t.text.startswith("(") for t in turns)
         # the recorded stance is the behavior the client acted out
-        acted = {"engage": "engage", "deny": "deny", "deflect": "deflect"}
-        assert all(t.text.startswith(f"({acted[t.stance.value]})") for t in turns)
+        assert all(t.stance and t.text.startswith(f"({t.stance.value})") for t in turns)
         runs[resistance] = Counter(t.stance for t in turns)
     assert runs[5][Stance.ENGAGE] <= 6 < runs[1][Stance.ENGAGE]  # at least half defended
     assert runs[1][Stance.ENGAGE] >= 5

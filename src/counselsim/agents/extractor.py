@@ -10,13 +10,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from counselsim.agents.base import AgentDeps, messages
-from counselsim.config import Sampling
+from counselsim.agents.base import AgentDeps
+from counselsim.config import Step
 from counselsim.personas.models import RiskFlag
 
 log = logging.getLogger(__name__)
 
-STEP = "profile_extract"
 
 # Words that must appear in the text for the model's risk flag to be kept. A small model fills
 # enum lists eagerly; a crisis flag changes how the simulated client behaves, so it needs a
@@ -56,7 +55,6 @@ def grounded_risk_flags(flags: list[RiskFlag], text: str) -> list[RiskFlag]:
 
 
 # Low temperature: the profile should follow the text, not invent. Chinese profiles need room.
-EXTRACT_SAMPLING = Sampling(temperature=0.2, top_p=0.9, max_tokens=1024, repeat_penalty=1.05)
 
 Short = Annotated[str, Field(min_length=1, max_length=60)]
 
@@ -105,9 +103,8 @@ class ProfileExtractor:
     """Asks the model for a :class:`ProfileDraft` of one (masked) text, schema-constrained,
     with the usual bounded repair."""
 
-    def __init__(self, deps: AgentDeps, sampling: Sampling = EXTRACT_SAMPLING) -> None:
+    def __init__(self, deps: AgentDeps) -> None:
         self.deps = deps
-        self.sampling = sampling
 
     async def extract(
         self, text: str, lang: str, seed: int, kind: Literal["post", "intake"] = "post"
@@ -126,9 +123,7 @@ class ProfileExtractor:
             kind=kind,
             risk_flags=[f.value for f in RiskFlag],
         )
-        draft = await self.deps.llm.structured(
-            messages(prompt), ProfileDraft, self.sampling, seed, STEP, self.deps.repair_prompt(lang)
-        )
+        draft = await self.deps.ask(prompt, ProfileDraft, Step.EXTRACT, lang, seed)
         kept = grounded_risk_flags(list(dict.fromkeys(draft.risk_flags)), text)
         if len(kept) != len(draft.risk_flags):
             log.info(

@@ -23,8 +23,6 @@ if TYPE_CHECKING:
     from counselsim.llm.structured import LLM
     from counselsim.prompts import PromptLibrary
 
-STEP = "mask_detect"
-
 
 class DetectedIdentifier(BaseModel):
     """One identifier the model reports: the exact string and its type."""
@@ -151,7 +149,7 @@ async def llm_spans(
     """
     from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-    from counselsim.config import Sampling
+    from counselsim.config import RunConfig, Step
     from counselsim.llm.structured import LLM
     from counselsim.prompts import PromptLibrary
 
@@ -167,9 +165,9 @@ async def llm_spans(
     found = await model.structured(
         messages,
         DetectedIdentifiers,
-        sampling or Sampling(temperature=0.0, top_p=1.0, max_tokens=512, repeat_penalty=1.0),
+        sampling or RunConfig().sampling[Step.MASK_DETECT],
         seed,
-        STEP,
+        Step.MASK_DETECT.value,
         repair,
     )
     return accept(text, found)
