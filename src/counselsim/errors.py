@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 
 class CounselsimError(Exception):
     """Base class: ``str(err)`` is a complete one-line message for the user."""
@@ -50,3 +52,12 @@ class OutputError(CounselsimError):
 
 class DataError(CounselsimError):
     """An input data file that is missing, unreadable or holds no usable records."""
+
+
+def field_error(exc: ValidationError) -> tuple[str, str]:
+    """The first error of a validation as ``(field.path, message)``; the message notes how
+    many more there are. Pydantic messages carry no input values, so this never quotes data."""
+    first = exc.errors()[0]
+    loc = ".".join(str(p) for p in first["loc"]) or "<root>"
+    more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return loc, f"{first['msg']}{more}"

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable, Container, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Container, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, get_args
@@ -24,8 +24,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, get_args
 from pydantic import BaseModel, ValidationError
 
 from counselsim.errors import SourceError, StructuredOutputError
+from counselsim.jsonl import json_error, json_lines
 from counselsim.labels import Role
-from counselsim.personas.mask import Masker
+from counselsim.personas.load import short_validation_error
+from counselsim.personas.mask import Masker, detect_language
 from counselsim.personas.models import ClientProfile
 from counselsim.records import Dialogue, DialogueTurn
 
@@ -194,9 +196,17 @@ class Importer(ABC):
     def entries(self, file: Path) -> Iterator[Entry | ImportFailure]:
         """Split one file into its records (or failures for unreadable parts)."""
 
-    @abstractmethod
+    id_key: ClassVar[str | None] = None
+    """The field holding the source's own opaque record id, if the format has one."""
+
     def record_id(self, entry: Entry, file: Path, position: int) -> str:
-        """The id a record is imported under: positional or the source's opaque id."""
+        """The id a record is imported under: the source's opaque id (``id_key``) when the
+        record has one, else ``<format>-<position>``."""
+        if self.id_key and isinstance(entry.data, dict):
+            value = entry.data.get(self.id_key)
+            if value not in (None, ""):
+                return opaque_id(self.name, value)
+        return f"{self.name}-{position:04d}"
 
     @abstractmethod
     async def convert(self, record: SourceRecord, ctx: ImportContext) -> ClientProfile | Dialogue:
@@ -291,25 +301,9 @@ def decode_text(file: Path, raw: bytes) -> str:
         raise RecordError("not UTF-8 text", line=raw.count(b"\n", 0, exc.start) + 1) from None
 
 
-def _json_error(exc: json.JSONDecodeError) -> str:
-    return f"not valid JSON: {exc.msg} (column {exc.colno})"
-
-
 def _jsonl_entries(file: Path, raw: bytes) -> Iterator[Entry | ImportFailure]:
-    for n, chunk in enumerate(raw.split(b"\n"), 1):
-        if not chunk.strip():
-            continue
-        try:
-            text = chunk.decode("utf-8-sig" if n == 1 else "utf-8")
-        except UnicodeDecodeError:
-            yield ImportFailure(str(file), n, "not UTF-8 text")
-            continue
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            yield ImportFailure(str(file), n, _json_error(exc))
-            continue
-        yield Entry(n, data)
+    for n, data, reason in json_lines(raw):
+        yield Entry(n, data) if reason is None else ImportFailure(str(file), n, reason)
 
 
 _WS = re.compile(r"\s*")
@@ -335,7 +329,7 @@ def _array_entries(file: Path, text: str) -> Iterator[Entry | ImportFailure]:
             obj, end = decoder.raw_decode(text, i)
         except json.JSONDecodeError as exc:
             yield ImportFailure(
-                str(file), exc.lineno, _json_error(exc) + "; the rest of the file was skipped"
+                str(file), exc.lineno, json_error(exc) + "; the rest of the file was skipped"
             )
             return
         yield Entry(line_at(i), obj)
@@ -385,7 +379,7 @@ def json_entries(file: Path) -> Iterator[Entry | ImportFailure]:
         if exc.msg == "Extra data":  # several objects: JSON Lines under a .json name
             yield from _jsonl_entries(file, raw)
         else:
-            yield ImportFailure(str(file), exc.lineno, _json_error(exc))
+            yield ImportFailure(str(file), exc.lineno, json_error(exc))
         return
     yield Entry(text[: len(text) - len(text.lstrip())].count("\n") + 1, data)
 
@@ -400,7 +394,7 @@ def whole_json(file: Path) -> Iterator[Entry | ImportFailure]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        yield ImportFailure(str(file), exc.lineno, _json_error(exc))
+        yield ImportFailure(str(file), exc.lineno, json_error(exc))
         return
     yield Entry(1, data)
 
@@ -419,20 +413,6 @@ def opaque_id(prefix: str, value: object) -> str:
     if not sid:
         raise RecordError("record id is empty after removing unsafe characters")
     return f"{prefix}-{sid}" if sid.isdigit() else sid
-
-
-_CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_LATIN_RE = re.compile(r"[A-Za-z]")
-ZH_SHARE = 0.2
-
-
-def detect_language(texts: str | Iterable[str]) -> Lang:
-    """``zh`` when CJK characters are at least :data:`ZH_SHARE` of the letters (a Chinese
-    character carries about a word, an English word about five letters), else ``en``."""
-    joined = texts if isinstance(texts, str) else "\n".join(texts)
-    cjk = len(_CJK_RE.findall(joined))
-    latin = len(_LATIN_RE.findall(joined))
-    return "zh" if cjk and cjk >= ZH_SHARE * (cjk + latin) else "en"
 
 
 def as_text(value: Any, what: str) -> str:
@@ -530,14 +510,6 @@ def _mask_value(value: Any, masker: Masker, lang: str) -> Any:
     if isinstance(value, dict):
         return {k: _mask_value(v, masker, lang) for k, v in value.items()}
     return value
-
-
-def short_validation_error(exc: ValidationError) -> str:
-    """The first error as ``field.path: message`` (pydantic messages carry no input text)."""
-    first = exc.errors()[0]
-    loc = ".".join(str(p) for p in first["loc"]) or "<root>"
-    more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-    return f"invalid profile field '{loc}': {first['msg']}{more}"
 
 
 def mask_profile(data: dict[str, Any], masker: Masker, lang: str) -> ClientProfile:

@@ -206,9 +206,6 @@ class CactusImporter(Importer):
     def entries(self, file: Path) -> Iterator[Entry | ImportFailure]:
         return json_entries(file)
 
-    def record_id(self, entry: Entry, file: Path, position: int) -> str:
-        return f"cactus-{position:04d}"
-
     async def convert(self, record: SourceRecord, ctx: ImportContext) -> ClientProfile | Dialogue:
         data = require_dict(record.data)
         client = require_dict(data.get("AI_client", data), "AI_client")

@@ -24,8 +24,8 @@ from counselsim.importers.base import (
     read_bytes,
     require_dict,
     safe_id,
-    short_validation_error,
 )
+from counselsim.personas.load import short_validation_error
 from counselsim.personas.models import ClientProfile
 from counselsim.records import Dialogue
 

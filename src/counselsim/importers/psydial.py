@@ -22,7 +22,6 @@ from counselsim.importers.base import (
     SourceRecord,
     build_dialogue,
     json_entries,
-    opaque_id,
 )
 from counselsim.labels import Role
 from counselsim.personas.models import ClientProfile
@@ -46,15 +45,11 @@ class PsyDialImporter(Importer):
     name = "psydial"
     produces = "dialogue"
     patterns = ("*.jsonl", "*.json")
+    id_key = "idx"
     summary = 'PsyDial JSONL {"messages": [...]} and D101 test cases -> dialogues'
 
     def entries(self, file: Path) -> Iterator[Entry | ImportFailure]:
         return json_entries(file)
-
-    def record_id(self, entry: Entry, file: Path, position: int) -> str:
-        if isinstance(entry.data, dict) and entry.data.get("idx") not in (None, ""):
-            return opaque_id("psydial", entry.data["idx"])
-        return f"psydial-{position:04d}"
 
     async def convert(self, record: SourceRecord, ctx: ImportContext) -> ClientProfile | Dialogue:
         data = record.data

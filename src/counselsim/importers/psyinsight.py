@@ -26,7 +26,6 @@ from counselsim.importers.base import (
     json_entries,
     labels_of,
     meta_of,
-    opaque_id,
     require_dict,
 )
 from counselsim.labels import Role
@@ -53,15 +52,11 @@ class PsyInsightImporter(Importer):
     name = "psyinsight"
     produces = "dialogue"
     patterns = ("*.json", "*.jsonl")
+    id_key = "dialog_id"
     summary = "Psy-Insight sessions (JSON list or JSONL) -> dialogues with strategy/emotion labels"
 
     def entries(self, file: Path) -> Iterator[Entry | ImportFailure]:
         return json_entries(file)
-
-    def record_id(self, entry: Entry, file: Path, position: int) -> str:
-        if isinstance(entry.data, dict) and entry.data.get("dialog_id") not in (None, ""):
-            return opaque_id("psyinsight", entry.data["dialog_id"])
-        return f"psyinsight-{position:04d}"
 
     async def convert(self, record: SourceRecord, ctx: ImportContext) -> ClientProfile | Dialogue:
         data = require_dict(record.data, "a session")

@@ -59,9 +59,6 @@ class PsyQAImporter(Importer):
     def entries(self, file: Path) -> Iterator[Entry | ImportFailure]:
         return json_entries(file)
 
-    def record_id(self, entry: Entry, file: Path, position: int) -> str:
-        return f"psyqa-{position:04d}"
-
     async def convert(self, record: SourceRecord, ctx: ImportContext) -> ClientProfile | Dialogue:
         if ctx.extractor is None:
             raise RuntimeError("the psyqa importer needs a ProfileExtractor in its context")

@@ -17,7 +17,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from counselsim.errors import OutputError, SourceError
+from counselsim.errors import OutputError, SourceError, field_error
 from counselsim.output import write_atomic
 from counselsim.personas.models import ClientProfile
 from counselsim.records import Dialogue
@@ -53,11 +53,8 @@ def iter_dialogues(path: str | Path) -> Iterator[Dialogue]:
             try:
                 yield Dialogue.model_validate_json(line)
             except ValidationError as exc:
-                first = exc.errors()[0]
-                loc = ".".join(str(x) for x in first["loc"]) or "<root>"
-                raise SourceError(
-                    f"{p}:{n}: not a valid dialogue ({loc}: {first['msg']})"
-                ) from None
+                loc, msg = field_error(exc)
+                raise SourceError(f"{p}:{n}: not a valid dialogue ({loc}: {msg})") from None
 
 
 def read_dialogues(path: str | Path) -> list[Dialogue]:

@@ -31,7 +31,6 @@ from counselsim.importers.base import (
     decode_text,
     json_entries,
     meta_of,
-    opaque_id,
     read_bytes,
     safe_id,
 )
@@ -91,6 +90,7 @@ class TranscriptImporter(Importer):
     name = "transcript"
     produces = "dialogue"
     patterns = ("*.jsonl", "*.json", "*.txt")
+    id_key = "id"
     summary = "speaker-prefixed transcripts: CPsyCounD/CPsyCounE JSONL, Client:/Counselor: .txt"
 
     def entries(self, file: Path) -> Iterator[Entry | ImportFailure]:
@@ -105,11 +105,9 @@ class TranscriptImporter(Importer):
         yield Entry(1, text)
 
     def record_id(self, entry: Entry, file: Path, position: int) -> str:
-        if isinstance(entry.data, dict) and entry.data.get("id") not in (None, ""):
-            return opaque_id("transcript", entry.data["id"])
-        if isinstance(entry.data, str):
-            return safe_id(file.stem) or f"transcript-{position:04d}"
-        return f"transcript-{position:04d}"
+        if isinstance(entry.data, str):  # a whole .txt transcript: named after its file
+            return safe_id(file.stem) or super().record_id(entry, file, position)
+        return super().record_id(entry, file, position)
 
     async def convert(self, record: SourceRecord, ctx: ImportContext) -> ClientProfile | Dialogue:
         data = record.data

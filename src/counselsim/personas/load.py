@@ -9,15 +9,18 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from counselsim.errors import ProfileError
+from counselsim.errors import ProfileError, field_error
 from counselsim.personas.models import ClientProfile
 
 
 def _first_error(path: Path, err: ValidationError) -> str:
-    first = err.errors()[0]
-    loc = ".".join(str(p) for p in first["loc"]) or "<root>"
-    more = f" (+{err.error_count() - 1} more)" if err.error_count() > 1 else ""
-    return f"{path}: invalid profile field '{loc}': {first['msg']}{more}"
+    return f"{path}: {short_validation_error(err)}"
+
+
+def short_validation_error(exc: ValidationError) -> str:
+    """A profile's first validation error as ``invalid profile field 'path': message``."""
+    loc, msg = field_error(exc)
+    return f"invalid profile field '{loc}': {msg}"
 
 
 def load_profile(path: str | Path) -> ClientProfile:

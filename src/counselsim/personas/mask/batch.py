@@ -17,7 +17,8 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from counselsim.errors import DataError, OutputError
+from counselsim.errors import DataError, OutputError, field_error
+from counselsim.jsonl import json_lines
 from counselsim.output import write_atomic
 from counselsim.personas.mask.core import Masker, detect_language
 from counselsim.personas.mask.leaks import Leak, find_leaks
@@ -79,9 +80,8 @@ class LeakReport:
 
 
 def _short_error(exc: ValidationError) -> str:
-    e = exc.errors()[0]
-    loc = ".".join(str(p) for p in e["loc"]) or "<root>"
-    return f"field '{loc}': {e['msg']}"
+    loc, msg = field_error(exc)
+    return f"field '{loc}': {msg}"
 
 
 def read_jsonl(path: Path, model: type[R]) -> Iterator[tuple[int, R | str]]:
@@ -95,16 +95,9 @@ def read_jsonl(path: Path, model: type[R]) -> Iterator[tuple[int, R | str]]:
         raw = path.read_bytes()
     except OSError as exc:
         raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    for n, line in enumerate(raw.split(b"\n"), 1):
-        if not line.strip():
-            continue
-        try:
-            data = json.loads(line.decode("utf-8"))
-        except UnicodeDecodeError:
-            yield n, "not valid UTF-8"
-            continue
-        except json.JSONDecodeError as exc:
-            yield n, f"not valid JSON ({exc.msg} at column {exc.colno})"
+    for n, data, reason in json_lines(raw):
+        if reason is not None:
+            yield n, reason
             continue
         if not isinstance(data, dict):
             yield n, "not a JSON object"

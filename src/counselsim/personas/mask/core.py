@@ -8,12 +8,13 @@ give offsets and labels in the *original* text. Nothing here logs text or identi
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from counselsim.personas.mask import rules
 from counselsim.personas.mask.ner import NER_DETECTORS
 from counselsim.personas.mask.rules import (
+    CJK_RE,
     PLACEHOLDER_RE,
     RULE_DETECTORS,
     Detector,
@@ -31,14 +32,14 @@ if TYPE_CHECKING:
 
 DETECTORS: tuple[Detector, ...] = (*RULE_DETECTORS, *NER_DETECTORS)
 
-_CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _WORD_RE = re.compile(r"[A-Za-z]+")
 
 
-def detect_language(text: str) -> Literal["zh", "en"]:
-    """'zh' when the text has at least as many Chinese characters as Latin words (the CJK
-    share of the text's words), else 'en'."""
-    cjk = len(_CJK_RE.findall(text))
+def detect_language(texts: str | Iterable[str]) -> Literal["zh", "en"]:
+    """'zh' when the text (or texts) has at least as many Chinese characters as Latin words
+    (the CJK share of the text's words), else 'en'."""
+    text = texts if isinstance(texts, str) else "\n".join(texts)
+    cjk = len(CJK_RE.findall(text))
     return "zh" if cjk and cjk >= len(_WORD_RE.findall(text)) else "en"
 
 

@@ -15,10 +15,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from counselsim.personas.mask.core import DETECTORS, detect
-from counselsim.personas.mask.rules import Detector, EntityType, Span, canonical
+from counselsim.personas.mask.rules import CJK_RE, Detector, EntityType, Span, canonical
 
 _DIGIT_RUN_RE = re.compile(r"[+(（]?\d[\d\s\-–.()（）·]*[\dXx]|\d")
-_CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 _SPACE_RE = re.compile(r"\s+")
 
 
@@ -51,7 +50,7 @@ def fingerprint(label: str, original: str) -> str:
 
 def _probe(source: str, span: Span) -> str:
     """What to look for: a one-character surname only together with its title (王老师)."""
-    if len(span.text) < 2 and span.text.strip() and _CJK_RE.match(span.text):
+    if len(span.text) < 2 and span.text.strip() and CJK_RE.match(span.text):
         return source[span.start : span.end + 2].rstrip()
     return span.text
 
@@ -76,7 +75,7 @@ class _Output:
         self.plates = re.sub(r"[·•・\s\-]", "", text)
 
     def exact(self, needle: str) -> bool:
-        if _CJK_RE.search(needle) or not needle.isascii():
+        if CJK_RE.search(needle) or not needle.isascii():
             return needle in self.text
         return bool(_latin_bounded(needle).search(self.text))
 
@@ -88,7 +87,7 @@ class _Output:
             return canonical(etype, original) in self.plates
         if etype in (EntityType.EMAIL, EntityType.URL):
             return original.lower() in self.lower
-        if _CJK_RE.search(probe):
+        if CJK_RE.search(probe):
             return _SPACE_RE.sub("", probe) in self.no_space
         return bool(_latin_bounded(_SPACE_RE.sub(" ", probe)).search(self.one_space))
 

@@ -36,9 +36,8 @@ from counselsim.personas.mask.lexicon import (
     is_city_level,
     words,
 )
-from counselsim.personas.mask.rules import EntityType, Span
+from counselsim.personas.mask.rules import CJK_RE, EntityType, Span
 
-_CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 _lock = threading.Lock()
 _posseg: Any = None
 
@@ -70,7 +69,7 @@ class Token:
 @lru_cache(maxsize=32)
 def tokenize(text: str) -> tuple[Token, ...]:
     """jieba tokens of ``text`` (empty when it has no Chinese characters)."""
-    if not _CJK_RE.search(text):
+    if not CJK_RE.search(text):
         return ()
     out: list[Token] = []
     pos = 0
@@ -85,7 +84,7 @@ def tokenize(text: str) -> tuple[Token, ...]:
 
 
 def _is_cjk(s: str) -> bool:
-    return bool(s) and all(_CJK_RE.fullmatch(ch) for ch in s)
+    return bool(s) and all(CJK_RE.fullmatch(ch) for ch in s)
 
 
 class _Bounds:
@@ -388,7 +387,7 @@ def _compound_given_end(text: str, g: int, b: _Bounds) -> int | None:
     """End of the 1-2 character given name after a compound surname ending at ``g``."""
     given = ""
     for ch in text[g : g + 2]:
-        if not _CJK_RE.fullmatch(ch) or ch in _FUNCTION_CHARS or ch in "人地家":
+        if not CJK_RE.fullmatch(ch) or ch in _FUNCTION_CHARS or ch in "人地家":
             break
         given += ch
     if len(given) == 2 and given[0] != given[1]:  # 月月 is a pet name, whatever jieba says
@@ -537,7 +536,7 @@ def _name_after(text: str, pos: int, b: _Bounds) -> int | None:
     given = ""
     breaks = _FUNCTION_CHARS if len(surname) == 2 else ZH_NAME_BREAK_CHARS  # 诸葛一诺
     for ch in text[g : g + 2]:
-        if not _CJK_RE.fullmatch(ch) or ch in breaks or ch in "人地":
+        if not CJK_RE.fullmatch(ch) or ch in breaks or ch in "人地":
             break
         given += ch
     if not given:
@@ -843,7 +842,7 @@ def _named_component(text: str, pos: int) -> tuple[int, str] | None:
     """(end, kind) of the longest name + place suffix at ``pos``: kind 'admin', 'road' or
     'compound'."""
     end = pos
-    while end < len(text) and end - pos < 14 and _CJK_RE.fullmatch(text[end]):
+    while end < len(text) and end - pos < 14 and CJK_RE.fullmatch(text[end]):
         if text[end] in _ADDR_BREAK:
             break
         end += 1

@@ -88,6 +88,9 @@ _SPECIFICITY: dict[EntityType, int] = {
 
 # Lookarounds rather than \b: in Python's Unicode regexes CJK characters are \w, so \b
 # never fires between a Chinese character and a digit.
+# Chinese characters (CJK unified ideographs, extension A, compatibility ideographs).
+CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
 _NB = r"(?<![0-9A-Za-z])"  # not preceded by an ASCII letter/digit
 _NA = r"(?![0-9A-Za-z])"  # not followed by an ASCII letter/digit
 

@@ -55,6 +55,7 @@ from counselsim.personas.mask.rules import (
     _DATE_ZH_ANY_RE,
     _DATE_ZH_MD_RE,
     _DATE_ZH_RE,
+    CJK_RE,
     EntityType,
     Span,
     canonical,
@@ -62,7 +63,6 @@ from counselsim.personas.mask.rules import (
     zh_int,
 )
 
-_CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 _ZH_SURNAME_POOL = tuple(sorted(ZH_COMMON_SURNAMES))
 _EN_MALE = tuple(sorted(EN_FIRST_MALE - EN_FIRST_FEMALE))
 _EN_FEMALE = tuple(sorted(EN_FIRST_FEMALE - EN_FIRST_MALE))
@@ -261,7 +261,7 @@ class SurrogateFactory:
         return text  # pragma: no cover
 
     def _plate(self, original: str, known: str | None, rng: random.Random | None = None) -> str:
-        keep = 2 if _CJK_RE.match(original) else 0  # 京A / 粤B stay; US plates change whole
+        keep = 2 if CJK_RE.match(original) else 0  # 京A / 粤B stay; US plates change whole
         if known is not None:  # same plate, other separator: reuse the known characters
             fake_chars = [ch for ch in known if ch.isalnum()][keep:]
         else:
@@ -293,7 +293,7 @@ class SurrogateFactory:
     @staticmethod
     def _name_parts(name: str) -> list[tuple[str, str]]:
         """(component kind, original component) pairs used by the component maps."""
-        if _CJK_RE.search(name):
+        if CJK_RE.search(name):
             if len(name) == 2 and name[0] in "小老阿":
                 kind = "zh_surname" if name[1] in ZH_COMMON_SURNAMES else "zh_given1"
                 return [(kind, name[1])]
@@ -310,7 +310,7 @@ class SurrogateFactory:
         return [("en_first", words[0])] + [("en_last", w) for w in words[1:]]
 
     def _name(self, name: str, attempt: int) -> str:
-        if _CJK_RE.search(name):
+        if CJK_RE.search(name):
             return self._zh_name(name, attempt)
         words = name.split()
         if words and words[0] in PINYIN_SURNAMES and words[0] not in EN_FIRST_NAMES:
@@ -376,7 +376,7 @@ def _shape_fake(original: str, rng: random.Random, cjk: bool = True) -> str:
             out.append(rng.choice(string.ascii_uppercase))
         elif ch.isascii() and ch.islower():
             out.append(rng.choice(string.ascii_lowercase))
-        elif cjk and _CJK_RE.match(ch):
+        elif cjk and CJK_RE.match(ch):
             out.append(rng.choice(_SHAPE_CJK))
         else:
             out.append(ch)
@@ -486,7 +486,7 @@ def _fake_url(original: str, rng: random.Random) -> str:
 def _fake_handle(original: str, rng: random.Random) -> str:
     if original.startswith("@"):  # @name: keep the @, and Chinese nicknames stay Chinese
         rest = original[1:]
-        if _CJK_RE.search(rest):
+        if CJK_RE.search(rest):
             return "@" + _shape_fake(rest, rng, cjk=True)
         return "@" + _fake_handle(rest, rng)
     if original.isdigit():  # QQ number
@@ -593,7 +593,7 @@ def _replace_groups(original: str, m: re.Match[str], values: Mapping[str, int | 
 
 
 def _fake_address(original: str, rng: random.Random) -> str:
-    if _CJK_RE.search(original):
+    if CJK_RE.search(original):
         return _fake_zh_compound(original, rng, _ZH_ADDRESS_KEEP, ZH_PLACE_NAMES)
     return _fake_en_words(original, rng, states_after_of=False)
 
@@ -638,7 +638,7 @@ def _fake_zh_compound(
                 j += 1
             out.append(_digits(rng, j - i, first_nonzero=True))
             i = j
-        elif _CJK_RE.match(original[i]):
+        elif CJK_RE.match(original[i]):
             buf += original[i]
             i += 1
         else:
@@ -684,7 +684,7 @@ def _fake_en_words(original: str, rng: random.Random, states_after_of: bool) -> 
 
 
 def _fake_institution(original: str, etype: EntityType, rng: random.Random) -> str:
-    if _CJK_RE.search(original):
+    if CJK_RE.search(original):
         tails = _ZH_SCHOOL_TAILS if etype is EntityType.SCHOOL else _ZH_ORG_TAILS
         tail = next((t for t in tails if original.endswith(t)), "")
         if (
