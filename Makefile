@@ -8,7 +8,7 @@ export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 DEMO_PROFILE ?= examples/profiles/zh_exam_anxiety.yaml
 DEMO_OUT     ?= runs/demo
 
-.PHONY: install demo test unit lint bench clean
+.PHONY: install browser demo test unit lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,14 @@ demo: install
 	$(BIN)/counselsim simulate --profile $(DEMO_PROFILE) --sessions 3 --max-turns 4 \
 		--seed 1 --out $(DEMO_OUT)
 
-test: install
+# Debian's chromium, for the test that renders `counselsim report` headless (skipped without it).
+browser:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  { apt-get install -y -q chromium >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1; }; }; } || \
+	  echo "chromium not installed: the report render test will be skipped"
+
+test: install browser
 	$(BIN)/python -m pytest
 
 unit: $(BIN)/python

@@ -28,6 +28,8 @@ profiles_app = typer.Typer(no_args_is_help=True, help="Work with client profiles
 app.add_typer(profiles_app, name="profiles")
 personas_app = typer.Typer(no_args_is_help=True, help="Browse the packaged persona library.")
 app.add_typer(personas_app, name="personas")
+rubrics_app = typer.Typer(no_args_is_help=True, help="Browse the rubric library.")
+app.add_typer(rubrics_app, name="rubrics")
 
 # Options shared by every command that runs a model.
 ConfigOpt = Annotated[Path | None, typer.Option(help="YAML config file.")]
@@ -56,6 +58,12 @@ def simulate(
         int | None, typer.Option(help="Most counselor turns (exchanges) per session.")
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Run seed.")] = None,
+    checklist: Annotated[
+        str | None,
+        typer.Option(
+            help="In-loop critic on every turn: off, rules (default), or all (adds a judge call)."
+        ),
+    ] = None,
     config: ConfigOpt = None,
     packaged: PackagedOpt = None,
     model_path: ModelPathOpt = None,
@@ -78,6 +86,7 @@ def simulate(
         "sessions": sessions,
         "max_turns": max_turns,
         "seed": seed,
+        "checklist": checklist,
         "model": {
             "packaged": packaged,
             "model_path": model_path,
@@ -335,6 +344,300 @@ def reconstruct(
     out.print(f"leak audit against the unmasked sources: {leaky} of {len(result.leaks)} records")
     if leaky:
         raise typer.Exit(1)
+
+
+@app.command()
+def score(
+    src: Annotated[
+        Path, typer.Argument(help="A run directory, a sessions.jsonl, or a corpus (--format).")
+    ],
+    rubric: Annotated[
+        str, typer.Option(help="Rubric: a name (see `rubrics`), name:subset, or a YAML file.")
+    ] = "core",
+    repeats: Annotated[
+        int, typer.Option(min=1, max=50, help="Judgements per unit; item order reshuffled.")
+    ] = 1,
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="Corpus format of SRC (an importer's).")
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Where scores/ goes (default: the run dir).")
+    ] = None,
+    human: Annotated[
+        Path | None, typer.Option(help="Human labels (JSONL/CSV: unit,item,score) to agree with.")
+    ] = None,
+    against: Annotated[
+        Path | None,
+        typer.Option(help="Compare SRC with this run pairwise (same persona and session)."),
+    ] = None,
+    turns_per_unit: Annotated[
+        int | None, typer.Option(min=1, help="Turn-level items: judge this many turns per unit.")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Score only the first N units.")] = None,
+    temperature: Annotated[
+        float | None, typer.Option(min=0, max=2, help="Judge temperature (default 0).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Run seed.")] = None,
+    config: ConfigOpt = None,
+    packaged: PackagedOpt = None,
+    model_path: ModelPathOpt = None,
+    base_url: BaseUrlOpt = None,
+    model: ModelOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Score sessions or dialogues on a rubric, K times each, with spread and agreement.
+
+    Writes OUT/scores/RUBRIC.jsonl (one line per unit; reruns resume) and
+    OUT/scores/RUBRIC.summary.json.
+    """
+    from counselsim.agents.base import AgentDeps
+    from counselsim.config import Step, load_config
+    from counselsim.critic.agreement import load_human_labels
+    from counselsim.critic.compare import PairJudge
+    from counselsim.critic.judge import RubricJudge
+    from counselsim.critic.rubric import load_rubric
+    from counselsim.critic.scoring import (
+        load_units,
+        pair_units,
+        run_comparison,
+        run_scoring,
+        summarize,
+        summarize_comparisons,
+        write_summary,
+    )
+    from counselsim.errors import DataError
+    from counselsim.prompts import PromptLibrary
+    from counselsim.service import build_judge_llm
+
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
+    the_rubric = load_rubric(rubric)
+    labels = load_human_labels(human) if human else None
+    units = load_units(src, fmt)[:limit]
+    pairs: list[Any] = []
+    if against is not None:
+        pairs, unmatched = pair_units(units, load_units(against, fmt))
+        if not pairs:
+            raise DataError(f"{src} and {against} have no session or dialogue in common")
+        if unmatched:
+            err.print(f"[yellow]{len(unmatched)} unit(s) have no partner and are not compared[/]")
+    target = out_dir or (src if src.is_dir() and not fmt else src.parent)
+    overrides: dict[str, Any] = {
+        "seed": seed,
+        "model": {
+            "packaged": packaged,
+            "model_path": model_path,
+            "base_url": base_url,
+            "model": model,
+        },
+    }
+    if temperature is not None:
+        overrides["sampling"] = {Step.CRITIC.value: {"temperature": temperature}}
+    cfg = load_config(config, overrides)
+    with err.status("loading model..."):
+        llm = build_judge_llm(cfg)
+    deps = AgentDeps(llm, PromptLibrary(), cfg.sampling, cfg.max_regenerations)
+    if pairs:
+        pair_judge = PairJudge(deps, the_rubric)
+        with err.status(f"comparing {len(pairs)} pair(s)..."):
+            comparisons = asyncio.run(run_comparison(pair_judge, pairs, target, repeats, cfg.seed))
+        result = summarize_comparisons(the_rubric, comparisons)
+        result["rubric"] = f"{the_rubric.name}.compare"
+        path = write_summary(result, target)
+        table = Table(title=f"{src} (A) vs {against} (B): {len(pairs)} pairs x {repeats} repeats")
+        for col in ("item", "A wins", "B wins", "ties", "A win rate"):
+            table.add_column(col)
+        for item, v in result["items"].items():
+            table.add_row(item, str(v["a"]), str(v["b"]), str(v["tie"]), str(v["a_win_rate"]))
+        out.print(table)
+        out.print(
+            f"position consistency {result['position_consistency']}, "
+            f"first-position rate {result['first_position_rate']} (0.5 = no position bias)"
+        )
+        out.print(str(path))
+        return
+    judge = RubricJudge(deps, the_rubric, turns_per_unit=turns_per_unit)
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err,
+    ) as progress:
+        task = progress.add_task(f"scoring on {the_rubric.name}", total=len(units))
+        scores = asyncio.run(
+            run_scoring(
+                judge, units, target, repeats, cfg.seed, on_done=lambda s: progress.advance(task)
+            )
+        )
+        progress.update(task, completed=len(units))
+    summary = summarize(the_rubric, scores, labels)
+    path = write_summary(summary, target)
+    _print_scores(summary)
+    out.print(f"{path}")
+    if summary["failed"]:
+        err.print(
+            f"[yellow]{summary['failed']} unit(s) could not be scored; see the causes in "
+            f"{path.with_name(path.name.replace('.summary.json', '.jsonl'))}[/]"
+        )
+
+
+def _print_scores(summary: dict[str, Any]) -> None:
+    table = Table(
+        title=f"{summary['rubric']}: {summary['scored']} scored, "
+        f"{summary['partial']} partial, {summary['failed']} failed"
+    )
+    for col in ("value", "mean", "sd (units)", "sd (judge repeats)", "n"):
+        table.add_column(col)
+    for part in ("items", "groups", "counts", "ratios"):
+        for key, v in summary.get(part, {}).items():
+            table.add_row(
+                key,
+                f"{v['mean']:.2f}",
+                f"{v['sd_between_units']:.2f}",
+                f"{v['judge_sd']:.2f}",
+                str(v["n"]),
+            )
+    out.print(table)
+    for item, a in summary.get("agreement", {}).items():
+        if isinstance(a, dict) and "spearman" in a:
+            out.print(
+                f"agreement {item}: n={a.get('n')} spearman={a.get('spearman')} "
+                f"kendall={a.get('kendall')} kappa(q)={a.get('kappa_quadratic')}"
+            )
+
+
+@app.command()
+def metrics(
+    inputs: Annotated[
+        list[Path],
+        typer.Argument(
+            help="sessions.jsonl or run dirs, PsyDial messages JSONL, folders of [{role, "
+            "content}] JSON files; any importer format as FORMAT:PATH (transcript:x.jsonl)."
+        ),
+    ],
+    out_file: Annotated[Path, typer.Option("--out", help="Where metrics.json goes.")],
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="Importer format of every INPUT.")
+    ] = None,
+    equal_d: Annotated[
+        int | None, typer.Option(min=1, help="Also LDD at this many dialogues per input.")
+    ] = None,
+    draws: Annotated[int, typer.Option(min=1, help="Subsamples for equal-D LDD.")] = 10,
+    seed: Annotated[int, typer.Option(help="Seed of the subsamples.")] = 0,
+) -> None:
+    """Automatic corpus metrics: LDD, Distinct-n, turns, lengths, minimal responses,
+    strategy/emotion mix, repetition, identifiers. Several inputs are compared side by side
+    (LDD also at equal dialogue count)."""
+    from counselsim.importers.registry import IMPORTERS
+    from counselsim.metrics import compute_metrics, load_input, write_metrics
+
+    def read(p: Path) -> tuple[str, Any]:
+        prefix, _, rest = str(p).partition(":")
+        if rest and prefix in IMPORTERS:
+            return rest, load_input(Path(rest), prefix)
+        return str(p), load_input(p, fmt)
+
+    loaded = [read(p) for p in inputs]
+    result = compute_metrics(loaded, equal_d=equal_d, draws=draws, seed=seed)
+    write_metrics(result, out_file)
+    blocks = result.get("inputs") or [{"input": ", ".join(map(str, inputs)), **result}]
+    table = Table(title=str(out_file))
+    for col in (
+        "input",
+        "dialogues",
+        "avg turns",
+        "LDD client",
+        "LDD counselor",
+        "Distinct-2 cl/co",
+        "minimal resp.",
+    ):
+        table.add_column(col)
+
+    def num(v: Any, fmt_: str = ".2f") -> str:
+        return "-" if v is None else format(v, fmt_)
+
+    for b in blocks:
+        ldd, dist = b["ldd"], b["distinct"]
+        table.add_row(
+            Path(b["input"]).name or b["input"],
+            str(b["dialogues"]),
+            num(b["avg_turns"]),
+            num(ldd["client"]["ldd"]),
+            num(ldd["counselor"]["ldd"]),
+            f"{num(dist['client']['2'], '.3f')} / {num(dist['counselor']['2'], '.3f')}",
+            num(b["minimal_response"]["rate"], ".3f"),
+        )
+    out.print(table)
+    if eq := result.get("equal_d"):
+        for b in eq["inputs"]:
+            out.print(
+                f"LDD at D={eq['d']} ({eq['draws']} draws) {Path(b['input']).name}: "
+                f"client {b['client']['ldd']['mean']:.1f}±{b['client']['ldd']['sd']:.1f}, "
+                f"counselor {b['counselor']['ldd']['mean']:.1f}±{b['counselor']['ldd']['sd']:.1f}"
+            )
+
+
+@app.command()
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory (sessions.jsonl, scores/).")],
+    out_file: Annotated[Path, typer.Option("--out", help="The HTML file to write.")],
+    metrics_file: Annotated[
+        Path | None,
+        typer.Option("--metrics", help="metrics.json to include (default: computed from DIR)."),
+    ] = None,
+) -> None:
+    """One self-contained HTML page: score distributions per rubric, the client's emotion
+    arc, the strategy mix per session stage, and the metric table."""
+    from counselsim.errors import DataError
+    from counselsim.metrics import compute_metrics, load_input
+    from counselsim.report import write_report
+
+    if metrics_file is not None:
+        try:
+            metric_data = json.loads(metrics_file.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise DataError(f"{metrics_file}: not a readable metrics.json ({exc})") from None
+    elif (run_dir / "metrics.json").is_file():
+        metric_data = None  # the report reads it
+    else:
+        metric_data = compute_metrics([(str(run_dir), load_input(run_dir))])
+    write_report(run_dir, out_file, metrics=metric_data)
+    out.print(str(out_file))
+
+
+@rubrics_app.command("list")
+def rubrics_list() -> None:
+    """List the packaged rubrics (add your own as a YAML file: --rubric my.yaml)."""
+    from counselsim.critic.rubric import list_rubrics, load_rubric
+
+    table = Table()
+    for col in ("name", "title", "level", "perspective", "items", "codes", "subsets"):
+        table.add_column(col)
+    for name in list_rubrics():
+        r = load_rubric(name)
+        table.add_row(
+            name,
+            r.title,
+            r.level.value,
+            f"{r.perspective.value} ({r.timing.value})",
+            str(len(r.dimensions)),
+            str(len(r.codes)),
+            ", ".join(r.subsets),
+        )
+    out.print(table)
+
+
+@rubrics_app.command("show")
+def rubrics_show(
+    name: Annotated[str, typer.Argument(help="Rubric name, name:subset or YAML file.")],
+) -> None:
+    """Print a rubric as YAML (validated)."""
+    import yaml
+
+    from counselsim.critic.rubric import load_rubric
+
+    data = load_rubric(name).model_dump(mode="json", exclude_defaults=True)
+    out.print(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), highlight=False)
 
 
 @app.command("prepare-model")

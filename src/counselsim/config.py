@@ -25,6 +25,14 @@ class Engine(StrEnum):
     CUSTOM = "custom"  # a LangChain chat model passed in by code (no constrained decoding)
 
 
+class CheckMode(StrEnum):
+    """The in-loop critic: which checklist principles are checked on every generated turn."""
+
+    OFF = "off"
+    RULES = "rules"  # deterministic rules only (free)
+    ALL = "all"  # rules, plus one judge call per turn for the principles a rule cannot check
+
+
 class Step(StrEnum):
     """Every LLM step; each has its own sampling settings."""
 
@@ -39,6 +47,7 @@ class Step(StrEnum):
     TURN_CHECK = "critic_turn_check"  # reconstruction: the critic checks one rewritten turn
     EXTRACT = "profile_extract"  # import: structure a free-text post into a profile
     MASK_DETECT = "mask_detect"  # masking: the LLM pass for identifiers the rules missed
+    CHECKLIST = "critic_checklist"  # in-loop critic: judge-checked principles of one turn
 
 
 class Sampling(BaseModel):
@@ -66,6 +75,7 @@ def _default_sampling() -> dict[Step, Sampling]:
         Step.TURN_CHECK: Sampling(temperature=0.0, top_p=1.0, max_tokens=160),
         Step.EXTRACT: Sampling(temperature=0.2, max_tokens=1024, repeat_penalty=1.05),
         Step.MASK_DETECT: Sampling(temperature=0.0, top_p=1.0, max_tokens=512),
+        Step.CHECKLIST: Sampling(temperature=0.0, top_p=1.0, max_tokens=300),
     }
 
 
@@ -109,6 +119,9 @@ class RunConfig(BaseModel):
     )
     retry_attempts: int = Field(default=4, ge=1, le=10)
     rubric: str = "core"
+    checklist: CheckMode = Field(
+        default=CheckMode.RULES, description="in-loop critic: off, rules, or all (adds a judge)"
+    )
 
     @field_validator("sampling", mode="before")
     @classmethod

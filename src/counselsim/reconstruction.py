@@ -172,6 +172,7 @@ async def run_reconstruction(
             f"rmrr|{cfg.hash()}|{corpus_digest}|{per_profile}|{max_source_turns}".encode()
         ).hexdigest()[:16],
         "profile_ids": [p.id for p in profiles],
+        "profiles": [p.model_dump(mode="json") for p in profiles],
         "corpus_dialogues": len(corpus),
         "config": cfg.model_dump(mode="json"),
         "provenance": sim.provenance().model_dump(mode="json"),

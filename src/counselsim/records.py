@@ -84,6 +84,16 @@ class TurnCheck(_Record):
     consistent: bool = Field(description="fits the target profile and the conversation")
 
 
+class PrincipleCheck(_Record):
+    """One checklist principle checked on one generated attempt of a turn (in-loop critic)."""
+
+    principle: str
+    method: Literal["rule", "judge"]
+    attempt: int = Field(ge=0, description="0 = first generation, then each rewrite")
+    passed: bool
+    problem: str = Field(default="", description="what was wrong, when it failed")
+
+
 # --- the transcript ---------------------------------------------------------------------------
 
 
@@ -100,6 +110,9 @@ class CounselorTurn(_Record):
     next_action: NextAction
     attempts: int = Field(default=1, ge=1, description="generations tried for this turn")
     flags: list[str] = Field(default_factory=list, description="checks the kept text failed")
+    checks: list[PrincipleCheck] = Field(
+        default_factory=list, description="checklist results of every attempt (in-loop critic)"
+    )
 
 
 class ClientTurn(_Record):
@@ -118,6 +131,7 @@ class ClientTurn(_Record):
     memory_ids: list[str] = Field(default_factory=list)
     attempts: int = Field(default=1, ge=1)
     flags: list[str] = Field(default_factory=list)
+    checks: list[PrincipleCheck] = Field(default_factory=list)
 
 
 Turn = Annotated[CounselorTurn | ClientTurn, Field(discriminator="role")]
@@ -216,3 +230,108 @@ class SessionRecord(_Record):
     salient_events: list[str]
     critic: CriticReport
     provenance: Provenance
+
+
+# --- rubric scoring (``counselsim score``) ----------------------------------------------------
+
+
+class Judgement(_Record):
+    """One judge call: a session (or one turn of it) scored once, or why it could not be."""
+
+    repeat: int = Field(ge=0)
+    phase: Literal["pre", "post"] | None = Field(
+        default=None, description="client self-report before or after the session"
+    )
+    turn_index: int | None = Field(default=None, description="the turn judged (turn level)")
+    order: list[str] = Field(default_factory=list, description="item order the judge saw")
+    status: Literal["scored", "failed"] = "scored"
+    error: str | None = None
+    scores: dict[str, int] = Field(default_factory=dict)
+    rationales: dict[str, str] = Field(default_factory=dict)
+    codes: list[str] = Field(default_factory=list, description="behavior codes of one turn")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Judgement:
+        if self.status == "failed" and (self.scores or self.codes or not self.error):
+            raise ValueError("a failed judgement has an error and no scores")
+        if self.status == "scored" and (self.error or not (self.scores or self.codes)):
+            raise ValueError("a scored judgement has scores or codes and no error")
+        return self
+
+
+class Stat(_Record):
+    """A value over repeated judgements: mean, sample standard deviation, range, count."""
+
+    mean: float
+    sd: float = Field(ge=0)
+    min: float
+    max: float
+    n: int = Field(ge=1)
+
+
+class RubricScore(_Record):
+    """One session (or imported dialogue) on one rubric, judged ``repeats`` times.
+
+    ``items``, ``groups``, ``counts`` and ``ratios`` summarise the successful repeats; keys
+    of a before/after rubric carry the phase (``pre.x``, ``post.x``, ``delta.x``). A unit
+    no repeat could score is ``failed`` with its errors and no values, never a default.
+    """
+
+    rubric: str
+    unit: str = Field(description="course_id#session_index, or the dialogue id")
+    course_id: str | None = None
+    session_index: int | None = None
+    language: Literal["zh", "en"]
+    repeats: int = Field(ge=1)
+    status: Literal["scored", "partial", "failed"]
+    errors: list[str] = Field(default_factory=list)
+    items: dict[str, Stat] = Field(default_factory=dict)
+    groups: dict[str, Stat] = Field(default_factory=dict)
+    counts: dict[str, Stat] = Field(default_factory=dict)
+    ratios: dict[str, Stat] = Field(default_factory=dict)
+    judgements: list[Judgement]
+    model: str = ""
+    seed: int = 0
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RubricScore:
+        has_values = bool(self.items or self.counts)
+        if self.status == "failed" and (has_values or not self.errors):
+            raise ValueError("a failed score has errors and no values")
+        if self.status != "failed" and not has_values:
+            raise ValueError("a scored unit needs values")
+        if self.status == "partial" and not self.errors:
+            raise ValueError("a partial score names what failed")
+        return self
+
+
+class PairJudgement(_Record):
+    """One pairwise judge call: per item which of two sessions was better, with the order
+    the judge saw them in (``first``)."""
+
+    repeat: int = Field(ge=0)
+    first: Literal["a", "b"]
+    status: Literal["scored", "failed"] = "scored"
+    error: str | None = None
+    winners: dict[str, Literal["a", "b", "tie"]] = Field(default_factory=dict)
+    rationales: dict[str, str] = Field(default_factory=dict)
+
+
+class Comparison(_Record):
+    """Two sessions compared on a rubric, ``repeats`` times with the order alternated.
+
+    ``position_consistency``: share of items whose verdict stayed the same when the order was
+    swapped (over pairs of repeats with opposite orders). ``first_position_rate``: share of
+    decisive verdicts that went to whichever session was shown first (0.5 = no position bias).
+    """
+
+    rubric: str
+    unit_a: str
+    unit_b: str
+    repeats: int = Field(ge=1)
+    status: Literal["scored", "partial", "failed"]
+    errors: list[str] = Field(default_factory=list)
+    wins: dict[str, dict[Literal["a", "b", "tie"], int]] = Field(default_factory=dict)
+    position_consistency: float | None = None
+    first_position_rate: float | None = None
+    judgements: list[PairJudgement]

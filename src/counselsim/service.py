@@ -19,10 +19,13 @@ from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 from counselsim import __version__
 from counselsim.agents import AgentDeps, ClientAgent, CounselorAgent, CriticAgent, ScribeAgent
-from counselsim.config import Engine, RunConfig
-from counselsim.critic.rubric import Rubric, load_rubric
+from counselsim.config import CheckMode, Engine, RunConfig
+from counselsim.critic.checklist import TurnReviewer, load_checklist
+from counselsim.critic.rubric import Level, Perspective, Rubric, load_rubric
+from counselsim.errors import ConfigError
 from counselsim.graphs.course import CourseDeps, build_course_graph, initial_course_state
 from counselsim.graphs.session import SessionDeps
+from counselsim.labels import Role
 from counselsim.llm.models import build_chat_model
 from counselsim.llm.structured import LLM
 from counselsim.memory.chroma import ChromaMemory
@@ -76,6 +79,14 @@ class Simulation:
     def _deps(self, llm: LLM) -> AgentDeps:
         return AgentDeps(llm, self.prompts, self.config.sampling, self.config.max_regenerations)
 
+    def _reviewer(self, role: Role) -> TurnReviewer | None:
+        """The in-loop critic for ``role`` (its judge is the critic's model), or None if off."""
+        if self.config.checklist is CheckMode.OFF:
+            return None
+        return TurnReviewer(
+            self._deps(self.critic_llm), load_checklist(role), self.config.checklist
+        )
+
     async def run_course(
         self,
         profile: ClientProfile,
@@ -89,6 +100,7 @@ class Simulation:
         run_info: dict[str, Any] = {
             "resume_key": course_id,
             "profile_id": profile.id,
+            "profile": profile.model_dump(mode="json"),  # synthetic or masked; judges read it
             "config": cfg.model_dump(mode="json"),
             "provenance": self.provenance().model_dump(mode="json"),
         }
@@ -97,8 +109,16 @@ class Simulation:
             log.info("resuming course %s in %s", course_id, out)
         memory = ChromaMemory(embedder or USEEmbedding(), out / "memory")
         sink = JsonlSink(out / SESSIONS_FILE)
-        counselor = CounselorAgent(self._deps(self.counselor_llm), cfg.history_window)
-        client = ClientAgent(self._deps(self.client_llm), memory, cfg.memory_k, cfg.history_window)
+        counselor = CounselorAgent(
+            self._deps(self.counselor_llm), cfg.history_window, self._reviewer(Role.COUNSELOR)
+        )
+        client = ClientAgent(
+            self._deps(self.client_llm),
+            memory,
+            cfg.memory_k,
+            cfg.history_window,
+            self._reviewer(Role.CLIENT),
+        )
         deps = CourseDeps(
             session=SessionDeps(counselor=counselor, client=client, seed=cfg.seed),
             scribe=ScribeAgent(self._deps(self.critic_llm)),
@@ -175,6 +195,15 @@ def build_simulation(
         critic_model: the critic's and note-taker's model.
     """
     rubric = load_rubric(cfg.rubric)
+    if (
+        rubric.level is not Level.SESSION
+        or rubric.perspective is not Perspective.OBSERVER
+        or (not rubric.dimensions)
+    ):
+        raise ConfigError(
+            f"rubric '{rubric.name}' cannot be the course critic: it needs session-level observer"
+            " dimensions; score with it afterwards: counselsim score RUN --rubric NAME"
+        )
     built: dict[str, LLM] = {}
 
     def role(model: BaseChatModel | None, instance: str) -> LLM:
@@ -197,3 +226,12 @@ def build_simulation(
         prompts=PromptLibrary(),
         rubric=rubric,
     )
+
+
+def build_judge_llm(cfg: RunConfig, chat_model: BaseChatModel | None = None) -> LLM:
+    """One model for judging (``counselsim score``): ``chat_model``, else the configured
+    engine (one llama.cpp instance on the embedded engine)."""
+    if chat_model is not None:
+        return build_llm(chat_model, Engine.CUSTOM, chat_model._llm_type, cfg)
+    base, model_id = build_chat_model(cfg.model)
+    return build_llm(base, cfg.model.engine, model_id, cfg)

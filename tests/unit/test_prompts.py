@@ -306,9 +306,23 @@ def full_context(lang: str) -> dict[str, Any]:
         "disclose": PROFILES[lang].hidden[0].model_dump(mode="json"),
         "rubric": load_rubric("core").model_dump(mode="json"),
         "dimensions": [
-            {"name": d.name, "min": d.min, "max": d.max, "text": d.text(lang)}
+            {
+                "name": d.name,
+                "min": d.min,
+                "max": d.max,
+                "text": d.text(lang),
+                "anchors": [(d.min, "low"), (d.max, "high")],
+            }
             for d in load_rubric("core").dimensions
         ],
+        "turn": True,  # rubric judge: one turn in context
+        "target": "counselor",
+        "phase": "pre",  # client self-report before the session
+        "codes": [{"name": "question", "text": "asks"}],
+        "principles": [{"id": "responsive", "text": "responds"}],
+        "problems": ["asked two questions"],
+        "first": LINES[lang][0],  # pairwise comparison: the two sessions
+        "second": LINES[lang][1],
         "transcript": annotated_text(transcript(lang), lang),
         "error": "reply: Field required",
         "flags": [f.value for f in Flag],
@@ -350,6 +364,11 @@ def test_templates_exist_for_both_languages():
         "extractor/profile",
         "scribe/summary",
         "critic/turn_check",
+        "critic/judge",
+        "critic/self_report",
+        "critic/code",
+        "critic/checklist",
+        "critic/compare",
         "reconstructor/client",
         "reconstructor/counselor",
     }

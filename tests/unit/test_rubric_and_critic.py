@@ -294,3 +294,13 @@ async def test_critic_repaired_on_second_answer(zh_profile):
     assert len(fake.calls) == 2
     # the Chinese repair prompt was used for a Chinese profile
     assert "你上一次的输出无效" in str(fake.calls[1].messages[-1].content)
+
+
+@pytest.mark.parametrize("rubric", ["cpsycoun", "panas", "wai_sr"])
+def test_course_critic_needs_a_session_level_observer_rubric(rubric):
+    from counselsim.llm.fake import ScriptedChatModel
+    from counselsim.service import build_simulation
+
+    with pytest.raises(ConfigError, match=f"rubric '{rubric}' cannot be the course critic"):
+        build_simulation(RunConfig(rubric=rubric), ScriptedChatModel(script=[]))
+    assert build_simulation(RunConfig(rubric="ctrs:cactus"), ScriptedChatModel(script=[]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from counselsim.agents.base import AgentDeps, Checked, speak
 from counselsim.agents.stance import StanceDecision, choose_stance
@@ -12,7 +13,10 @@ from counselsim.config import Step
 from counselsim.labels import Emotion, Role
 from counselsim.memory.store import MemoryHit, MemoryItem, MemoryKind, MemoryStore
 from counselsim.personas.models import ClientProfile
-from counselsim.records import ClientUtterance, SessionSummary, Turn
+from counselsim.records import ClientUtterance, PrincipleCheck, SessionSummary, Turn
+
+if TYPE_CHECKING:
+    from counselsim.critic.checklist import TurnReviewer
 
 
 class ClientAgent:
@@ -23,15 +27,22 @@ class ClientAgent:
         memory: where finished sessions are remembered (ChromaDB in production).
         memory_k: memories retrieved per turn.
         history_window: how many recent turns each call sees.
+        reviewer: the in-loop critic checking every reply against the client checklist.
     """
 
     def __init__(
-        self, deps: AgentDeps, memory: MemoryStore, memory_k: int = 3, history_window: int = 16
+        self,
+        deps: AgentDeps,
+        memory: MemoryStore,
+        memory_k: int = 3,
+        history_window: int = 16,
+        reviewer: TurnReviewer | None = None,
     ) -> None:
         self.deps = deps
         self.memory = memory
         self.memory_k = memory_k
         self.history_window = history_window
+        self.reviewer = reviewer
 
     async def recall(
         self, course_id: str, session_index: int, turns: Sequence[Turn]
@@ -69,8 +80,20 @@ class ClientAgent:
             disclose=disclose.model_dump(mode="json") if disclose else None,
         )
 
+        async def review(text: str, attempt: int) -> list[PrincipleCheck]:
+            assert self.reviewer is not None
+            return await self.reviewer.review(text, turns, profile, attempt, seed)
+
         out, checked = await speak(
-            self.deps, prompt, ClientUtterance, Step.CLIENT, lang, Role.CLIENT, turns, seed
+            self.deps,
+            prompt,
+            ClientUtterance,
+            Step.CLIENT,
+            lang,
+            Role.CLIENT,
+            turns,
+            seed,
+            review=review if self.reviewer else None,
         )
         return out, checked, decision
 

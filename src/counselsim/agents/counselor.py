@@ -5,13 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from counselsim.agents.base import AgentDeps, Checked, speak
 from counselsim.agents.views import intake, spoken_text, window
 from counselsim.config import Step
 from counselsim.labels import Emotion, NextAction, Role, Stage, Strategy
 from counselsim.personas.models import ClientProfile
-from counselsim.records import CounselorThought, SessionPlan, Turn, Utterance
+from counselsim.records import CounselorThought, PrincipleCheck, SessionPlan, Turn, Utterance
+
+if TYPE_CHECKING:
+    from counselsim.critic.checklist import TurnReviewer
 
 _LABELS = {
     "strategies": [s.value for s in Strategy],
@@ -41,11 +45,15 @@ class CounselorAgent:
     Args:
         deps: model, prompts and sampling settings.
         history_window: how many recent turns each call sees.
+        reviewer: the in-loop critic checking every reply against the counselor checklist.
     """
 
-    def __init__(self, deps: AgentDeps, history_window: int = 16) -> None:
+    def __init__(
+        self, deps: AgentDeps, history_window: int = 16, reviewer: TurnReviewer | None = None
+    ) -> None:
         self.deps = deps
         self.history_window = history_window
+        self.reviewer = reviewer
 
     async def plan(
         self,
@@ -128,6 +136,10 @@ class CounselorAgent:
             opening=not turns,
         )
 
+        async def review(text: str, attempt: int) -> list[PrincipleCheck]:
+            assert self.reviewer is not None
+            return await self.reviewer.review(text, turns, ctx.profile, attempt, seed)
+
         out, checked = await speak(
             self.deps,
             prompt,
@@ -138,5 +150,6 @@ class CounselorAgent:
             turns,
             seed,
             private=[thought.observation, thought.reasoning],
+            review=review if self.reviewer else None,
         )
         return out.reply, checked

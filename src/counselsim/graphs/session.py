@@ -113,6 +113,7 @@ def build_session_graph(deps: SessionDeps) -> StateGraph[Any]:
             **thought.model_dump(),
             attempts=checked.attempts,
             flags=checked.flags,
+            checks=checked.checks,
         )
         return {"turns": [turn], "thought": None}
 
@@ -136,6 +137,7 @@ def build_session_graph(deps: SessionDeps) -> StateGraph[Any]:
             memory_ids=[m.id for m in memories],
             attempts=checked.attempts,
             flags=checked.flags,
+            checks=checked.checks,
         )
         return {"turns": [turn]}
 

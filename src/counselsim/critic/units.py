@@ -1,0 +1,110 @@
+"""What a judge scores: a session or an imported dialogue, in one shape.
+
+A unit carries the spoken turns with their labels (strategies on counselor turns, emotions
+on client turns) and, when known, the client's profile (client-perspective rubrics answer as
+that client) and the notes of earlier sessions (a before-session self-report reads them).
+Never the counselor's plan or reasoning: a judge scores what was said.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from counselsim.agents.views import SPEAKER
+from counselsim.labels import Role
+from counselsim.personas.models import ClientProfile
+from counselsim.records import ClientTurn, Dialogue, SessionRecord
+
+
+@dataclass(frozen=True)
+class UnitTurn:
+    """One spoken turn with its labels."""
+
+    role: Role
+    text: str
+    labels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ScoreUnit:
+    """One session or dialogue to judge."""
+
+    id: str
+    language: str
+    turns: tuple[UnitTurn, ...]
+    profile: ClientProfile | None = None
+    profile_id: str | None = None
+    course_id: str | None = None
+    session_index: int | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def pair_key(self) -> str:
+        """What a comparison matches on: the same persona's same session in two runs, else
+        the same dialogue id."""
+        if self.session_index is not None:
+            return f"{self.profile_id}#{self.session_index}"
+        return self.id
+
+    def target_indices(self, role: Role) -> list[int]:
+        """Positions of ``role``'s turns."""
+        return [i for i, t in enumerate(self.turns) if t.role is role]
+
+
+def units_from_records(
+    records: Iterable[SessionRecord], profiles: dict[str, ClientProfile] | None = None
+) -> list[ScoreUnit]:
+    """One unit per session record; earlier sessions' summaries become its notes."""
+    recs = sorted(records, key=lambda r: (r.course_id, r.session_index))
+    summaries: dict[str, list[str]] = {}
+    units = []
+    for r in recs:
+        turns = tuple(
+            UnitTurn(
+                t.role,
+                t.text,
+                tuple(e.value for e in t.emotion)
+                if isinstance(t, ClientTurn)
+                else tuple(s.value for s in t.strategy),
+            )
+            for t in r.turns
+        )
+        earlier = summaries.setdefault(r.course_id, [])
+        units.append(
+            ScoreUnit(
+                id=f"{r.course_id}#{r.session_index}",
+                language=r.language,
+                turns=turns,
+                profile=(profiles or {}).get(r.profile_id),
+                profile_id=r.profile_id,
+                course_id=r.course_id,
+                session_index=r.session_index,
+                notes=tuple(earlier),
+            )
+        )
+        earlier.append(r.summary)
+    return units
+
+
+def units_from_dialogues(dialogues: Iterable[Dialogue]) -> list[ScoreUnit]:
+    """One unit per imported dialogue (labels kept as the source gave them)."""
+    return [
+        ScoreUnit(
+            id=d.id,
+            language=d.language,
+            turns=tuple(UnitTurn(t.role, t.text, tuple(t.labels)) for t in d.turns),
+        )
+        for d in dialogues
+    ]
+
+
+def unit_text(turns: Sequence[UnitTurn], lang: str, labelled: bool, mark: int | None = None) -> str:
+    """A transcript, one ``Speaker [labels]: text`` line per turn; ``mark`` prefixes the
+    turn being judged with ``>>>``."""
+    names = SPEAKER[lang]
+    lines = []
+    for i, t in enumerate(turns):
+        tag = f" [{', '.join(t.labels)}]" if labelled and t.labels else ""
+        lines.append(f"{'>>> ' if i == mark else ''}{names[t.role]}{tag}: {t.text}")
+    return "\n".join(lines)

@@ -1,0 +1,681 @@
+"""The run report: one self-contained HTML page from a run directory.
+
+Read from ``run_dir``: ``sessions.jsonl`` (required), ``scores/*.jsonl`` (rubric scores of
+``counselsim score``), ``metrics.json`` and ``run.json`` (all optional). Every figure is an
+inline SVG from :mod:`counselsim.report.charts`; the page loads nothing from anywhere.
+
+Definitions used on the page:
+
+- **valence** of a client turn: the mean of :data:`VALENCE` over its emotion labels (a turn
+  without labels has none and is left out of the means);
+- **share** of a label in a group of turns: every turn carries weight 1, split equally among
+  its distinct labels, so the shares of a group sum to 1;
+- **position** of a counselor turn ``i`` of ``n`` in its session: opening, middle or closing
+  third by ``floor(3 * (i + 0.5) / n)``.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import count
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+from pydantic import ValidationError
+
+from counselsim.critic.rubric import load_rubric
+from counselsim.errors import CounselsimError, DataError, field_error
+from counselsim.jsonl import json_lines
+from counselsim.labels import Emotion, Stage, Strategy
+from counselsim.output import RUN_FILE, SESSIONS_FILE, write_atomic
+from counselsim.records import ClientTurn, CounselorTurn, RubricScore, SessionRecord, Stat
+from counselsim.report.charts import ArcPoint, Bar, Strip, arc_chart, stacked_bars, strip_plot
+
+METRICS_FILE = "metrics.json"
+SCORES_DIR = "scores"
+
+VALENCE: dict[Emotion, float] = {
+    Emotion.HAPPINESS: 1.0,
+    Emotion.NEUTRAL: 0.0,
+    Emotion.OTHERS: 0.0,
+    Emotion.ANXIETY: -0.5,
+    Emotion.FEAR: -0.6,
+    Emotion.ANGER: -0.6,
+    Emotion.GUILTY: -0.7,
+    Emotion.SHAME: -0.7,
+    Emotion.SADNESS: -0.8,
+    Emotion.DEPRESSION: -1.0,
+}
+"""Valence of each client emotion label on [-1, 1]: Happiness is the only positive label,
+Neutral and the unspecific Others sit at 0, and the negative labels are ordered from the
+activating, future-oriented ones (Anxiety, then Fear and Anger) through the self-conscious
+ones (Guilty, Shame) to the low, withdrawn ones (Sadness, Depression). An ordinal reading
+for plotting, not a validated scale."""
+
+EMOTION_COLORS: dict[Emotion, str] = {
+    Emotion.HAPPINESS: "#44AA99",
+    Emotion.NEUTRAL: "#DDDDDD",
+    Emotion.OTHERS: "#BBBBBB",
+    Emotion.ANXIETY: "#DDCC77",
+    Emotion.FEAR: "#999933",
+    Emotion.ANGER: "#CC6677",
+    Emotion.GUILTY: "#AA4499",
+    Emotion.SHAME: "#882255",
+    Emotion.SADNESS: "#88CCEE",
+    Emotion.DEPRESSION: "#332288",
+}
+"""Emotion colours (Paul Tol's muted scheme), listed in :data:`VALENCE` order."""
+
+STRATEGY_COLORS: dict[Strategy, str] = {
+    Strategy.QUESTION: "#88CCEE",
+    Strategy.RESTATEMENT: "#44AA99",
+    Strategy.REFLECTION: "#117733",
+    Strategy.SELF_DISCLOSURE: "#999933",
+    Strategy.AFFIRMATION: "#DDCC77",
+    Strategy.SUGGESTION: "#CC6677",
+    Strategy.INFORMATION: "#882255",
+    Strategy.ROLE_PLAY: "#AA4499",
+    Strategy.OTHERS: "#BBBBBB",
+}
+"""Strategy colours: exploring (blue, green) through supporting (olive, sand) to directing
+(rose, wine, purple); Others grey."""
+
+THIRDS = ("opening", "middle", "closing")
+T = TypeVar("T")
+L = TypeVar("L", bound=str)
+_PHASES = ("pre.", "post.", "delta.")
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _read(path: Path, what: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        raise DataError(f"{path}: {what} not found or unreadable") from None
+
+
+def _records_of(path: Path, model: Callable[[Any], T], what: str) -> Iterator[T]:
+    for n, value, reason in json_lines(_read(path, what)):
+        if reason is not None:
+            raise DataError(f"{path}:{n}: {reason}")
+        try:
+            yield model(value)
+        except ValidationError as exc:
+            loc, msg = field_error(exc)
+            raise DataError(f"{path}:{n}: not a valid {what}: field '{loc}': {msg}") from None
+
+
+def load_sessions(run_dir: Path) -> list[SessionRecord]:
+    """The session records of ``run_dir/sessions.jsonl`` in (course, session) order.
+
+    Raises:
+        DataError: missing, unreadable, a bad line (``file:line``), or no records.
+    """
+    path = run_dir / SESSIONS_FILE
+    records = list(_records_of(path, SessionRecord.model_validate, "session record"))
+    if not records:
+        raise DataError(f"{path}: no session records")
+    return sorted(records, key=lambda r: (r.course_id, r.session_index))
+
+
+def load_scores(run_dir: Path) -> list[RubricScore]:
+    """Every rubric score of ``run_dir/scores/*.jsonl`` (none when there is no such folder)."""
+    files = sorted((run_dir / SCORES_DIR).glob("*.jsonl"))
+    return [s for f in files for s in _records_of(f, RubricScore.model_validate, "rubric score")]
+
+
+def _load_json(path: Path) -> dict[str, Any] | None:
+    if not path.exists():
+        return None
+    try:
+        value = json.loads(_read(path, "JSON file"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise DataError(f"{path}: not valid JSON") from None
+    if not isinstance(value, dict):
+        raise DataError(f"{path}: expected a JSON object")
+    return value
+
+
+# --------------------------------------------------------------------------- emotions, strategies
+
+
+def turn_valence(labels: Iterable[Emotion]) -> float | None:
+    """The mean :data:`VALENCE` of a turn's distinct labels; None without labels."""
+    distinct = list(dict.fromkeys(labels))
+    return sum(VALENCE[e] for e in distinct) / len(distinct) if distinct else None
+
+
+def _client_turns(rec: SessionRecord) -> list[ClientTurn]:
+    return [t for t in rec.turns if isinstance(t, ClientTurn)]
+
+
+def _counselor_turns(rec: SessionRecord) -> list[CounselorTurn]:
+    return [t for t in rec.turns if isinstance(t, CounselorTurn)]
+
+
+def emotion_arc(records: Sequence[SessionRecord]) -> list[tuple[int, list[ArcPoint]]]:
+    """Per session index, per client-turn position in the session: the mean valence over
+    the courses whose session has a labelled turn there, and how many those are."""
+    by_session: dict[int, list[list[float | None]]] = defaultdict(list)
+    for rec in records:
+        by_session[rec.session_index].append([turn_valence(t.emotion) for t in _client_turns(rec)])
+    arc: list[tuple[int, list[ArcPoint]]] = []
+    for s in sorted(by_session):
+        seqs = by_session[s]
+        points = []
+        for k in range(max(len(q) for q in seqs)):
+            vals = [v for q in seqs if k < len(q) and (v := q[k]) is not None]
+            points.append(ArcPoint(sum(vals) / len(vals) if vals else None, len(vals)))
+        arc.append((s, points))
+    return arc
+
+
+def label_shares(turns: Iterable[Sequence[L]], categories: Sequence[L]) -> list[float]:
+    """The share of each category over labelled turns (weight 1 per turn, split equally
+    among its distinct labels), in ``categories`` order; all 0 without labelled turns."""
+    weight: defaultdict[L, float] = defaultdict(float)
+    n = 0
+    for labels in turns:
+        distinct = list(dict.fromkeys(labels))
+        if distinct:
+            n += 1
+            for label in distinct:
+                weight[label] += 1 / len(distinct)
+    return [weight[c] / n if n else 0.0 for c in categories]
+
+
+def _labelled(turns: Iterable[Sequence[Any]]) -> int:
+    return sum(1 for t in turns if t)
+
+
+def third(i: int, n: int) -> int:
+    """0, 1 or 2: the opening, middle or closing third for turn ``i`` (0-based) of ``n``."""
+    return min(2, int(3 * (i + 0.5) / n))
+
+
+def strategy_by_stage(records: Sequence[SessionRecord]) -> list[Bar]:
+    """One bar per plan stage present (in :class:`Stage` order): strategy shares."""
+    by_stage: dict[Stage, list[list[Strategy]]] = defaultdict(list)
+    for rec in records:
+        by_stage[rec.plan.stage] += [t.strategy for t in _counselor_turns(rec)]
+    cats = list(STRATEGY_COLORS)
+    return [
+        Bar(stage.value, label_shares(by_stage[stage], cats), _labelled(by_stage[stage]))
+        for stage in Stage
+        if stage in by_stage
+    ]
+
+
+def strategy_by_third(records: Sequence[SessionRecord]) -> list[Bar]:
+    """One bar per third of the session's counselor turns (opening, middle, closing)."""
+    parts: list[list[list[Strategy]]] = [[], [], []]
+    for rec in records:
+        turns = _counselor_turns(rec)
+        for i, t in enumerate(turns):
+            parts[third(i, len(turns))].append(t.strategy)
+    cats = list(STRATEGY_COLORS)
+    return [
+        Bar(name, label_shares(part, cats), _labelled(part))
+        for name, part in zip(THIRDS, parts, strict=True)
+        if part
+    ]
+
+
+def emotion_by_session(records: Sequence[SessionRecord]) -> list[Bar]:
+    """One bar per session index: the emotion shares of its client turns over courses."""
+    by_session: dict[int, list[list[Emotion]]] = defaultdict(list)
+    for rec in records:
+        by_session[rec.session_index] += [t.emotion for t in _client_turns(rec)]
+    cats = list(EMOTION_COLORS)
+    return [
+        Bar(f"S{s}", label_shares(by_session[s], cats), _labelled(by_session[s]))
+        for s in sorted(by_session)
+    ]
+
+
+# --------------------------------------------------------------------------- rubric scores
+
+
+def fmt(v: float | None, digits: int = 2) -> str:
+    """A number for a table; an em dash for a missing one."""
+    return "—" if v is None else f"{v:.{digits}f}"
+
+
+def mean_sd(values: Sequence[float]) -> str:
+    """``mean ± sd`` (sample sd) of the values; ``mean`` alone for one, a dash for none."""
+    if not values:
+        return "—"
+    if len(values) == 1:
+        return fmt(values[0])
+    return f"{fmt(statistics.fmean(values))} ± {fmt(statistics.stdev(values))}"
+
+
+@dataclass
+class Dim:
+    """One scored dimension of one rubric, over units: per-unit means and spreads."""
+
+    name: str
+    lo: float
+    hi: float
+    means: list[float] = field(default_factory=list)
+    spreads: list[float] = field(default_factory=list)
+
+
+@dataclass
+class RubricSummary:
+    """A rubric's per-dimension values over units, and how many units were not scored."""
+
+    name: str
+    source: str
+    bounds_from: str
+    dims: list[Dim]
+    units: int
+    partial: int
+    failures: list[tuple[str, int]]
+
+    @property
+    def not_scored(self) -> int:
+        """How many units have no score at all."""
+        return sum(n for _, n in self.failures)
+
+    @property
+    def scored(self) -> int:
+        """How many units have every score."""
+        return self.units - self.partial - self.not_scored
+
+
+def critic_summaries(records: Sequence[SessionRecord]) -> list[RubricSummary]:
+    """The in-course critic's reports, one summary per rubric name."""
+    out = []
+    for name in sorted({r.critic.rubric for r in records}):
+        reports = [r.critic for r in records if r.critic.rubric == name]
+        dims: dict[str, Dim] = {}
+        for rep in reports:
+            for s in rep.scores:
+                d = dims.setdefault(s.dimension, Dim(s.dimension, s.min, s.max))
+                d.lo, d.hi = min(d.lo, s.min), max(d.hi, s.max)
+                d.means.append(s.score)
+        causes = Counter(rep.error or "unknown" for rep in reports if rep.status == "failed")
+        out.append(
+            RubricSummary(
+                name=name,
+                source="in-course critic",
+                bounds_from="the critic's report",
+                dims=list(dims.values()),
+                units=len(reports),
+                partial=0,
+                failures=sorted(causes.items()),
+            )
+        )
+    return out
+
+
+def _rubric_bounds(name: str) -> dict[str, tuple[int, int]] | None:
+    try:
+        rubric = load_rubric(name)
+    except CounselsimError:
+        return None
+    return {d.name: (d.min, d.max) for d in rubric.dimensions}
+
+
+def _base(key: str) -> str:
+    for p in _PHASES:
+        if key.startswith(p):
+            return key.removeprefix(p)
+    return key
+
+
+def score_summaries(scores: Sequence[RubricScore]) -> list[RubricSummary]:
+    """Rubric scores (``scores/*.jsonl``), one summary per rubric: the items (not the
+    ``delta.*`` ones) with their bounds from the packaged rubric when its name loads, else
+    from the range of the data."""
+    out = []
+    for name in sorted({s.rubric for s in scores}):
+        units = [s for s in scores if s.rubric == name]
+        scored = [u for u in units if u.status != "failed"]
+        keys = [k for k in dict.fromkeys(k for u in scored for k in u.items) if k[:6] != "delta."]
+        known = _rubric_bounds(name)
+        dims = []
+        for key in keys:
+            stats = [u.items[key] for u in scored if key in u.items]
+            lo: float
+            hi: float
+            if known and _base(key) in known:
+                lo, hi = known[_base(key)]
+            else:
+                lo, hi = min(s.min for s in stats), max(s.max for s in stats)
+            d = Dim(key, lo, hi if hi > lo else lo + 1)
+            d.means = [s.mean for s in stats]
+            d.spreads = [s.sd for s in stats]
+            dims.append(d)
+        causes = Counter(u.errors[0] for u in units if u.status == "failed")
+        out.append(
+            RubricSummary(
+                name=name,
+                source="rubric judge",
+                bounds_from="the rubric file" if known else "the range of the data",
+                dims=dims,
+                units=len(units),
+                partial=sum(u.status == "partial" for u in units),
+                failures=sorted(causes.items()),
+            )
+        )
+    return out
+
+
+def _stat_rows(units: Sequence[RubricScore], part: str, keys: Iterable[str]) -> list[list[str]]:
+    rows = []
+    for key in keys:
+        stats: list[Stat] = [getattr(u, part)[key] for u in units if key in getattr(u, part)]
+        rows.append([key, str(len(stats)), mean_sd([s.mean for s in stats])])
+    return rows
+
+
+def code_rows(units: Sequence[RubricScore]) -> list[list[str]]:
+    """Behaviour codes (MITI): per code and ratio, ``[name, n units, mean ± sd]``."""
+    counts = dict.fromkeys(k for u in units for k in u.counts)
+    ratios = dict.fromkeys(k for u in units for k in u.ratios)
+    return _stat_rows(units, "counts", counts) + [
+        [f"ratio {r[0]}", *r[1:]] for r in _stat_rows(units, "ratios", ratios)
+    ]
+
+
+def prepost_rows(units: Sequence[RubricScore]) -> list[list[str]]:
+    """Before/after values (PANAS): per subscale then item, ``[name, pre, post, delta, n]``
+    as mean ± sd over units; ``n`` counts the units with a delta."""
+    rows = []
+    for part in ("groups", "items"):
+        names = dict.fromkeys(
+            k.removeprefix("pre.") for u in units for k in getattr(u, part) if k.startswith("pre.")
+        )
+        for name in names:
+            cells = []
+            for p in _PHASES:
+                vals = [
+                    getattr(u, part)[p + name].mean for u in units if p + name in getattr(u, part)
+                ]
+                cells.append((mean_sd(vals), len(vals)))
+            rows.append([name, *(c for c, _ in cells), str(cells[2][1])])
+    return rows
+
+
+# --------------------------------------------------------------------------- metrics
+
+
+_NOT_ROWS = ("input", "inputs", "paths", "notes", "note")
+
+
+def fmt_metric(value: Any) -> str:
+    """A metric value: integers as they are, floats to 3 decimals below 10 else 2."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:.3f}" if abs(value) < 10 else f"{value:,.2f}"
+    return str(value)
+
+
+def _plus_minus(mean: Any, sd: Any) -> str:
+    if isinstance(mean, int | float) and isinstance(sd, int | float):
+        digits = 3 if abs(mean) < 10 else 2
+        return f"{mean:.{digits}f} ± {sd:.{digits}f}"
+    return f"{fmt_metric(mean)} ± {fmt_metric(sd)}"
+
+
+def _flatten(block: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, str]]:
+    """Scalar leaves as ``(dotted.key, text)``; a ``{mean, sd}`` pair is one ``m ± sd``."""
+    for key, value in block.items():
+        if key in _NOT_ROWS:
+            continue
+        if isinstance(value, dict) and set(value) == {"mean", "sd"}:
+            yield f"{prefix}{key}", _plus_minus(value["mean"], value["sd"])
+        elif isinstance(value, dict):
+            yield from _flatten(value, f"{prefix}{key}.")
+        elif value is None or isinstance(value, str | int | float):
+            yield f"{prefix}{key}", fmt_metric(value)
+
+
+@dataclass
+class MetricTable:
+    """Flattened metric keys as rows, one value column per block (input)."""
+
+    columns: list[str]
+    rows: list[list[str]]
+
+
+def _table(blocks: Sequence[dict[str, Any]], columns: list[str]) -> MetricTable:
+    flat = [dict(_flatten(b)) for b in blocks]
+    keys = list(dict.fromkeys(k for f in flat for k in f))
+    groups = list(dict.fromkeys(k.rpartition(".")[0] for k in keys))
+    keys.sort(key=lambda k: groups.index(k.rpartition(".")[0]))  # stable: keeps groups together
+    return MetricTable(columns, [[k, *(f.get(k, "—") for f in flat)] for k in keys])
+
+
+def _blocks(value: Any) -> list[dict[str, Any]]:
+    return [b for b in value if isinstance(b, dict)] if isinstance(value, list) else []
+
+
+def _names(blocks: Sequence[dict[str, Any]]) -> list[str]:
+    return [str(b.get("input", f"input {i + 1}")) for i, b in enumerate(blocks)]
+
+
+def metric_tables(metrics: dict[str, Any]) -> tuple[MetricTable, MetricTable | None, list[str]]:
+    """The metrics as tables, nested keys joined with dots: the measures (one column per
+    entry of ``inputs`` plus the pooled top level, else one column), the LDD at equal D
+    (one column per entry of ``equal_d.inputs``, when given), and the notes."""
+    inputs = _blocks(metrics.get("inputs"))
+    if inputs:
+        main = _table([*inputs, metrics], [*_names(inputs), "pooled"])
+    else:
+        paths = metrics.get("paths")
+        name = str(paths[0]) if isinstance(paths, list) and len(paths) == 1 else "value"
+        main = _table([metrics], [name])
+    equal_d = metrics.get("equal_d")
+    per_input = _blocks(equal_d.get("inputs")) if isinstance(equal_d, dict) else []
+    equal = _table(per_input, _names(per_input)) if per_input else None
+    notes = metrics.get("notes")
+    texts = [*(notes if isinstance(notes, list) else [])]
+    if isinstance(equal_d, dict):
+        texts.append(equal_d.get("note"))
+    return main, equal, [str(t) for t in dict.fromkeys(texts) if t]
+
+
+# --------------------------------------------------------------------------- page
+
+
+@dataclass
+class Figure:
+    """A numbered figure: its SVG, a caption, and a data URI to save it as a file."""
+
+    number: int
+    svg: Markup
+    caption: str
+
+    @property
+    def href(self) -> str:
+        """The SVG as a ``data:`` URI (for the page's "save SVG" link)."""
+        return "data:image/svg+xml;charset=utf-8," + quote(str(self.svg))
+
+
+def _header(records: Sequence[SessionRecord], info: dict[str, Any] | None) -> list[tuple[str, str]]:
+    turns = sum(len(r.turns) for r in records)
+    counselor = sum(len(_counselor_turns(r)) for r in records)
+    provenance = records[0].provenance
+    config = (info or {}).get("config") or {}
+    rows = [
+        ("profiles", ", ".join(sorted({r.profile_id for r in records}))),
+        ("courses", str(len({r.course_id for r in records}))),
+        ("sessions", str(len(records))),
+        ("turns", f"{turns} ({counselor} counselor, {turns - counselor} client)"),
+        ("languages", ", ".join(sorted({r.language for r in records}))),
+        ("model", " | ".join(sorted({r.provenance.model for r in records}))),
+        ("engine", provenance.engine),
+        ("seed", str(provenance.seed)),
+        ("counselsim", provenance.version),
+    ]
+    keep = ("sessions", "max_turns", "min_turns", "memory_k", "history_window")
+    settings = [f"{k} {config[k]}" for k in keep if isinstance(config, dict) and k in config]
+    if settings:
+        rows.append(("settings", ", ".join(settings)))
+    return rows
+
+
+def _rubric_block(summary: RubricSummary, fig: Iterator[int], tab: Iterator[int]) -> dict[str, Any]:
+    strips = [Strip(d.name, d.means, d.lo, d.hi) for d in summary.dims]
+    figure = None
+    if any(d.means for d in summary.dims):
+        title = f"Scores of rubric {summary.name} ({summary.source})"
+        dots = (
+            "one dot per session"
+            if summary.source == "in-course critic"
+            else "one dot per scored unit (its mean over the judge's repeats)"
+        )
+        skipped = f" {summary.not_scored} not scored are not plotted." if summary.not_scored else ""
+        figure = Figure(
+            next(fig),
+            Markup(strip_plot(strips, title)),
+            f"{title}: {dots}, each dimension on its own scale (from {summary.bounds_from}); "
+            f"equal values stack upwards; the red bar marks the mean.{skipped}",
+        )
+    rows = [
+        [
+            d.name,
+            f"{d.lo:g}–{d.hi:g}",
+            str(len(d.means)),
+            mean_sd(d.means),
+            fmt(statistics.fmean(d.spreads)) if d.spreads else "—",
+        ]
+        for d in summary.dims
+    ]
+    return {"summary": summary, "figure": figure, "rows": rows, "table": next(tab)}
+
+
+def build_report(
+    run_dir: Path, metrics: dict[str, Any] | None = None, *, generated: date | None = None
+) -> str:
+    """The report of ``run_dir`` as one self-contained HTML page.
+
+    Args:
+        run_dir: a run directory holding ``sessions.jsonl`` (and optionally ``scores/``,
+            ``metrics.json``, ``run.json``).
+        metrics: text metrics to show instead of ``run_dir/metrics.json``.
+        generated: the date printed in the header (default: today); nothing else on the
+            page depends on when it is built.
+
+    Raises:
+        DataError: ``sessions.jsonl`` missing, empty or invalid; a scores, metrics or run
+            file present but invalid.
+    """
+    records = load_sessions(run_dir)
+    scores = load_scores(run_dir)
+    info = _load_json(run_dir / RUN_FILE)
+    if metrics is None:
+        metrics = _load_json(run_dir / METRICS_FILE)
+    fig, tab = count(1), count(1)
+
+    rubrics = [_rubric_block(s, fig, tab) for s in critic_summaries(records)]
+    rubrics += [_rubric_block(s, fig, tab) for s in score_summaries(scores)]
+
+    valence_table = next(tab)
+    courses = len({r.course_id for r in records})
+    arc = [(f"S{s}", points) for s, points in emotion_arc(records)]
+    arc_fig = Figure(
+        next(fig),
+        Markup(arc_chart(arc, "Client emotion valence across the course", full_n=courses)),
+        "Client emotion valence across the course: x is the client turn within its session "
+        "(sessions S1, S2, … between dashed dividers), y the mean valence of the turn's "
+        f"labels over {courses} course(s), on the valence table below. Hollow markers rest "
+        "on fewer courses (sessions of unequal length).",
+    )
+    emotion_fig = Figure(
+        next(fig),
+        Markup(
+            stacked_bars(
+                emotion_by_session(records),
+                list(EMOTION_COLORS),
+                list(EMOTION_COLORS.values()),
+                "Client emotion labels per session",
+            )
+        ),
+        "Client emotion labels per session, pooled over courses: share of client turns "
+        "(a turn with two labels counts half for each); labels ordered by valence.",
+    )
+    strategy_figs = [
+        Figure(
+            next(fig),
+            Markup(
+                stacked_bars(bars, list(STRATEGY_COLORS), list(STRATEGY_COLORS.values()), title)
+            ),
+            f"{title}: share of counselor turns carrying each strategy (a turn with two "
+            f"strategies counts half for each); {how}.",
+        )
+        for bars, title, how in (
+            (
+                strategy_by_stage(records),
+                "Counselor strategy mix per session stage",
+                "one bar per stage the counselor's session plan names",
+            ),
+            (
+                strategy_by_third(records),
+                "Counselor strategy mix by position in the session",
+                "each session's counselor turns split into opening, middle and closing thirds",
+            ),
+        )
+    ]
+
+    metric, equal_d, notes = metric_tables(metrics) if metrics else (None, None, [])
+    by_rubric = {
+        n: [s for s in scores if s.rubric == n] for n in sorted({s.rubric for s in scores})
+    }
+    codes = [(n, code_rows(u)) for n, u in by_rubric.items() if any(x.counts for x in u)]
+    prepost = [(n, prepost_rows(u)) for n, u in by_rubric.items()]
+    prepost = [(n, rows) for n, rows in prepost if rows]
+
+    env = Environment(
+        loader=PackageLoader("counselsim.report", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return env.get_template("report.html.j2").render(
+        generated=(generated or date.today()).isoformat(),
+        header=_header(records, info),
+        rubrics=rubrics,
+        arc_fig=arc_fig,
+        emotion_fig=emotion_fig,
+        valence=[(e.value, f"{v:+.1f}" if v else "0") for e, v in VALENCE.items()],
+        valence_table=valence_table,
+        strategy_figs=strategy_figs,
+        metric=metric,
+        metric_table=next(tab) if metric else None,
+        equal_d=equal_d,
+        equal_d_table=next(tab) if equal_d else None,
+        metric_notes=notes,
+        codes=[(n, rows, next(tab)) for n, rows in codes],
+        prepost=[(n, rows, next(tab)) for n, rows in prepost],
+    )
+
+
+def write_report(
+    run_dir: Path,
+    out: Path,
+    metrics: dict[str, Any] | None = None,
+    *,
+    generated: date | None = None,
+) -> None:
+    """Write :func:`build_report` of ``run_dir`` to ``out`` atomically."""
+    write_atomic(out, build_report(run_dir, metrics, generated=generated))

@@ -1,0 +1,234 @@
+"""The in-loop critic: checklist rules, the judge's verdicts, and bounded rewrites recorded."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from counselsim.agents.base import AgentDeps
+from counselsim.config import CheckMode, Engine, RunConfig
+from counselsim.critic.checklist import (
+    RULES,
+    Checklist,
+    RuleInput,
+    TurnReviewer,
+    load_checklist,
+)
+from counselsim.labels import Emotion, Role
+from counselsim.llm.fake import ScriptedChatModel
+from counselsim.llm.structured import LLM
+from counselsim.memory.embeddings import HashingEmbedding
+from counselsim.prompts import PromptLibrary
+from counselsim.records import ClientTurn, CounselorTurn
+from counselsim.service import build_simulation
+from tests.conftest import course_fakes, critic, plan, summary, thought
+
+
+def client_said(text: str) -> list:
+    return [ClientTurn(index=0, text=text, emotion=[Emotion.SADNESS])]
+
+
+@pytest.mark.parametrize(
+    "rule,text,history,broken",
+    [
+        ("one_question", "How are you? And how is your sleep?", [], True),
+        ("one_question", "你最近睡得怎么样？", [], False),
+        ("one_question", "你最近睡得怎么样？家里人知道吗？", [], True),
+        ("no_diagnosis", "It sounds like you have clinical depression.", [], True),
+        ("no_diagnosis", "你这是得了抑郁症。", [], True),
+        ("no_diagnosis", "Many people feel low after a loss.", [], False),
+        ("no_medication_advice", "Maybe stop taking your medication for a while.", [], True),
+        ("no_medication_advice", "你可以先停药看看。", [], True),
+        ("no_medication_advice", "Have you talked to your doctor about it?", [], False),
+        ("safety_protocol", "Let's talk about your hobbies.", "I want to kill myself.", True),
+        ("safety_protocol", "Are you thinking about suicide?", "I want to kill myself.", False),
+        ("safety_protocol", "你现在安全吗？有没有具体的打算？", "有时候真的不想活了", False),
+        ("safety_protocol", "我们聊聊考试吧。", "有时候真的不想活了", True),
+        ("safety_protocol", "Let's talk about your hobbies.", "Work is tiring.", False),
+        ("brief", "One. Two. Three. Four. Five.", [], True),
+        ("brief", "我睡不好。每天都很累。", [], False),
+        ("no_counseling", "I suggest you take a break too.", [], True),
+        ("no_counseling", "我也不知道该怎么办。", [], False),
+    ],
+)
+def test_rules(rule, text, history, broken):
+    turns = client_said(history) if isinstance(history, str) else history
+    role = Role.CLIENT if rule in ("brief", "no_counseling") else Role.COUNSELOR
+    assert RULES[rule](RuleInput(text, role, turns)) is broken
+
+
+def test_packaged_checklists_load_and_unknown_rules_are_rejected():
+    counselor, client = load_checklist(Role.COUNSELOR), load_checklist(Role.CLIENT)
+    assert {"one_question", "no_diagnosis", "safety_protocol"} <= {
+        p.id for p in counselor.principles
+    }
+    assert {"in_character", "within_profile"} <= {p.id for p in client.judged()}
+    assert all({"en", "zh"} <= set(p.text) for c in (counselor, client) for p in c.principles)
+    bad = {
+        "role": "client",
+        "principles": [{"id": "x", "method": "rule", "rule": "nope", "text": {"en": "x"}}],
+    }
+    with pytest.raises(ValidationError, match="unknown rule 'nope'"):
+        Checklist.model_validate(bad)
+
+
+def deps_for(fake) -> AgentDeps:
+    cfg = RunConfig()
+    llm = LLM(fake, Engine.CUSTOM, "fake", retry_attempts=1, max_repairs=0)
+    return AgentDeps(llm, PromptLibrary(), cfg.sampling, cfg.max_regenerations)
+
+
+def verdict(**broken: str) -> str:
+    ids = ["in_character", "within_profile"]
+    return json.dumps({i: {"problem": broken.get(i, ""), "violated": i in broken} for i in ids})
+
+
+async def test_reviewer_modes(en_profile):
+    fake = ScriptedChatModel(script=[verdict(in_character="talks like a therapist")])
+    checklist = load_checklist(Role.CLIENT)
+    off = TurnReviewer(deps_for(fake), checklist, CheckMode.OFF)
+    assert await off.review("I don't know.", [], en_profile, 0, 1) == []
+    rules = await TurnReviewer(deps_for(fake), checklist, CheckMode.RULES).review(
+        "I don't know.", [], en_profile, 0, 1
+    )
+    assert {c.principle for c in rules} == {"brief", "no_counseling"}
+    assert all(c.passed and c.method == "rule" for c in rules) and not fake.calls
+    full = await TurnReviewer(deps_for(fake), checklist, CheckMode.ALL).review(
+        "I don't know.", [], en_profile, 0, 1
+    )
+    judged = {c.principle: c for c in full if c.method == "judge"}
+    assert not judged["in_character"].passed
+    assert judged["in_character"].problem == "talks like a therapist"
+    assert judged["within_profile"].passed and len(fake.calls) == 1
+    assert en_profile.presenting_problem[:30] in fake.calls[0].text  # the judge knows the profile
+
+
+async def test_a_violation_without_a_stated_problem_rejects_nothing(en_profile):
+    bare = json.dumps(
+        {
+            "in_character": {"problem": "", "violated": True},
+            "within_profile": {"problem": "no", "violated": True},
+        }
+    )
+    fake = ScriptedChatModel(script=[bare])
+    checks = await TurnReviewer(deps_for(fake), load_checklist(Role.CLIENT), CheckMode.ALL).review(
+        "I don't know.", [], en_profile, 0, 1
+    )
+    assert all(c.passed for c in checks)
+
+
+async def test_an_unusable_verdict_checks_nothing(en_profile):
+    fake = ScriptedChatModel(script=["not json"])
+    checks = await TurnReviewer(deps_for(fake), load_checklist(Role.CLIENT), CheckMode.ALL).review(
+        "I don't know.", [], en_profile, 0, 1
+    )
+    assert [c.method for c in checks] == ["rule", "rule"]
+
+
+async def _course(config, profile, tmp_path: Path, counselor_script, critic_script):
+    fakes = course_fakes([2], max_turns=2)
+    fakes.counselor.script[:] = counselor_script
+    fakes.critic.script[:] = critic_script
+    sim = build_simulation(
+        config,
+        counselor_model=fakes.counselor,
+        client_model=fakes.client,
+        critic_model=fakes.critic,
+    )
+    records = await sim.run_course(profile, tmp_path / "run", embedder=HashingEmbedding())
+    assert fakes.counselor.remaining == fakes.client.remaining == fakes.critic.remaining == 0
+    return fakes, records
+
+
+def one_session(config, mode: CheckMode):
+    return config.model_copy(
+        update={"sessions": 1, "max_turns": 2, "max_regenerations": 1, "checklist": mode}
+    )
+
+
+TWO_QUESTIONS = json.dumps({"reply": "How are you? And what brings you here today?"})
+ONE_QUESTION = json.dumps({"reply": "What brings you here today?"})
+CLOSING = json.dumps({"reply": "Thank you for sharing; let's continue next week."})
+
+
+async def test_a_rule_failure_is_rewritten_once_and_every_check_recorded(
+    config, en_profile, tmp_path
+):
+    script = [plan(1), thought(0), TWO_QUESTIONS, ONE_QUESTION, thought(1, close=True), CLOSING]
+    fakes, (record,) = await _course(
+        one_session(config, CheckMode.RULES),
+        en_profile,
+        tmp_path,
+        script,
+        [summary(1), critic()],
+    )
+    first = record.turns[0]
+    assert isinstance(first, CounselorTurn)
+    assert first.text == "What brings you here today?" and first.attempts == 2
+    assert first.flags == []
+    q = [c for c in first.checks if c.principle == "one_question"]
+    assert [(c.attempt, c.passed) for c in q] == [(0, False), (1, True)]
+    assert q[0].problem == "Asks at most one question at a time."
+    # the rewrite was told which principle it broke
+    rewrite_prompt = fakes.counselor.calls[3].text
+    assert "Asks at most one question at a time." in rewrite_prompt
+    client = record.turns[1]
+    assert isinstance(client, ClientTurn) and {c.principle for c in client.checks} == {
+        "brief",
+        "no_counseling",
+    }
+    on_disk = (tmp_path / "run" / "sessions.jsonl").read_text(encoding="utf-8")
+    assert '"principle":"one_question"' in on_disk
+
+
+async def test_rewrites_are_bounded_and_the_kept_turn_names_what_it_failed(
+    config, en_profile, tmp_path
+):
+    script = [plan(1), thought(0), TWO_QUESTIONS, TWO_QUESTIONS, thought(1, close=True), CLOSING]
+    _, (record,) = await _course(
+        one_session(config, CheckMode.RULES),
+        en_profile,
+        tmp_path,
+        script,
+        [summary(1), critic()],
+    )
+    first = record.turns[0]
+    assert first.attempts == 2 and first.flags == ["checklist:one_question"]
+
+
+async def test_checklist_off_checks_nothing(config, en_profile, tmp_path):
+    script = [plan(1), thought(0), TWO_QUESTIONS, thought(1, close=True), CLOSING]
+    _, (record,) = await _course(
+        one_session(config, CheckMode.OFF), en_profile, tmp_path, script, [summary(1), critic()]
+    )
+    assert all(not t.checks for t in record.turns) and record.turns[0].attempts == 1
+
+
+def counselor_verdict(**broken: str) -> str:
+    ids = ["responsive", "non_judgemental"]
+    return json.dumps({i: {"problem": broken.get(i, ""), "violated": i in broken} for i in ids})
+
+
+async def test_judge_principles_in_the_loop(config, en_profile, tmp_path):
+    script = [plan(1), thought(0), ONE_QUESTION, ONE_QUESTION, thought(1, close=True), CLOSING]
+    critic_script = [
+        counselor_verdict(responsive="ignores what the client said"),  # turn 0, attempt 0
+        counselor_verdict(),  # turn 0, attempt 1
+        verdict(),  # the client's turn
+        counselor_verdict(),  # the closing turn
+        summary(1),
+        critic(),
+    ]
+    fakes, (record,) = await _course(
+        one_session(config, CheckMode.ALL), en_profile, tmp_path, script, critic_script
+    )
+    first = record.turns[0]
+    judged = [(c.attempt, c.principle, c.passed) for c in first.checks if c.method == "judge"]
+    assert (0, "responsive", False) in judged and (1, "responsive", True) in judged
+    assert first.attempts == 2 and first.flags == []
+    assert "ignores what the client said" in fakes.counselor.calls[3].text
+    # the checklist judge never sees the counselor's hidden plan or reasoning
+    assert all("SECRET" not in c.text for c in fakes.critic.calls[:4])
