@@ -1,10 +1,10 @@
 """Screenshot a run's HTML report in headless Chromium (for documentation).
 
-Builds the report of RUN_DIR (:func:`counselsim.report.build_report`) into a temporary
-file, opens it in headless Chromium offline (no network, no sandbox, a throwaway profile),
+Takes a report (``counselsim report DIR --out report.html``), or builds the report of a run
+directory into a temporary file (:func:`counselsim.report.build_report`), opens it in headless Chromium offline (no network, no sandbox, a throwaway profile),
 saves a 1280-px-wide screenshot to OUT.png and prints its size.
 
-Usage:  .venv/bin/python benchmarks/render_report.py RUN_DIR OUT.png [--height 2000]
+Usage:  .venv/bin/python benchmarks/render_report.py REPORT.html|RUN_DIR OUT.png [--height 2000]
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def dump_dom(html: Path) -> subprocess.CompletedProcess[bytes]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("run_dir", type=Path)
+    parser.add_argument("source", type=Path, help="a report.html, or a run directory to build")
     parser.add_argument("out", type=Path, help="the PNG to write")
     parser.add_argument("--height", type=int, default=2000, help="viewport height in px")
     args = parser.parse_args()
@@ -72,8 +72,10 @@ def main() -> int:
     from counselsim.report import write_report
 
     with tempfile.TemporaryDirectory(prefix="report-") as tmp:
-        page = Path(tmp) / "report.html"
-        write_report(args.run_dir, page)
+        page = args.source
+        if page.is_dir():
+            page = Path(tmp) / "report.html"
+            write_report(args.source, page)
         done = screenshot(page, args.out, args.height)
     if done.returncode != 0 or not args.out.is_file():
         print(f"chromium failed (exit {done.returncode})", file=sys.stderr)

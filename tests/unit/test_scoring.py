@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from counselsim.critic.scoring import SCORES_DIR, load_units, run_scoring, summa
 from counselsim.errors import DataError
 from counselsim.llm.fake import FunctionChatModel
 from tests.unit.test_judge import answer, deps_for, listed_items
+from tests.unit.test_mask_cli import run_cli
 
 CPSYCOUNE_LIKE = [
     {
@@ -100,20 +100,6 @@ async def test_scoring_resumes_and_summarises_with_agreement(tmp_path):
 # --- the CLI, in process --------------------------------------------------------------------------
 
 
-def run(monkeypatch, capfd, *argv: str) -> tuple[int, str, str]:
-    from counselsim import cli
-
-    monkeypatch.setenv("COLUMNS", "200")
-    monkeypatch.setattr(sys, "argv", ["counselsim", *argv])
-    try:
-        cli.main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    got = capfd.readouterr()
-    return code, got.out, got.err
-
-
 @pytest.mark.parametrize(
     "args,needle",
     [
@@ -123,7 +109,7 @@ def run(monkeypatch, capfd, *argv: str) -> tuple[int, str, str]:
     ],
 )
 def test_score_bad_input(monkeypatch, capfd, tmp_path, args, needle):
-    code, _, err = run(
+    code, _, err = run_cli(
         monkeypatch, capfd, "score", str(corpus(tmp_path)), "--format", "transcript", *args
     )
     lines = [x for x in err.splitlines() if x.strip()]
@@ -141,7 +127,7 @@ def test_metrics_cli_writes_the_contract_and_compares_inputs(monkeypatch, capfd,
         "utf-8",
     )
     out = tmp_path / "metrics.json"
-    code, stdout, err = run(
+    code, stdout, err = run_cli(
         monkeypatch,
         capfd,
         "metrics",
@@ -164,5 +150,7 @@ def test_metrics_cli_writes_the_contract_and_compares_inputs(monkeypatch, capfd,
 def test_metrics_cli_empty_corpus(monkeypatch, capfd, tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
-    code, _, err = run(monkeypatch, capfd, "metrics", str(empty), "--out", str(tmp_path / "m.json"))
+    code, _, err = run_cli(
+        monkeypatch, capfd, "metrics", str(empty), "--out", str(tmp_path / "m.json")
+    )
     assert code == 2 and "error:" in err and not (tmp_path / "m.json").exists()

@@ -206,16 +206,8 @@ class TurnReviewer:
         checks = []
         for p in self.checklist.principles:
             if p.method == "rule" and p.rule is not None:
-                broke = RULES[p.rule](given)
-                checks.append(
-                    PrincipleCheck(
-                        principle=p.id,
-                        method="rule",
-                        attempt=attempt,
-                        passed=not broke,
-                        problem=p.says(lang) if broke else "",
-                    )
-                )
+                problem = p.says(lang) if RULES[p.rule](given) else ""
+                checks.append(_check(p, attempt, problem))
         rules_passed = all(c.passed for c in checks)
         if self.mode is CheckMode.ALL and self.checklist.judged() and rules_passed:
             # a rule already sends the turn back; the judge is asked only about a candidate
@@ -251,15 +243,14 @@ class TurnReviewer:
         out = []
         for p in principles:
             v = getattr(verdict, p.id)
-            problem = v.problem.strip()
-            broke = bool(v.violated and len(problem) >= 4)  # no stated problem, no rejection
-            out.append(
-                PrincipleCheck(
-                    principle=p.id,
-                    method="judge",
-                    attempt=attempt,
-                    passed=not broke,
-                    problem=problem if broke else "",
-                )
-            )
+            stated = v.problem.strip()
+            # no stated problem, no rejection: a small judge says "violated" to everything
+            out.append(_check(p, attempt, stated if v.violated and len(stated) >= 4 else ""))
         return out
+
+
+def _check(p: Principle, attempt: int, problem: str) -> PrincipleCheck:
+    """The result of one principle: passed unless a problem is given."""
+    return PrincipleCheck(
+        principle=p.id, method=p.method, attempt=attempt, passed=not problem, problem=problem
+    )
