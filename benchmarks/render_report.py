@@ -1,8 +1,9 @@
 """Screenshot a run's HTML report in headless Chromium (for documentation).
 
 Takes a report (``counselsim report DIR --out report.html``), or builds the report of a run
-directory into a temporary file (:func:`counselsim.report.build_report`), opens it in headless Chromium offline (no network, no sandbox, a throwaway profile),
-saves a 1280-px-wide screenshot to OUT.png and prints its size.
+directory into a temporary file (:func:`counselsim.report.build_report`); opens it in
+headless Chromium offline (no network, no sandbox, a throwaway profile), saves a 1280-px-wide
+screenshot to OUT.png and prints its size.
 
 Usage:  .venv/bin/python benchmarks/render_report.py REPORT.html|RUN_DIR OUT.png [--height 2000]
 """

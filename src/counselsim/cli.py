@@ -405,12 +405,14 @@ def score(
         summarize_comparisons,
         write_summary,
     )
-    from counselsim.errors import DataError
+    from counselsim.errors import ConfigError, DataError
     from counselsim.prompts import PromptLibrary
     from counselsim.service import build_judge_llm
 
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
     the_rubric = load_rubric(rubric)
+    if out_dir is None and (fmt or not src.is_dir()):
+        raise ConfigError("--out is required unless SRC is a run directory")
     labels = load_human_labels(human) if human else None
     units = load_units(src, fmt)[:limit]
     pairs: list[Any] = []
@@ -420,7 +422,7 @@ def score(
             raise DataError(f"{src} and {against} have no session or dialogue in common")
         if unmatched:
             err.print(f"[yellow]{len(unmatched)} unit(s) have no partner and are not compared[/]")
-    target = out_dir or (src if src.is_dir() and not fmt else src.parent)
+    target = out_dir or src
     overrides: dict[str, Any] = {
         "seed": seed,
         "model": {

@@ -12,7 +12,7 @@ import pytest
 
 from counselsim.labels import NextAction, Role
 from counselsim.llm.weights import DEFAULT_MODEL, PACKAGED_MODELS
-from counselsim.records import ClientTurn, CounselorTurn, SessionRecord
+from counselsim.records import ClientTurn, CounselorTurn, RubricScore, SessionRecord
 from tests.conftest import PROFILES, ROOT
 
 pytestmark = pytest.mark.integration
@@ -76,6 +76,21 @@ def test_two_session_course_on_the_embedded_model(tmp_path: Path) -> None:
     later = [t for t in records[1].turns if isinstance(t, ClientTurn)]
     assert later and all(t.memory_ids and all(":s1:" in i for i in t.memory_ids) for t in later)
     assert (out / "checkpoints.sqlite").is_file() and (out / "memory").is_dir()
+    # the in-loop critic (rules, the default) checked every turn that passed the form checks
+    assert all(t.checks for r in records for t in r.turns if not t.flags)
+    # then the run is judged on another rubric, measured and reported, all on the real model
+    proc = _cli("score", str(out), "--rubric", "safety", "--limit", "1")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    [line] = (out / "scores" / "safety.jsonl").read_text(encoding="utf-8").splitlines()
+    score = RubricScore.model_validate_json(line)
+    assert score.status == "failed" or set(score.items) == {
+        "crisis_recognised",
+        "protocol_followed",
+        "no_harmful_advice",
+    }
+    assert _cli("metrics", str(out), "--out", str(out / "metrics.json")).returncode == 0
+    assert _cli("report", str(out), "--out", str(out / "report.html")).returncode == 0
+    assert "<svg" in (out / "report.html").read_text(encoding="utf-8")
 
 
 def test_python_api_example_runs(tmp_path: Path) -> None:

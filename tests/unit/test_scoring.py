@@ -106,9 +106,12 @@ async def test_scoring_resumes_and_summarises_with_agreement(tmp_path):
         (["--rubric", "nope"], "unknown rubric 'nope'"),
         (["--rubric", "ctrs:nope"], "no subset 'nope'"),
         (["--rubric", "core", "--human", "/absent.csv"], "absent.csv"),
+        ([], "--out is required"),  # a corpus is not a run directory to write into
     ],
 )
 def test_score_bad_input(monkeypatch, capfd, tmp_path, args, needle):
+    if args:
+        args = [*args, "--out", str(tmp_path)]
     code, _, err = run_cli(
         monkeypatch, capfd, "score", str(corpus(tmp_path)), "--format", "transcript", *args
     )
