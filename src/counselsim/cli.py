@@ -597,8 +597,8 @@ def report(
     if metrics_file is not None:
         try:
             metric_data = json.loads(metrics_file.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise DataError(f"{metrics_file}: not a readable metrics.json ({exc})") from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            raise DataError(f"{metrics_file}: not a readable metrics.json") from None
     elif (run_dir / "metrics.json").is_file():
         metric_data = None  # the report reads it
     else:

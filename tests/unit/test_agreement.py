@@ -110,10 +110,10 @@ def test_linear_kappa_by_hand() -> None:
 
 
 def test_kappa_rounds_to_the_nearest_category() -> None:
-    # 1.4 -> 1, 2.5 -> 3 (halves up), 2.6 -> 3: same as A vs B above shifted by rounding
-    assert weighted_kappa([1.4, 1, 2, 2, 2.5, 3], B, 1, 3) == pytest.approx(
-        weighted_kappa([1, 1, 2, 2, 3, 3], B, 1, 3) or 0
-    )
+    # 1.4 -> 1, 1.5 -> 2 and 2.5 -> 3 (halves up), 2.6 -> 3: A again, so 0.75 as above
+    assert weighted_kappa([1.4, 1, 1.5, 2, 2.5, 2.6], B, 1, 3) == pytest.approx(0.75)
+    # halves down instead would give [1, 1, 1, 2, 2, 3]: a different kappa
+    assert weighted_kappa([1, 1, 1, 2, 2, 3], B, 1, 3) != pytest.approx(0.75)
 
 
 def test_kappa_perfect_agreement_is_one() -> None:
@@ -162,6 +162,7 @@ def test_load_jsonl_and_csv(tmp_path: Path) -> None:
         ("h.csv", "unit,item,score\nSECRET,i,high\n", ":2: invalid label field 'score'"),
         ("h.csv", "unit,item,score\nu,i,1\nSECRET,i\n", ":3: expected 3 columns, got 2"),
         ("h.csv", "unit,score,item\nSECRET,1,i\n", ":1: header must be"),
+        ("h.csv", "unit,item,score,rater,x\nSECRET,i,1,r,2\n", ":1: header must be"),
         ("h.jsonl", "\n\n", ": no labels"),
         ("h.csv", "unit,item,score\n", ": no labels"),
         ("h.csv", "", ": no labels"),
@@ -245,6 +246,25 @@ def test_agreement_without_pairs_or_bounds() -> None:
     assert block["mean_abs_diff"] is None
 
 
-def test_agreement_out_of_range_score_raises() -> None:
-    with pytest.raises(ValueError, match="outside"):
-        agreement({("u", "x"): 3.0}, [HumanLabel(unit="u", item="x", score=9)], {"x": (1, 5)})
+def test_agreement_pools_kappa_over_items_sharing_one_scale() -> None:
+    # x: judge 1, 2 vs human 1, 3; y: judge 3 vs human 3 -> pooled pairs (1,1) (2,3) (3,3)
+    judge = {("u", "x"): 1.0, ("v", "x"): 2.0, ("u", "y"): 3.0}
+    human = [
+        HumanLabel(unit="u", item="x", score=1),
+        HumanLabel(unit="v", item="x", score=3),
+        HumanLabel(unit="u", item="y", score=3),
+    ]
+    pooled = agreement(judge, human, {"x": (1, 3), "y": (1, 3)})[POOLED]
+    assert pooled["n"] == 3
+    # confusion: (1,1) (2,3) (3,3); judge marginals 1/3 each, human 1/3 at 1, 2/3 at 3
+    # quadratic weights ((i-j)/2)^2: observed = 0.25 / 3 = 1/12
+    # expected = 1/3 * [w(1,1)/3 + 2w(1,3)/3 + w(2,1)/3 + 2w(2,3)/3 + w(3,1)/3 + 2w(3,3)/3]
+    #          = 1/9 * [0 + 2 + 0.25 + 0.5 + 1 + 0] = 3.75/9
+    # kappa = 1 - (1/12) / (3.75/9) = 1 - 0.2 = 0.8
+    assert pooled["kappa_quadratic"] == pytest.approx(0.8)
+
+
+def test_agreement_off_scale_human_label_is_a_data_error() -> None:
+    human = [HumanLabel(unit="u", item="x", score=9)]
+    with pytest.raises(DataError, match=r"item 'x': rating 9\.0 outside the scale \[1, 5\]"):
+        agreement({("u", "x"): 3.0}, human, {"x": (1, 5)})

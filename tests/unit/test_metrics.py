@@ -14,29 +14,28 @@ import pytest
 from counselsim.errors import OutputError
 from counselsim.labels import Role
 from counselsim.metrics import (
-    BRIEF_CJK_CHARS,
-    BRIEF_EN_WORDS,
     MetricDialogue,
     MetricsError,
     MetricTurn,
-    avg_turns,
     compute_metrics,
-    distinct,
+    write_metrics,
+)
+from counselsim.metrics.lexical import distinct, ldd, ldd_at, ldd_tokens, words
+from counselsim.metrics.measures import (
+    BRIEF_CJK_CHARS,
+    BRIEF_EN_WORDS,
+    avg_turns,
     identifier_counts,
     is_backchannel,
     is_brief_reflection,
     label_distribution,
-    ldd,
-    ldd_at,
-    ldd_tokens,
+    label_shares,
     minimal_response,
     placeholders,
     repetition,
     sentences,
     turn_counts,
     utterance_length,
-    words,
-    write_metrics,
 )
 
 C, K = Role.CLIENT, Role.COUNSELOR
@@ -89,7 +88,7 @@ def test_ldd_by_hand():
     # PUW = 100*6/10 = 60.0; UWPD = 6/2 = 3.0; LDD = 60.0*3.0 = 180.0
     assert ldd(corpus, C) == {"puw": 60.0, "uwpd": 3.0, "ldd": 180.0, "tokens": 10, "vocab": 6}
     # counselor: N = 4 + 5 = 9; V = {你 很 焦虑 。 嗯 ， 我 明白} = 8
-    # PUW = round(800/9, 2) = 88.89; UWPD = 8/2 = 4.0; LDD = round(88.89*4.0, 2) = 355.56
+    # PUW = round(800/9, 2) = 88.89; UWPD = 8/2 = 4.0; LDD = 88.89*4.0 = 355.56
     assert ldd(corpus, K) == {"puw": 88.89, "uwpd": 4.0, "ldd": 355.56, "tokens": 9, "vocab": 8}
 
 
@@ -100,9 +99,10 @@ def test_ldd_of_a_silent_role_is_undefined_not_a_crash():
 
 def test_ldd_d_counts_dialogues_without_the_role():
     corpus = [*zh_corpus(), dialogue([(C, "我很焦虑。")], did="c")]
-    # counselor: N, V as before (9, 8) but D = 3: UWPD = round(8/3, 2) = 2.67
+    # counselor: N, V as before (9, 8) but D = 3: UWPD = round(8/3, 2) = 2.67;
+    # LDD = PUW * UWPD = 88.89 * 2.67 = 237.3363, not rounded to 2 places again
     assert ldd(corpus, K)["uwpd"] == 2.67
-    assert ldd(corpus, K)["ldd"] == round(88.89 * 2.67, 2)
+    assert ldd(corpus, K)["ldd"] == 237.3363
 
 
 # --------------------------------------------------------------------------- equal D
@@ -267,6 +267,15 @@ def test_minimal_response_without_counselor_turns():
 # --------------------------------------------------------------------------- labels
 
 
+def test_label_shares_split_a_turn_among_its_labels():
+    # [a], [a, b, a] (distinct: a, b), [], [c]: 3 labelled turns; a = 1 + 1/2, b = 1/2, c = 1
+    shares, n = label_shares([["a"], ["a", "b", "a"], [], ["c"]])
+    assert n == 3
+    assert shares == pytest.approx({"a": 0.5, "b": 1 / 6, "c": 1 / 3})
+    assert list(shares) == ["a", "b", "c"]  # first appearance
+    assert label_shares([[], []]) == ({}, 0)
+
+
 def test_strategy_and_emotion_distribution():
     turns = [
         MetricTurn(role=K, text="q", strategies=["Question"]),
@@ -277,14 +286,22 @@ def test_strategy_and_emotion_distribution():
         MetricTurn(role=K, text="unlabelled"),
     ]
     corpus = [dialogue(turns)]
+    # counselor: [Q], [Q, R], [R] -> Q = (1 + 0.5) / 3 = 0.5, R = (0.5 + 1) / 3 = 0.5
     assert label_distribution(corpus, K) == {
         "labelled_turns": 3,
-        "shares": {"Question": 0.6667, "Reflection of Feelings": 0.6667},
+        "shares": {"Question": 0.5, "Reflection of Feelings": 0.5},
     }
+    # client: [Anx], [Anx, Sad] -> Anx = 1.5 / 2 = 0.75, Sad = 0.5 / 2 = 0.25
     assert label_distribution(corpus, C) == {
         "labelled_turns": 2,
-        "shares": {"Anxiety": 1.0, "Sadness": 0.5},
+        "shares": {"Anxiety": 0.75, "Sadness": 0.25},
     }
+    # largest share first: [Anger], [Fear], [Fear] -> Fear 2/3 before Anger 1/3
+    more = [
+        dialogue([MetricTurn(role=C, text="a", emotions=[e]) for e in ("Anger", "Fear", "Fear")])
+    ]
+    assert label_distribution(more, C)["shares"] == {"Fear": 0.6667, "Anger": 0.3333}
+    assert list(label_distribution(more, C)["shares"]) == ["Fear", "Anger"]
     assert label_distribution(zh_corpus(), K) == {}
 
 
@@ -356,6 +373,7 @@ def test_compute_metrics_single_input_structure():
     assert result["strategies"] == {} and result["emotions"] == {}
     assert "inputs" not in result and "equal_d" not in result
     assert any("equal D" in note for note in result["notes"])
+    assert json.loads(json.dumps(result)) == result  # JSON-ready as it is
 
 
 def test_compute_metrics_several_inputs_pools_and_compares_at_equal_d():
@@ -373,7 +391,6 @@ def test_compute_metrics_several_inputs_pools_and_compares_at_equal_d():
     assert (eq["d"], eq["draws"], eq["seed"]) == (2, 4, 1)  # d = the smallest input's D
     assert [b["input"] for b in eq["inputs"]] == ["zh", "en"]
     assert eq["inputs"][0]["client"]["ldd"] == {"mean": 180.0, "sd": 0.0}
-    assert "note" in eq
 
 
 def test_compute_metrics_equal_d_errors():
@@ -398,7 +415,7 @@ def test_write_metrics_writes_utf8_json(tmp_path):
 
 
 def test_jieba_is_initialised_quietly():
-    code = "from counselsim.metrics import ldd_tokens; print(ldd_tokens('我很焦虑'))"
+    code = "from counselsim.metrics.lexical import ldd_tokens; print(ldd_tokens('我很焦虑'))"
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import jieba
 import pytest
 
 from counselsim.errors import CounselsimError
@@ -88,9 +89,10 @@ def test_sessions_jsonl_one_dialogue_per_session(tmp_path):
     result = compute_metrics([("s", dialogues)])
     assert result["turns"]["sessions_per_course"] == 1.5  # 3 sessions, 2 courses
     assert result["turns"]["turns_per_session"] == 2.67  # (4 + 2 + 2) / 3
+    # every counselor turn carries Question and Reflection: half a turn each
     assert result["strategies"] == {
         "labelled_turns": 4,
-        "shares": {"Question": 1.0, "Reflection of Feelings": 1.0},
+        "shares": {"Question": 0.5, "Reflection of Feelings": 0.5},
     }
     assert result["emotions"] == {"labelled_turns": 4, "shares": {"Anxiety": 1.0}}
 
@@ -262,6 +264,14 @@ def test_unknown_or_profile_format(tmp_path):
         load_input(path, "psyqa")
 
 
+def test_unreadable_importer_input_is_a_metrics_error(tmp_path):
+    path = tmp_path / "dialogues.jsonl"
+    path.write_bytes(b"\xff\xfe not utf-8\n")
+    for fmt in ("dialogues", "psydial"):
+        with pytest.raises(MetricsError, match="not UTF-8"):
+            load_input(path, fmt)
+
+
 def test_importer_failure_names_file_and_line(tmp_path):
     ok = json.dumps({"id": "a", "utterances": ["求助者：你好", "支持者：你好"]}, ensure_ascii=False)
     bad = json.dumps({"id": "b", "utterances": [SECRET]})
@@ -279,9 +289,15 @@ def test_real_cpsycoune_sanity():
     result = compute_metrics([("cpsycoune", dialogues)])
     assert result["dialogues"] == 45
     assert result["languages"] == {"zh": 45}
-    for role in ("client", "counselor"):
+    for role in (Role.CLIENT, Role.COUNSELOR):
+        # PsyDial's cal_LDD by hand: every jieba.lcut token of the role's turns
+        tokens = [
+            w for d in dialogues for t in d.turns if t.role is role for w in jieba.lcut(t.text)
+        ]
+        puw, uwpd = round(100 * len(set(tokens)) / len(tokens), 2), round(len(set(tokens)) / 45, 2)
         ldd = result["ldd"][role]
-        assert ldd["tokens"] > 0 and 0 < ldd["puw"] < 100
-        assert ldd["ldd"] == round(ldd["puw"] * ldd["uwpd"], 2)
+        assert (ldd["tokens"], ldd["vocab"]) == (len(tokens), len(set(tokens)))
+        assert (ldd["puw"], ldd["uwpd"]) == (puw, uwpd)
+        assert ldd["ldd"] == pytest.approx(puw * uwpd, abs=1e-9)
         assert all(0 < v <= 1 for v in result["distinct"][role].values())
     assert result["avg_turns"] == round(result["turns"]["mean"] / 2, 2)

@@ -12,10 +12,11 @@ from typing import Any
 
 import pytest
 
-from counselsim.errors import DataError
+from counselsim.errors import DataError, OutputError
 from counselsim.labels import Emotion, EndReason, Stage, Strategy
 from counselsim.records import (
     ClientTurn,
+    Comparison,
     CriticReport,
     DimensionScore,
     Provenance,
@@ -26,8 +27,9 @@ from counselsim.records import (
 )
 from counselsim.report import build_report, write_report
 from counselsim.report.build import (
+    EMOTION_COLORS,
     emotion_arc,
-    label_shares,
+    emotion_by_session,
     metric_tables,
     strategy_by_stage,
     strategy_by_third,
@@ -286,7 +288,6 @@ def test_metrics_json_from_the_run_dir_and_side_by_side(tmp_path: Path) -> None:
         ],
         "equal_d": {
             "d": 4,
-            "note": "LDD grows with D <i>",
             "inputs": [{"input": "sim", "client": ldd_at}, {"input": "psydial", "client": {}}],
         },
     }
@@ -368,7 +369,20 @@ def test_thirds_and_position_shares() -> None:
     assert [(b.label, b.n) for b in bars] == [("opening", 3), ("middle", 2), ("closing", 3)]
     for b in bars:
         assert sum(b.shares) == pytest.approx(1.0)
-    assert label_shares([[], []], ["a"]) == [0.0]
+    # closing: [Affirm] (c1s1), [Suggest] (c1s2), [Restate] (c2s1) -> a third each
+    closing = dict(zip(Strategy, bars[2].shares, strict=True))
+    assert closing[S.AFFIRMATION] == closing[S.SUGGESTION] == pytest.approx(1 / 3)
+    assert closing[S.RESTATEMENT] == pytest.approx(1 / 3) and closing[S.QUESTION] == 0
+
+
+def test_emotion_shares_per_session_by_hand() -> None:
+    bars = emotion_by_session(records())
+    assert [(b.label, b.n) for b in bars] == [("S1", 4), ("S2", 3)]
+    # S2: [Neutral], [Happiness, Anxiety] (c1), [Anger] (c2): Neutral 1/3, Anger 1/3,
+    # Happiness and Anxiety 1/6 each
+    s2 = dict(zip(EMOTION_COLORS, bars[1].shares, strict=True))  # in valence order
+    assert s2[E.NEUTRAL] == s2[E.ANGER] == pytest.approx(1 / 3)
+    assert s2[E.HAPPINESS] == s2[E.ANXIETY] == pytest.approx(1 / 6)
 
 
 # --------------------------------------------------------------------------- bad input
@@ -384,6 +398,26 @@ def test_missing_or_empty_sessions_is_a_data_error(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"sessions\.jsonl:1: not a valid session record") as err:
         build_report(tmp_path)
     assert "SECRET" not in str(err.value) and "\n" not in str(err.value)
+
+
+def test_pairwise_comparisons_in_scores_are_not_read_as_rubric_scores(tmp_path: Path) -> None:
+    run = write_run(tmp_path)
+    pair = Comparison(
+        rubric="core", unit_a="c1#1", unit_b="c2#1", repeats=1, status="failed",
+        errors=["x"], judgements=[],
+    )  # fmt: skip
+    (run / "scores" / "core.compare.jsonl").write_text(pair.model_dump_json() + "\n", "utf-8")
+    assert build_report(run, METRICS, generated=DAY) == build_report(
+        write_run(tmp_path / "other"), METRICS, generated=DAY
+    )
+
+
+def test_unwritable_output_or_bad_metrics_is_one_line_error(tmp_path: Path) -> None:
+    run = write_run(tmp_path)
+    with pytest.raises(OutputError, match="cannot write"):
+        write_report(run, tmp_path / "missing" / "report.html", METRICS)
+    with pytest.raises(DataError, match="not a JSON object"):
+        build_report(run, [1, 2])  # type: ignore[arg-type]  # what `--metrics` may hold
 
 
 def test_bad_scores_or_metrics_file_is_a_data_error(tmp_path: Path) -> None:

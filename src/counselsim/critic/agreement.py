@@ -23,6 +23,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import statistics
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -37,7 +38,7 @@ from counselsim.jsonl import json_lines
 POOLED = "all"
 """The key of the block that pools every item's pairs in :func:`agreement`."""
 
-_CSV_COLUMNS = ("unit", "item", "score", "rater")
+_CSV_HEADERS = (["unit", "item", "score"], ["unit", "item", "score", "rater"])
 
 
 # --------------------------------------------------------------------------- statistics
@@ -168,7 +169,7 @@ def _csv_rows(raw: bytes) -> Iterator[tuple[int, Any, str | None]]:
         if header is None:
             return
         names = [h.strip() for h in header]
-        if names[:3] != list(_CSV_COLUMNS[:3]) or names[3:] not in ([], ["rater"]):
+        if names not in _CSV_HEADERS:
             yield 1, None, "header must be unit,item,score[,rater]"
             return
         for row in reader:
@@ -232,24 +233,23 @@ def _block(
     unpaired_judge: int,
     unpaired_human: int,
 ) -> dict[str, Any]:
-    n = len(judge)
-
     def kappa(w: Literal["quadratic", "linear"]) -> float | None:
         return weighted_kappa(judge, human, scale[0], scale[1], w) if scale else None
 
+    def mean(xs: list[float]) -> float | None:
+        return statistics.fmean(xs) if xs else None
+
     return {
-        "n": n,
+        "n": len(judge),
         "unpaired_judge": unpaired_judge,
         "unpaired_human": unpaired_human,
         "spearman": spearman(judge, human),
         "kendall": kendall_tau_b(judge, human),
         "kappa_quadratic": kappa("quadratic"),
         "kappa_linear": kappa("linear"),
-        "mean_abs_diff": sum(abs(j - h) for j, h in zip(judge, human, strict=True)) / n
-        if n
-        else None,
-        "judge_mean": sum(judge) / n if n else None,
-        "human_mean": sum(human) / n if n else None,
+        "mean_abs_diff": mean([abs(j - h) for j, h in zip(judge, human, strict=True)]),
+        "judge_mean": mean(judge),
+        "human_mean": mean(human),
     }
 
 
@@ -274,26 +274,30 @@ def agreement(
         ``human_mean``; undefined statistics are None.
 
     Raises:
-        ValueError: a score outside its item's bounds.
+        DataError: a paired score outside its item's bounds (a human label off the scale).
     """
     people = human_scores(human)
     items = sorted({i for _, i in judge} | {i for _, i in people})
     out: dict[str, dict[str, Any]] = {}
     pooled_j: list[float] = []
     pooled_h: list[float] = []
-    unpaired = [0, 0]
+    only_j = only_h = 0
     for item in items:
-        keys_j = {u for u, i in judge if i == item}
-        keys_h = {u for u, i in people if i == item}
-        both = sorted(keys_j & keys_h)
+        units_j = {u for u, i in judge if i == item}
+        units_h = {u for u, i in people if i == item}
+        both = sorted(units_j & units_h)
         js = [judge[(u, item)] for u in both]
         hs = [people[(u, item)] for u in both]
-        only = (len(keys_j - keys_h), len(keys_h - keys_j))
-        out[item] = _block(js, hs, bounds.get(item), *only)
+        unpaired = len(units_j - units_h), len(units_h - units_j)
+        try:
+            out[item] = _block(js, hs, bounds.get(item), *unpaired)
+        except ValueError as exc:  # the only one: a rating off the item's scale
+            raise DataError(f"agreement on item '{item}': {exc}") from None
         pooled_j += js
         pooled_h += hs
-        unpaired = [unpaired[0] + only[0], unpaired[1] + only[1]]
+        only_j += unpaired[0]
+        only_h += unpaired[1]
     scales = {bounds.get(item) for item in items}
     shared = next(iter(scales)) if len(scales) == 1 else None
-    out[POOLED] = _block(pooled_j, pooled_h, shared, *unpaired)
+    out[POOLED] = _block(pooled_j, pooled_h, shared, only_j, only_h)
     return out

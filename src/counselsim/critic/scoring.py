@@ -50,16 +50,22 @@ def _run_profiles(run_dir: Path) -> dict[str, ClientProfile]:
     return out
 
 
+def _lines(path: Path) -> list[str]:
+    try:
+        return path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise DataError(f"{path}: not UTF-8 text") from None
+
+
 def read_records(path: Path) -> list[SessionRecord]:
     """Session records of a ``sessions.jsonl``.
 
     Raises:
         DataError: unreadable, or a line that is not a session record (named by number).
     """
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read: {exc.strerror}") from None
+    lines = _lines(path)
     records = []
     for n, line in enumerate(lines, 1):
         if line.strip():
@@ -103,7 +109,7 @@ class ScoreFile:
         self.path = path
         self.scores: dict[str, RubricScore] = {}
         if path.exists():
-            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            for n, line in enumerate(_lines(path), 1):
                 if line.strip():
                     try:
                         s = RubricScore.model_validate_json(line)
@@ -212,7 +218,7 @@ async def run_comparison(
     path = out_dir / SCORES_DIR / f"{judge.rubric.name.replace(':', '-')}.compare.jsonl"
     done: dict[tuple[str, str], Comparison] = {}
     if path.exists():
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        for n, line in enumerate(_lines(path), 1):
             if line.strip():
                 try:
                     c = Comparison.model_validate_json(line)

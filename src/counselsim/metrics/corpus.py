@@ -15,6 +15,10 @@
   through :func:`counselsim.reconstruction.load_corpus`; the turn labels become strategies
   (counselor) or emotions (client).
 
+The PsyDial and cal_LDD readers are this module's own rather than the ``psydial`` and
+``turns`` importers because those strip the text and drop empty turns: LDD and turns per
+dialogue count the messages exactly as they are.
+
 Nothing is skipped: a record that cannot be read raises :class:`MetricsError` naming the
 file and line and the reason, never the record's text. An input without dialogues is an
 error too (``empty corpus``).
@@ -29,12 +33,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from counselsim.errors import ConfigError, DataError, SourceError, field_error
+from counselsim.errors import CounselsimError, DataError, field_error
 from counselsim.jsonl import json_error, json_lines
 from counselsim.labels import Role
 from counselsim.output import SESSIONS_FILE
 from counselsim.personas.mask import detect_language
-from counselsim.records import ClientTurn, CounselorTurn, Dialogue, SessionRecord
+from counselsim.records import CounselorTurn, Dialogue, SessionRecord
 
 
 class MetricsError(DataError):
@@ -95,12 +99,12 @@ _PSYDIAL_ROLES = {"user": Role.CLIENT, "assistant": Role.COUNSELOR}
 
 def _from_session(data: Any) -> MetricDialogue:
     rec = SessionRecord.model_validate(data)
-    turns: list[MetricTurn] = []
-    for t in rec.turns:
-        if isinstance(t, CounselorTurn):
-            turns.append(MetricTurn(role=t.role, text=t.text, strategies=list(t.strategy)))
-        elif isinstance(t, ClientTurn):
-            turns.append(MetricTurn(role=t.role, text=t.text, emotions=list(t.emotion)))
+    turns = [
+        MetricTurn(role=t.role, text=t.text, strategies=list(t.strategy))
+        if isinstance(t, CounselorTurn)
+        else MetricTurn(role=t.role, text=t.text, emotions=list(t.emotion))
+        for t in rec.turns
+    ]
     return MetricDialogue(
         id=f"{rec.course_id}#{rec.session_index}",
         language=rec.language,
@@ -237,8 +241,10 @@ def _read_importer(path: Path, fmt: str) -> list[MetricDialogue]:
 
     try:
         dialogues, failures = asyncio.run(load_corpus(path, fmt))
-    except (ConfigError, SourceError) as exc:
+    except CounselsimError as exc:
         raise MetricsError(str(exc)) from None
+    except UnicodeDecodeError:  # the dialogues.jsonl reader does not catch it
+        raise MetricsError(f"{path}: not UTF-8 text") from None
     if failures:
         more = f" (+{len(failures) - 1} more)" if len(failures) > 1 else ""
         raise MetricsError(f"{failures[0]}{more}")

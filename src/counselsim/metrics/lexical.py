@@ -58,7 +58,9 @@ class LDD(TypedDict):
 
     ``tokens`` = N (all jieba tokens of the role), ``vocab`` = V (distinct tokens);
     ``puw`` = round(100·V/N, 2), the percentage of unique words; ``uwpd`` = round(V/D, 2),
-    unique words per dialogue; ``ldd`` = round(puw·uwpd, 2) (≈ 100·V²/(N·D)). ``puw`` and
+    unique words per dialogue; ``ldd`` = puw·uwpd (≈ 100·V²/(N·D)), the product of the two
+    rounded values as PsyDial's script computes it, not rounded again (``round(·, 4)`` only
+    drops binary noise: a product of two 2-decimal numbers has at most 4). ``puw`` and
     ``ldd`` are ``None`` when the role has no tokens (N = 0).
     """
 
@@ -72,13 +74,8 @@ class LDD(TypedDict):
 def _ldd_of(n: int, vocab: int, d: int) -> LDD:
     puw = round(100 * vocab / n, 2) if n else None
     uwpd = round(vocab / d, 2) if d else 0.0
-    return LDD(
-        puw=puw,
-        uwpd=uwpd,
-        ldd=round(puw * uwpd, 2) if puw is not None else None,
-        tokens=n,
-        vocab=vocab,
-    )
+    ldd = round(puw * uwpd, 4) if puw is not None else None
+    return LDD(puw=puw, uwpd=uwpd, ldd=ldd, tokens=n, vocab=vocab)
 
 
 def _per_dialogue(dialogues: Sequence[MetricDialogue], role: Role) -> list[tuple[int, set[str]]]:

@@ -1,8 +1,8 @@
 """Automatic corpus measures and :func:`compute_metrics`, the content of ``metrics.json``.
 
-Every measure is a pure function of a list of :class:`MetricDialogue`. Rates are rounded to
-4 places; PUW, UWPD and LDD to 2 (as PsyDial); means to 2. Identifier counts give labels
-and numbers only, never the identifiers.
+Every measure is a pure function of a list of :class:`MetricDialogue`. Rates and shares are
+rounded to 4 places; PUW and UWPD to 2 (as PsyDial); means to 2. Identifier counts give
+labels and numbers only, never the identifiers.
 """
 
 from __future__ import annotations
@@ -10,12 +10,11 @@ from __future__ import annotations
 import json
 import re
 import statistics
-from collections import Counter
-from collections.abc import Sequence
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from counselsim.agents.guard import similarity
 from counselsim.errors import OutputError
 from counselsim.labels import Role
 from counselsim.metrics.corpus import MetricDialogue, MetricsError
@@ -28,8 +27,15 @@ ROLES: tuple[Role, ...] = (Role.CLIENT, Role.COUNSELOR)
 
 LDD_NOTE = "LDD grows with the number of dialogues D: compare corpora only at equal D (equal_d)."
 
+
+def _key(text: str) -> str:
+    """Lower-cased text without punctuation and spaces (what repetition and backchannels
+    compare)."""
+    return "".join(re.findall(r"\w+", text.casefold()))
+
+
 BACKCHANNELS: frozenset[str] = frozenset(
-    "".join(re.findall(r"\w+", w.casefold()))
+    _key(w)
     for w in (
         *("嗯", "嗯嗯", "嗯嗯嗯", "嗯哼", "哦", "噢", "喔", "好", "好的", "是的", "是", "对"),
         *("对的", "对对", "没错", "明白", "明白了", "我明白", "我明白了", "了解", "我理解"),
@@ -51,7 +57,6 @@ which a turn counts as a near repeat of an earlier one."""
 
 _SENTENCE_SPLIT = re.compile(r"[。！？!?.\n]+")
 _WORD = re.compile(r"\w")
-_EN_WORD = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z]+)?")
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -64,12 +69,6 @@ def _mean(xs: Sequence[float]) -> float | None:
 
 def _texts(dialogues: Sequence[MetricDialogue], role: Role) -> list[str]:
     return [t.text for d in dialogues for t in d.turns if t.role is role]
-
-
-def _key(text: str) -> str:
-    """Lower-cased text without punctuation and spaces (what repetition and backchannels
-    compare)."""
-    return "".join(re.findall(r"\w+", text.casefold()))
 
 
 # --------------------------------------------------------------------------- turns, lengths
@@ -127,15 +126,13 @@ def is_brief_reflection(text: str) -> bool:
     """A short turn (≤ :data:`BRIEF_CJK_CHARS` Chinese characters, or ≤ :data:`BRIEF_EN_WORDS`
     words without Chinese) that is not empty, not a question (no ?/？, no final 吗) and not
     a backchannel. A heuristic for PsyDial's brief reflective responses."""
-    stripped = text.strip()
-    if not _key(stripped) or is_backchannel(stripped):
+    key = _key(text)
+    if not key or key in BACKCHANNELS or "?" in text or "？" in text or key.endswith("吗"):
         return False
-    if "?" in stripped or "？" in stripped or _key(stripped).endswith("吗"):
-        return False
-    cjk = len(CJK_RE.findall(stripped))
+    cjk = len(CJK_RE.findall(text))
     if cjk:
         return cjk <= BRIEF_CJK_CHARS
-    return len(_EN_WORD.findall(stripped)) <= BRIEF_EN_WORDS
+    return sum(1 for w in words(text, "en") if _WORD.match(w)) <= BRIEF_EN_WORDS
 
 
 def minimal_response(dialogues: Sequence[MetricDialogue]) -> dict[str, Any]:
@@ -155,24 +152,36 @@ def minimal_response(dialogues: Sequence[MetricDialogue]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- labels
 
 
+def label_shares(turns: Iterable[Sequence[str]]) -> tuple[dict[str, float], int]:
+    """Each label's share of the labelled turns, and how many those are. Every labelled turn
+    weighs 1, split equally among its distinct labels (a turn with two labels counts half
+    for each), so the shares sum to 1; turns without labels are left out. Labels in order
+    of first appearance."""
+    weight: defaultdict[str, float] = defaultdict(float)
+    n = 0
+    for labels in turns:
+        distinct = dict.fromkeys(labels)
+        if distinct:
+            n += 1
+            for label in distinct:
+                weight[label] += 1 / len(distinct)
+    return {label: w / n for label, w in weight.items()}, n
+
+
 def label_distribution(dialogues: Sequence[MetricDialogue], role: Role) -> dict[str, Any]:
-    """Strategies (counselor) or emotions (client): for each label, the share of the
-    role's labelled turns that carry it (a turn may carry several, so shares can sum past
-    1). ``{}`` when no turn of the role is labelled."""
-    labelled = [
+    """Strategies (counselor) or emotions (client): the number of the role's labelled turns
+    and each label's :func:`label_shares` share, largest first. ``{}`` when no turn of the
+    role is labelled."""
+    shares, n = label_shares(
         t.strategies if role is Role.COUNSELOR else t.emotions
         for d in dialogues
         for t in d.turns
         if t.role is role
-    ]
-    labelled = [labels for labels in labelled if labels]
-    if not labelled:
+    )
+    if not n:
         return {}
-    counts = Counter(label for labels in labelled for label in set(labels))
-    return {
-        "labelled_turns": len(labelled),
-        "shares": {k: round(v / len(labelled), 4) for k, v in counts.most_common()},
-    }
+    ranked = sorted(shares.items(), key=lambda kv: -kv[1])
+    return {"labelled_turns": n, "shares": {k: round(v, 4) for k, v in ranked}}
 
 
 # --------------------------------------------------------------------------- repetition
@@ -188,6 +197,8 @@ def repetition(dialogues: Sequence[MetricDialogue], role: Role) -> dict[str, Any
     text occurs more than once in the whole corpus (every occurrence counts). Turns without
     any letter, digit or Chinese character are never repeats.
     """
+    from counselsim.agents.guard import similarity  # imports every agent: only when needed
+
     exact = near = 0
     for d in dialogues:
         earlier: list[str] = []
@@ -298,6 +309,12 @@ def compute_metrics(
     for name, dialogues in inputs:
         if not dialogues:
             raise MetricsError(f"{name}: empty corpus (no dialogues)")
+    size = equal_d if equal_d is not None else min(len(ds) for _, ds in inputs)
+    for name, dialogues in inputs:  # checked before the slow measures
+        if size > len(dialogues):
+            raise MetricsError(
+                f"equal-D: d={size} is larger than input {name} ({len(dialogues)} dialogues)"
+            )
     ids = [[identifier_counts(d) for d in dialogues] for _, dialogues in inputs]
     pooled = [d for _, dialogues in inputs for d in dialogues]
     result: dict[str, Any] = {
@@ -311,23 +328,11 @@ def compute_metrics(
             for (name, dialogues), counts in zip(inputs, ids, strict=True)
         ]
     if len(inputs) > 1 or equal_d is not None:
-        d = equal_d if equal_d is not None else min(len(ds) for _, ds in inputs)
-        per_input: list[dict[str, Any]] = []
-        for name, dialogues in inputs:
-            if d > len(dialogues):
-                raise MetricsError(
-                    f"equal-D: d={d} is larger than input {name} ({len(dialogues)} dialogues)"
-                )
-            per_input.append(
-                {"input": name, **{str(r): ldd_at(dialogues, r, d, draws, seed) for r in ROLES}}
-            )
-        result["equal_d"] = {
-            "d": d,
-            "draws": draws,
-            "seed": seed,
-            "note": LDD_NOTE,
-            "inputs": per_input,
-        }
+        per_input = [
+            {"input": name, **{str(r): ldd_at(dialogues, r, size, draws, seed) for r in ROLES}}
+            for name, dialogues in inputs
+        ]
+        result["equal_d"] = {"d": size, "draws": draws, "seed": seed, "inputs": per_input}
     return result
 
 

@@ -1,15 +1,17 @@
 """The run report: one self-contained HTML page from a run directory.
 
 Read from ``run_dir``: ``sessions.jsonl`` (required), ``scores/*.jsonl`` (rubric scores of
-``counselsim score``), ``metrics.json`` and ``run.json`` (all optional). Every figure is an
-inline SVG from :mod:`counselsim.report.charts`; the page loads nothing from anywhere.
+``counselsim score``; not the pairwise ``*.compare.jsonl``, which the page does not show),
+``metrics.json`` and ``run.json`` (all optional). Every figure is an inline SVG from
+:mod:`counselsim.report.charts`; the page loads nothing from anywhere.
 
 Definitions used on the page:
 
 - **valence** of a client turn: the mean of :data:`VALENCE` over its emotion labels (a turn
   without labels has none and is left out of the means);
-- **share** of a label in a group of turns: every turn carries weight 1, split equally among
-  its distinct labels, so the shares of a group sum to 1;
+- **share** of a label in a group of turns: :func:`counselsim.metrics.measures.label_shares`
+  (every labelled turn carries weight 1, split equally among its distinct labels, so the
+  shares of a group sum to 1), as in ``metrics.json``;
 - **position** of a counselor turn ``i`` of ``n`` in its session: opening, middle or closing
   third by ``floor(3 * (i + 0.5) / n)``.
 """
@@ -19,7 +21,7 @@ from __future__ import annotations
 import json
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import count
@@ -29,18 +31,20 @@ from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from counselsim.critic.rubric import load_rubric
-from counselsim.errors import CounselsimError, DataError, field_error
+from counselsim.errors import CounselsimError, DataError, OutputError, field_error
 from counselsim.jsonl import json_lines
 from counselsim.labels import Emotion, Stage, Strategy
+from counselsim.metrics.measures import label_shares
 from counselsim.output import RUN_FILE, SESSIONS_FILE, write_atomic
-from counselsim.records import ClientTurn, CounselorTurn, RubricScore, SessionRecord, Stat
+from counselsim.records import ClientTurn, CounselorTurn, RubricScore, SessionRecord
 from counselsim.report.charts import ArcPoint, Bar, Strip, arc_chart, stacked_bars, strip_plot
 
 METRICS_FILE = "metrics.json"
 SCORES_DIR = "scores"
+COMPARISONS_SUFFIX = ".compare.jsonl"
 
 VALENCE: dict[Emotion, float] = {
     Emotion.HAPPINESS: 1.0,
@@ -89,9 +93,16 @@ STRATEGY_COLORS: dict[Strategy, str] = {
 (rose, wine, purple); Others grey."""
 
 THIRDS = ("opening", "middle", "closing")
-T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 L = TypeVar("L", bound=str)
-_PHASES = ("pre.", "post.", "delta.")
+
+_ENV = Environment(
+    loader=PackageLoader("counselsim.report", "templates"),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 
 
 # --------------------------------------------------------------------------- reading
@@ -104,15 +115,17 @@ def _read(path: Path, what: str) -> bytes:
         raise DataError(f"{path}: {what} not found or unreadable") from None
 
 
-def _records_of(path: Path, model: Callable[[Any], T], what: str) -> Iterator[T]:
+def _records(path: Path, model: type[M], what: str) -> list[M]:
+    out = []
     for n, value, reason in json_lines(_read(path, what)):
         if reason is not None:
             raise DataError(f"{path}:{n}: {reason}")
         try:
-            yield model(value)
+            out.append(model.model_validate(value))
         except ValidationError as exc:
             loc, msg = field_error(exc)
             raise DataError(f"{path}:{n}: not a valid {what}: field '{loc}': {msg}") from None
+    return out
 
 
 def load_sessions(run_dir: Path) -> list[SessionRecord]:
@@ -122,16 +135,22 @@ def load_sessions(run_dir: Path) -> list[SessionRecord]:
         DataError: missing, unreadable, a bad line (``file:line``), or no records.
     """
     path = run_dir / SESSIONS_FILE
-    records = list(_records_of(path, SessionRecord.model_validate, "session record"))
+    records = _records(path, SessionRecord, "session record")
     if not records:
         raise DataError(f"{path}: no session records")
     return sorted(records, key=lambda r: (r.course_id, r.session_index))
 
 
 def load_scores(run_dir: Path) -> list[RubricScore]:
-    """Every rubric score of ``run_dir/scores/*.jsonl`` (none when there is no such folder)."""
+    """Every rubric score of ``run_dir/scores/*.jsonl`` but the pairwise comparisons (none
+    when there is no such folder)."""
     files = sorted((run_dir / SCORES_DIR).glob("*.jsonl"))
-    return [s for f in files for s in _records_of(f, RubricScore.model_validate, "rubric score")]
+    return [
+        score
+        for f in files
+        if not f.name.endswith(COMPARISONS_SUFFIX)
+        for score in _records(f, RubricScore, "rubric score")
+    ]
 
 
 def _load_json(path: Path) -> dict[str, Any] | None:
@@ -180,27 +199,20 @@ def emotion_arc(records: Sequence[SessionRecord]) -> list[tuple[int, list[ArcPoi
     return arc
 
 
-def label_shares(turns: Iterable[Sequence[L]], categories: Sequence[L]) -> list[float]:
-    """The share of each category over labelled turns (weight 1 per turn, split equally
-    among its distinct labels), in ``categories`` order; all 0 without labelled turns."""
-    weight: defaultdict[L, float] = defaultdict(float)
-    n = 0
-    for labels in turns:
-        distinct = list(dict.fromkeys(labels))
-        if distinct:
-            n += 1
-            for label in distinct:
-                weight[label] += 1 / len(distinct)
-    return [weight[c] / n if n else 0.0 for c in categories]
-
-
-def _labelled(turns: Iterable[Sequence[Any]]) -> int:
-    return sum(1 for t in turns if t)
-
-
 def third(i: int, n: int) -> int:
     """0, 1 or 2: the opening, middle or closing third for turn ``i`` (0-based) of ``n``."""
     return min(2, int(3 * (i + 0.5) / n))
+
+
+def _bars(groups: Mapping[str, Sequence[Sequence[str]]], categories: Iterable[str]) -> list[Bar]:
+    """One bar per group of turns (given as their label lists): the label shares in
+    ``categories`` order and the number of labelled turns."""
+    cats = list(categories)
+    bars = []
+    for name, turns in groups.items():
+        shares, n = label_shares(turns)
+        bars.append(Bar(name, [shares.get(c, 0.0) for c in cats], n))
+    return bars
 
 
 def strategy_by_stage(records: Sequence[SessionRecord]) -> list[Bar]:
@@ -208,12 +220,7 @@ def strategy_by_stage(records: Sequence[SessionRecord]) -> list[Bar]:
     by_stage: dict[Stage, list[list[Strategy]]] = defaultdict(list)
     for rec in records:
         by_stage[rec.plan.stage] += [t.strategy for t in _counselor_turns(rec)]
-    cats = list(STRATEGY_COLORS)
-    return [
-        Bar(stage.value, label_shares(by_stage[stage], cats), _labelled(by_stage[stage]))
-        for stage in Stage
-        if stage in by_stage
-    ]
+    return _bars({s.value: by_stage[s] for s in Stage if s in by_stage}, STRATEGY_COLORS)
 
 
 def strategy_by_third(records: Sequence[SessionRecord]) -> list[Bar]:
@@ -223,12 +230,7 @@ def strategy_by_third(records: Sequence[SessionRecord]) -> list[Bar]:
         turns = _counselor_turns(rec)
         for i, t in enumerate(turns):
             parts[third(i, len(turns))].append(t.strategy)
-    cats = list(STRATEGY_COLORS)
-    return [
-        Bar(name, label_shares(part, cats), _labelled(part))
-        for name, part in zip(THIRDS, parts, strict=True)
-        if part
-    ]
+    return _bars({n: p for n, p in zip(THIRDS, parts, strict=True) if p}, STRATEGY_COLORS)
 
 
 def emotion_by_session(records: Sequence[SessionRecord]) -> list[Bar]:
@@ -236,27 +238,21 @@ def emotion_by_session(records: Sequence[SessionRecord]) -> list[Bar]:
     by_session: dict[int, list[list[Emotion]]] = defaultdict(list)
     for rec in records:
         by_session[rec.session_index] += [t.emotion for t in _client_turns(rec)]
-    cats = list(EMOTION_COLORS)
-    return [
-        Bar(f"S{s}", label_shares(by_session[s], cats), _labelled(by_session[s]))
-        for s in sorted(by_session)
-    ]
+    return _bars({f"S{s}": by_session[s] for s in sorted(by_session)}, EMOTION_COLORS)
 
 
 # --------------------------------------------------------------------------- rubric scores
 
 
-def fmt(v: float | None, digits: int = 2) -> str:
-    """A number for a table; an em dash for a missing one."""
-    return "—" if v is None else f"{v:.{digits}f}"
+def fmt(v: float | None) -> str:
+    """A number for a table, to 2 decimals; an em dash for a missing one."""
+    return "—" if v is None else f"{v:.2f}"
 
 
 def mean_sd(values: Sequence[float]) -> str:
     """``mean ± sd`` (sample sd) of the values; ``mean`` alone for one, a dash for none."""
-    if not values:
-        return "—"
-    if len(values) == 1:
-        return fmt(values[0])
+    if len(values) < 2:
+        return fmt(values[0] if values else None)
     return f"{fmt(statistics.fmean(values))} ± {fmt(statistics.stdev(values))}"
 
 
@@ -328,13 +324,6 @@ def _rubric_bounds(name: str) -> dict[str, tuple[int, int]] | None:
     return {d.name: (d.min, d.max) for d in rubric.dimensions}
 
 
-def _base(key: str) -> str:
-    for p in _PHASES:
-        if key.startswith(p):
-            return key.removeprefix(p)
-    return key
-
-
 def score_summaries(scores: Sequence[RubricScore]) -> list[RubricSummary]:
     """Rubric scores (``scores/*.jsonl``), one summary per rubric: the items (not the
     ``delta.*`` ones) with their bounds from the packaged rubric when its name loads, else
@@ -343,22 +332,17 @@ def score_summaries(scores: Sequence[RubricScore]) -> list[RubricSummary]:
     for name in sorted({s.rubric for s in scores}):
         units = [s for s in scores if s.rubric == name]
         scored = [u for u in units if u.status != "failed"]
-        keys = [k for k in dict.fromkeys(k for u in scored for k in u.items) if k[:6] != "delta."]
         known = _rubric_bounds(name)
         dims = []
-        for key in keys:
+        for key in dict.fromkeys(k for u in scored for k in u.items if not k.startswith("delta.")):
             stats = [u.items[key] for u in scored if key in u.items]
-            lo: float
-            hi: float
-            if known and _base(key) in known:
-                lo, hi = known[_base(key)]
-            else:
-                lo, hi = min(s.min for s in stats), max(s.max for s in stats)
-            d = Dim(key, lo, hi if hi > lo else lo + 1)
-            d.means = [s.mean for s in stats]
-            d.spreads = [s.sd for s in stats]
-            dims.append(d)
-        causes = Counter(u.errors[0] for u in units if u.status == "failed")
+            base = key.removeprefix("pre.").removeprefix("post.")
+            lo, hi = (known or {}).get(base) or (
+                min(s.min for s in stats),
+                max(s.max for s in stats),
+            )
+            dims.append(Dim(key, lo, hi, [s.mean for s in stats], [s.sd for s in stats]))
+        causes = Counter((u.errors or ["unknown"])[0] for u in units if u.status == "failed")
         out.append(
             RubricSummary(
                 name=name,
@@ -373,21 +357,15 @@ def score_summaries(scores: Sequence[RubricScore]) -> list[RubricSummary]:
     return out
 
 
-def _stat_rows(units: Sequence[RubricScore], part: str, keys: Iterable[str]) -> list[list[str]]:
-    rows = []
-    for key in keys:
-        stats: list[Stat] = [getattr(u, part)[key] for u in units if key in getattr(u, part)]
-        rows.append([key, str(len(stats)), mean_sd([s.mean for s in stats])])
-    return rows
-
-
 def code_rows(units: Sequence[RubricScore]) -> list[list[str]]:
     """Behaviour codes (MITI): per code and ratio, ``[name, n units, mean ± sd]``."""
-    counts = dict.fromkeys(k for u in units for k in u.counts)
-    ratios = dict.fromkeys(k for u in units for k in u.ratios)
-    return _stat_rows(units, "counts", counts) + [
-        [f"ratio {r[0]}", *r[1:]] for r in _stat_rows(units, "ratios", ratios)
-    ]
+    rows = []
+    for part, prefix in (("counts", ""), ("ratios", "ratio ")):
+        values = [getattr(u, part) for u in units]
+        for key in dict.fromkeys(k for v in values for k in v):
+            means = [v[key].mean for v in values if key in v]
+            rows.append([prefix + key, str(len(means)), mean_sd(means)])
+    return rows
 
 
 def prepost_rows(units: Sequence[RubricScore]) -> list[list[str]]:
@@ -395,56 +373,38 @@ def prepost_rows(units: Sequence[RubricScore]) -> list[list[str]]:
     as mean ± sd over units; ``n`` counts the units with a delta."""
     rows = []
     for part in ("groups", "items"):
-        names = dict.fromkeys(
-            k.removeprefix("pre.") for u in units for k in getattr(u, part) if k.startswith("pre.")
-        )
-        for name in names:
-            cells = []
-            for p in _PHASES:
-                vals = [
-                    getattr(u, part)[p + name].mean for u in units if p + name in getattr(u, part)
-                ]
-                cells.append((mean_sd(vals), len(vals)))
-            rows.append([name, *(c for c, _ in cells), str(cells[2][1])])
+        values = [getattr(u, part) for u in units]
+        for name in dict.fromkeys(k[4:] for v in values for k in v if k.startswith("pre.")):
+            pre, post, delta = (
+                [v[p + name].mean for v in values if p + name in v]
+                for p in ("pre.", "post.", "delta.")
+            )
+            rows.append([name, mean_sd(pre), mean_sd(post), mean_sd(delta), str(len(delta))])
     return rows
 
 
 # --------------------------------------------------------------------------- metrics
 
 
-_NOT_ROWS = ("input", "inputs", "paths", "notes", "note")
-
-
-def fmt_metric(value: Any) -> str:
-    """A metric value: integers as they are, floats to 3 decimals below 10 else 2."""
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return f"{value:.3f}" if abs(value) < 10 else f"{value:,.2f}"
-    return str(value)
-
-
-def _plus_minus(mean: Any, sd: Any) -> str:
-    if isinstance(mean, int | float) and isinstance(sd, int | float):
-        digits = 3 if abs(mean) < 10 else 2
-        return f"{mean:.{digits}f} ± {sd:.{digits}f}"
-    return f"{fmt_metric(mean)} ± {fmt_metric(sd)}"
+def fmt_metric(value: Any, scale: Any = None) -> str:
+    """A metric value: a float to 3 decimals when ``scale`` (default: the value itself) is
+    below 10 in size, else to 2; a dash for None; anything else as it is."""
+    if not isinstance(value, float):
+        return "—" if value is None else str(value)
+    ref = scale if isinstance(scale, int | float) else value
+    return f"{value:,.{3 if abs(ref) < 10 else 2}f}"
 
 
 def _flatten(block: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, str]]:
-    """Scalar leaves as ``(dotted.key, text)``; a ``{mean, sd}`` pair is one ``m ± sd``."""
+    """Scalar leaves as ``(dotted.key, text)``; a ``{mean, sd}`` pair is one ``m ± sd``.
+    Lists (paths, notes, the per-input blocks) and the block's ``input`` name are not rows."""
     for key, value in block.items():
-        if key in _NOT_ROWS:
-            continue
         if isinstance(value, dict) and set(value) == {"mean", "sd"}:
-            yield f"{prefix}{key}", _plus_minus(value["mean"], value["sd"])
+            mean, sd = value["mean"], value["sd"]
+            yield f"{prefix}{key}", f"{fmt_metric(mean)} ± {fmt_metric(sd, mean)}"
         elif isinstance(value, dict):
             yield from _flatten(value, f"{prefix}{key}.")
-        elif value is None or isinstance(value, str | int | float):
+        elif key != "input" and (value is None or isinstance(value, str | int | float)):
             yield f"{prefix}{key}", fmt_metric(value)
 
 
@@ -465,6 +425,7 @@ def _table(blocks: Sequence[dict[str, Any]], columns: list[str]) -> MetricTable:
 
 
 def _blocks(value: Any) -> list[dict[str, Any]]:
+    """The objects of a list (the per-input blocks); none when ``value`` is not a list."""
     return [b for b in value if isinstance(b, dict)] if isinstance(value, list) else []
 
 
@@ -487,10 +448,7 @@ def metric_tables(metrics: dict[str, Any]) -> tuple[MetricTable, MetricTable | N
     per_input = _blocks(equal_d.get("inputs")) if isinstance(equal_d, dict) else []
     equal = _table(per_input, _names(per_input)) if per_input else None
     notes = metrics.get("notes")
-    texts = [*(notes if isinstance(notes, list) else [])]
-    if isinstance(equal_d, dict):
-        texts.append(equal_d.get("note"))
-    return main, equal, [str(t) for t in dict.fromkeys(texts) if t]
+    return main, equal, [str(n) for n in notes] if isinstance(notes, list) else []
 
 
 # --------------------------------------------------------------------------- page
@@ -514,7 +472,7 @@ def _header(records: Sequence[SessionRecord], info: dict[str, Any] | None) -> li
     turns = sum(len(r.turns) for r in records)
     counselor = sum(len(_counselor_turns(r)) for r in records)
     provenance = records[0].provenance
-    config = (info or {}).get("config") or {}
+    config = (info or {}).get("config")
     rows = [
         ("profiles", ", ".join(sorted({r.profile_id for r in records}))),
         ("courses", str(len({r.course_id for r in records}))),
@@ -534,7 +492,6 @@ def _header(records: Sequence[SessionRecord], info: dict[str, Any] | None) -> li
 
 
 def _rubric_block(summary: RubricSummary, fig: Iterator[int], tab: Iterator[int]) -> dict[str, Any]:
-    strips = [Strip(d.name, d.means, d.lo, d.hi) for d in summary.dims]
     figure = None
     if any(d.means for d in summary.dims):
         title = f"Scores of rubric {summary.name} ({summary.source})"
@@ -544,6 +501,7 @@ def _rubric_block(summary: RubricSummary, fig: Iterator[int], tab: Iterator[int]
             else "one dot per scored unit (its mean over the judge's repeats)"
         )
         skipped = f" {summary.not_scored} not scored are not plotted." if summary.not_scored else ""
+        strips = [Strip(d.name, d.means, d.lo, d.hi) for d in summary.dims]
         figure = Figure(
             next(fig),
             Markup(strip_plot(strips, title)),
@@ -556,11 +514,38 @@ def _rubric_block(summary: RubricSummary, fig: Iterator[int], tab: Iterator[int]
             f"{d.lo:g}–{d.hi:g}",
             str(len(d.means)),
             mean_sd(d.means),
-            fmt(statistics.fmean(d.spreads)) if d.spreads else "—",
+            fmt(statistics.fmean(d.spreads) if d.spreads else None),
         ]
         for d in summary.dims
     ]
     return {"summary": summary, "figure": figure, "rows": rows, "table": next(tab)}
+
+
+def _arc_figure(records: Sequence[SessionRecord], fig: Iterator[int]) -> Figure:
+    courses = len({r.course_id for r in records})
+    arc = [(f"S{s}", points) for s, points in emotion_arc(records)]
+    title = "Client emotion valence across the course"
+    return Figure(
+        next(fig),
+        Markup(arc_chart(arc, title, full_n=courses)),
+        f"{title}: x is the client turn within its session (sessions S1, S2, … between dashed "
+        f"dividers), y the mean valence of the turn's labels over {courses} course(s), on the "
+        "valence table below. Hollow markers rest on fewer courses (sessions of unequal length).",
+    )
+
+
+def _bar_figure(
+    fig: Iterator[int], bars: list[Bar], colors: Mapping[L, str], title: str, caption: str
+) -> Figure:
+    """Label shares as stacked bars; the caption is ``title`` followed by ``caption``."""
+    svg = stacked_bars(bars, list(colors), list(colors.values()), title)
+    return Figure(next(fig), Markup(svg), title + caption)
+
+
+_STRATEGY_CAPTION = (
+    ": share of counselor turns carrying each strategy (a turn with two strategies counts half "
+    "for each); "
+)
 
 
 def build_report(
@@ -577,93 +562,67 @@ def build_report(
 
     Raises:
         DataError: ``sessions.jsonl`` missing, empty or invalid; a scores, metrics or run
-            file present but invalid.
+            file present but invalid; ``metrics`` not a JSON object.
     """
     records = load_sessions(run_dir)
     scores = load_scores(run_dir)
     info = _load_json(run_dir / RUN_FILE)
     if metrics is None:
         metrics = _load_json(run_dir / METRICS_FILE)
+    elif not isinstance(metrics, dict):
+        raise DataError("the metrics to show are not a JSON object")
     fig, tab = count(1), count(1)
-
-    rubrics = [_rubric_block(s, fig, tab) for s in critic_summaries(records)]
-    rubrics += [_rubric_block(s, fig, tab) for s in score_summaries(scores)]
-
-    valence_table = next(tab)
-    courses = len({r.course_id for r in records})
-    arc = [(f"S{s}", points) for s, points in emotion_arc(records)]
-    arc_fig = Figure(
-        next(fig),
-        Markup(arc_chart(arc, "Client emotion valence across the course", full_n=courses)),
-        "Client emotion valence across the course: x is the client turn within its session "
-        "(sessions S1, S2, … between dashed dividers), y the mean valence of the turn's "
-        f"labels over {courses} course(s), on the valence table below. Hollow markers rest "
-        "on fewer courses (sessions of unequal length).",
-    )
-    emotion_fig = Figure(
-        next(fig),
-        Markup(
-            stacked_bars(
-                emotion_by_session(records),
-                list(EMOTION_COLORS),
-                list(EMOTION_COLORS.values()),
-                "Client emotion labels per session",
-            )
-        ),
-        "Client emotion labels per session, pooled over courses: share of client turns "
-        "(a turn with two labels counts half for each); labels ordered by valence.",
+    summaries = [*critic_summaries(records), *score_summaries(scores)]
+    rubrics = [_rubric_block(s, fig, tab) for s in summaries]
+    arc_fig = _arc_figure(records, fig)
+    emotion_fig = _bar_figure(
+        fig,
+        emotion_by_session(records),
+        EMOTION_COLORS,
+        "Client emotion labels per session",
+        ", pooled over courses: share of client turns (a turn with two labels counts half for "
+        "each); labels ordered by valence.",
     )
     strategy_figs = [
-        Figure(
-            next(fig),
-            Markup(
-                stacked_bars(bars, list(STRATEGY_COLORS), list(STRATEGY_COLORS.values()), title)
-            ),
-            f"{title}: share of counselor turns carrying each strategy (a turn with two "
-            f"strategies counts half for each); {how}.",
-        )
-        for bars, title, how in (
-            (
-                strategy_by_stage(records),
-                "Counselor strategy mix per session stage",
-                "one bar per stage the counselor's session plan names",
-            ),
-            (
-                strategy_by_third(records),
-                "Counselor strategy mix by position in the session",
-                "each session's counselor turns split into opening, middle and closing thirds",
-            ),
-        )
+        _bar_figure(
+            fig,
+            strategy_by_stage(records),
+            STRATEGY_COLORS,
+            "Counselor strategy mix per session stage",
+            _STRATEGY_CAPTION + "one bar per stage the counselor's session plan names.",
+        ),
+        _bar_figure(
+            fig,
+            strategy_by_third(records),
+            STRATEGY_COLORS,
+            "Counselor strategy mix by position in the session",
+            _STRATEGY_CAPTION
+            + "each session's counselor turns split into opening, middle and closing thirds.",
+        ),
     ]
-
+    valence_table = next(tab)
     metric, equal_d, notes = metric_tables(metrics) if metrics else (None, None, [])
+    metric_table = next(tab) if metric else None
+    equal_d_table = next(tab) if equal_d else None
     by_rubric = {
         n: [s for s in scores if s.rubric == n] for n in sorted({s.rubric for s in scores})
     }
     codes = [(n, code_rows(u)) for n, u in by_rubric.items() if any(x.counts for x in u)]
-    prepost = [(n, prepost_rows(u)) for n, u in by_rubric.items()]
-    prepost = [(n, rows) for n, rows in prepost if rows]
-
-    env = Environment(
-        loader=PackageLoader("counselsim.report", "templates"),
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    return env.get_template("report.html.j2").render(
+    prepost = [(n, rows) for n, u in by_rubric.items() if (rows := prepost_rows(u))]
+    return _ENV.get_template("report.html.j2").render(
         generated=(generated or date.today()).isoformat(),
         header=_header(records, info),
         rubrics=rubrics,
         arc_fig=arc_fig,
         emotion_fig=emotion_fig,
-        valence=[(e.value, f"{v:+.1f}" if v else "0") for e, v in VALENCE.items()],
+        valence_labels=[e.value for e in VALENCE],
+        valence_values=[f"{v:+.1f}" if v else "0" for v in VALENCE.values()],
         valence_table=valence_table,
         strategy_figs=strategy_figs,
         metric=metric,
-        metric_table=next(tab) if metric else None,
+        metric_table=metric_table,
         equal_d=equal_d,
-        equal_d_table=next(tab) if equal_d else None,
+        equal_d_table=equal_d_table,
         metric_notes=notes,
         codes=[(n, rows, next(tab)) for n, rows in codes],
         prepost=[(n, rows, next(tab)) for n, rows in prepost],
@@ -677,5 +636,14 @@ def write_report(
     *,
     generated: date | None = None,
 ) -> None:
-    """Write :func:`build_report` of ``run_dir`` to ``out`` atomically."""
-    write_atomic(out, build_report(run_dir, metrics, generated=generated))
+    """Write :func:`build_report` of ``run_dir`` to ``out`` atomically.
+
+    Raises:
+        DataError: as :func:`build_report`.
+        OutputError: ``out`` cannot be written.
+    """
+    html = build_report(run_dir, metrics, generated=generated)
+    try:
+        write_atomic(out, html)
+    except OSError as exc:
+        raise OutputError(f"{out}: cannot write: {exc.strerror or type(exc).__name__}") from None

@@ -60,15 +60,19 @@ def _tick(v: float) -> str:
     return str(int(v)) if float(v).is_integer() else f"{v:.2f}".rstrip("0")
 
 
+def _attrs(attrs: dict[str, str]) -> str:
+    """Keyword attributes as SVG ones: ``font_size="10"`` -> `` font-size="10"``."""
+    return "".join(f' {k.replace("_", "-")}="{v}"' for k, v in attrs.items())
+
+
 def _text(x: float, y: float, s: str, anchor: str = "start", **attrs: str) -> str:
-    extra = "".join(f' {k.replace("_", "-")}="{v}"' for k, v in attrs.items())
-    return f'<text x="{_f(x)}" y="{_f(y)}" text-anchor="{anchor}"{extra}>{escape(s)}</text>'
+    return f'<text x="{_f(x)}" y="{_f(y)}" text-anchor="{anchor}"{_attrs(attrs)}>{escape(s)}</text>'
 
 
 def _line(x1: float, y1: float, x2: float, y2: float, stroke: str = GRID, **attrs: str) -> str:
-    extra = "".join(f' {k.replace("_", "-")}="{v}"' for k, v in attrs.items())
     return (
-        f'<line x1="{_f(x1)}" y1="{_f(y1)}" x2="{_f(x2)}" y2="{_f(y2)}" stroke="{stroke}"{extra}/>'
+        f'<line x1="{_f(x1)}" y1="{_f(y1)}" x2="{_f(x2)}" y2="{_f(y2)}" '
+        f'stroke="{stroke}"{_attrs(attrs)}/>'
     )
 
 
@@ -83,7 +87,7 @@ def _svg(width: float, height: float, title: str, body: Sequence[str]) -> str:
 
 def ticks(lo: float, hi: float) -> list[float]:
     """Axis ticks: every integer on a short integer scale, else five even steps."""
-    if float(lo).is_integer() and float(hi).is_integer() and 0 < hi - lo <= 10:
+    if float(lo).is_integer() and float(hi).is_integer() and 0 <= hi - lo <= 10:
         return [float(v) for v in range(int(lo), int(hi) + 1)]
     return [lo + (hi - lo) * i / 4 for i in range(5)]
 
@@ -97,7 +101,7 @@ def ink_on(fill: str) -> str:
 # --------------------------------------------------------------------------- strip plot
 
 
-def strip_plot(rows: Sequence[Strip], title: str, *, color: str = ACCENT) -> str:
+def strip_plot(rows: Sequence[Strip], title: str) -> str:
     """Small multiples, one row per dimension on its own scale: one dot per value (equal
     values stacked upwards), a vertical bar at the mean, and ``mean · n`` on the right."""
     left, right, row_h, top = 150, 118, 50, 6
@@ -126,7 +130,7 @@ def strip_plot(rows: Sequence[Strip], title: str, *, color: str = ACCENT) -> str
             for j in range(count):
                 body.append(
                     f'<circle cx="{_f(sx(v))}" cy="{_f(base - 5 - j * step)}" r="3.5" '
-                    f'fill="{color}" fill-opacity="0.55" stroke="{color}" stroke-width="0.6"/>'
+                    f'fill="{ACCENT}" fill-opacity="0.55" stroke="{ACCENT}" stroke-width="0.6"/>'
                 )
         note = f"mean {mean:.2f} · n {len(row.values)}"
         body.append(_text(left + plot_w + 10, base - 6, note, fill=MUTED))
@@ -141,16 +145,13 @@ def arc_chart(
     title: str,
     *,
     full_n: int,
-    y_range: tuple[float, float] = (-1.0, 1.0),
-    y_label: str = "mean valence",
-    x_label: str = "client turn within session",
 ) -> str:
-    """A line over consecutive positions, in blocks (sessions) split by dashed dividers and
-    labelled at the top; lines do not cross a divider. A marker is filled when its mean
-    rests on ``full_n`` observations and hollow when on fewer."""
+    """Mean valence (-1 to 1) over consecutive client turns, in blocks (sessions) split by
+    dashed dividers and labelled at the top; lines do not cross a divider. A marker is
+    filled when its mean rests on ``full_n`` observations and hollow when on fewer."""
     left, right, top, bottom, height = 58, 16, 26, 44, 270
     plot_w, plot_h = WIDTH - left - right, height - top - bottom
-    lo, hi = y_range
+    lo, hi = -1.0, 1.0
     slots = sum(max(1, len(points)) for _, points in sessions) or 1
     slot_w = plot_w / slots
 
@@ -165,12 +166,12 @@ def arc_chart(
         _text(
             14,
             top + plot_h / 2,
-            y_label,
+            "mean valence",
             "middle",
             transform=f"rotate(-90 14 {_f(top + plot_h / 2)})",
         )
     )
-    body.append(_text(left + plot_w / 2, height - 6, x_label, "middle"))
+    body.append(_text(left + plot_w / 2, height - 6, "client turn within session", "middle"))
     label_every = max(1, math.ceil(16 / slot_w))
     start = 0
     for b, (label, points) in enumerate(sessions):
@@ -213,8 +214,6 @@ def stacked_bars(
     categories: Sequence[str],
     colors: Sequence[str],
     title: str,
-    *,
-    unit: str = "turns",
 ) -> str:
     """Horizontal 100% bars, one per row, segments in ``categories`` order with a share
     label where wide enough, ``n`` at the right end, and a legend of the categories seen."""
@@ -246,7 +245,7 @@ def stacked_bars(
                     )
                 )
             x += w
-        body.append(_text(left + plot_w + 8, y + bar_h / 2 + 4, f"n = {bar.n} {unit}", fill=MUTED))
+        body.append(_text(left + plot_w + 8, y + bar_h / 2 + 4, f"n = {bar.n} turns", fill=MUTED))
     axis_y = top + len(bars) * (bar_h + gap) - gap + 6
     body.append(_line(left, axis_y, left + plot_w, axis_y, MUTED))
     for q in (0, 0.25, 0.5, 0.75, 1):
