@@ -408,6 +408,9 @@ def test_speaking_to_the_client_is_not_a_thought_leak():
         ('I feel tired." }', "I feel tired."),
         ("  他说“别担心”。 ", "他说“别担心”。"),
         ('She said "fine" to me.', 'She said "fine" to me.'),
+        ("我觉得很内疚。” }\n\n\n```", "我觉得很内疚。"),
+        ("有什么想说的吗？”} 你的问题已经被正确地回答了。", "有什么想说的吗？"),
+        ('How are you?" } As an AI I cannot', "How are you?"),
     ],
 )
 def test_clean_spoken_trims_json_debris_only(raw, clean):

@@ -89,9 +89,17 @@ def _loops(text: str) -> bool:
 _THIRD_PERSON_CLIENT = re.compile(r"来访者|求助者|the client\b", re.IGNORECASE)
 
 
+_CLOSED = re.compile(r"[\"”]\s*\}")
+
+
 def clean_spoken(text: str) -> str:
-    """Trim JSON debris a small model leaves when it closes a string late (``…。” }``)."""
-    t = re.sub(r"[\s}\]]+$", "", text.strip())
+    """Trim JSON debris a small model leaves when it closes a string late (``…。” }``), and
+    anything it wrote after such a would-be end of its reply (a quote then a brace never
+    occurs in speech)."""
+    end = _CLOSED.search(text)
+    if end:
+        text = text[: end.start() + 1]
+    t = re.sub(r"[\s}\]`]+$", "", text.strip())
     if t.endswith("”") and t.count("“") < t.count("”"):
         t = t[:-1].rstrip()
     if t.endswith('"') and t.count('"') % 2 == 1:
