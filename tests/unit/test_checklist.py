@@ -47,6 +47,7 @@ def client_said(text: str) -> list:
         ("safety_protocol", "Are you thinking about suicide?", "I want to kill myself.", False),
         ("safety_protocol", "你现在安全吗？有没有具体的打算？", "有时候真的不想活了", False),
         ("safety_protocol", "我们聊聊考试吧。", "有时候真的不想活了", True),
+        ("safety_protocol", "我们聊聊考试吧。", "如果自己消失了，父母会难过", True),
         ("safety_protocol", "Let's talk about your hobbies.", "Work is tiring.", False),
         ("brief", "One. Two. Three. Four. Five.", [], True),
         ("brief", "我睡不好。每天都很累。", [], False),

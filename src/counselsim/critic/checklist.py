@@ -40,8 +40,10 @@ class RuleInput:
 
 CRISIS_CUE = re.compile(
     r"想死|不想活|活着没(有)?意思|自杀|轻生|结束(自己的)?生命|割腕|伤害自己|跳楼|了结|"
+    r"(自己|我)消失|不想存在|离开这个世界|"
     r"kill (myself|him|her|them)|suicid|end (my|it all|my life)|don'?t want to (live|be here)|"
-    r"hurt (myself|someone)|self[- ]harm|no reason to live|better off dead",
+    r"hurt (myself|someone)|self[- ]harm|no reason to live|better off dead|"
+    r"(wish i could|want to) disappear",
     re.IGNORECASE,
 )
 SAFETY_ASKED = re.compile(
