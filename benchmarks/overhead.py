@@ -40,8 +40,9 @@ def babble(rng: random.Random, n: int) -> str:
     return " ".join("".join(rng.choices(SYLLABLES, k=3)) for _ in range(n))
 
 
-def make_fakes(cfg: Any, clock: dict[str, list[Any]]) -> dict[str, Any]:
-    """One instant FunctionChatModel per role; the step is told apart by its sampling."""
+def make_fakes(cfg: Any, clock: dict[str, list[Any]], words: int = 10) -> dict[str, Any]:
+    """One instant FunctionChatModel per role; the step is told apart by its sampling.
+    Spoken turns are ``words`` pseudo-words long."""
     from counselsim.config import Step
     from counselsim.critic.rubric import load_rubric
     from counselsim.llm.fake import FunctionChatModel
@@ -52,7 +53,7 @@ def make_fakes(cfg: Any, clock: dict[str, list[Any]]) -> dict[str, Any]:
         step = [s for s in steps if cfg.sampling[s].max_tokens == kw["max_tokens"]]
         if len(step) > 1:
             step = [s for s in step if cfg.sampling[s].temperature == kw["temperature"]]
-        out: dict[str, Any] = {"emotion": ["Anxiety"], "reply": babble(rng, 10) + "."}
+        out: dict[str, Any] = {"emotion": ["Anxiety"], "reply": babble(rng, words) + "."}
         if step[0] is Step.PLAN:
             clock["thinks"].append([])  # a new session
             out = {"stage": "exploration", "goals": ["understand the stress"],
@@ -63,7 +64,7 @@ def make_fakes(cfg: Any, clock: dict[str, list[Any]]) -> dict[str, Any]:
                    "strategy": ["Question"], "reasoning": babble(rng, 8),
                    "next_action": "continue"}  # fmt: skip
         elif step[0] is Step.REPLY:
-            out = {"reply": babble(rng, 10) + "?"}
+            out = {"reply": babble(rng, words) + "?"}
         elif step[0] is Step.SUMMARY:
             out = {"summary": "Talked about " + babble(rng, 6),
                    "salient_events": ["mentioned " + babble(rng, 3)]}  # fmt: skip

@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -146,6 +147,210 @@ def _print_summary(records: list[Any], out_dir: Path) -> None:
             str(r.session_index), str(len(r.turns)), r.end_reason.value, r.plan.stage.value, crit
         )
     out.print(table)
+
+
+@app.command()
+def generate(
+    profiles: Annotated[
+        str,
+        typer.Option(
+            help="Profile set: a folder, a profile file, persona ids (a,b), library[:zh|:en], "
+            "or cactus:PATH (Cactus intake forms)."
+        ),
+    ],
+    out_dir: Annotated[Path, typer.Option("--out", help="Run directory (reruns continue it).")],
+    courses: Annotated[
+        int | None, typer.Option(min=1, help="Courses to run (default: one per profile).")
+    ] = None,
+    sessions: Annotated[int | None, typer.Option(help="Sessions per course.")] = None,
+    max_turns: Annotated[int | None, typer.Option(help="Most exchanges per session.")] = None,
+    concurrency: Annotated[int, typer.Option(min=1, help="Courses in flight at once.")] = 8,
+    seed: Annotated[
+        int | None, typer.Option(help="Run seed (course seeds derive from it).")
+    ] = None,
+    checklist: Annotated[
+        str | None, typer.Option(help="In-loop critic: off, rules (default) or all.")
+    ] = None,
+    config: ConfigOpt = None,
+    packaged: PackagedOpt = None,
+    model_path: ModelPathOpt = None,
+    base_url: Annotated[
+        list[str] | None,
+        typer.Option(help="OpenAI-compatible server (vLLM); repeat for replicas."),
+    ] = None,
+    model: ModelOpt = None,
+    serve_model: Annotated[
+        str | None,
+        typer.Option(help="Start a server for this model (HF name/folder for vLLM, or a GGUF)."),
+    ] = None,
+    serve_engine: Annotated[
+        str | None, typer.Option(help="vllm or llama-cpp (default: llama-cpp for a .gguf).")
+    ] = None,
+    serve_replicas: Annotated[int, typer.Option(min=1, help="Servers to start.")] = 1,
+    serve_python: Annotated[
+        str | None, typer.Option(help="Python that has vLLM installed (default: this one).")
+    ] = None,
+    serve_arg: Annotated[
+        list[str] | None, typer.Option(help="Extra argument for the server; repeatable.")
+    ] = None,
+    checkpoint_dsn: Annotated[
+        str | None, typer.Option(help="Postgres DSN for checkpoints (default: SQLite in DIR).")
+    ] = None,
+    chroma_url: Annotated[
+        str | None, typer.Option(help="Chroma server for client memory (default: DIR/memory).")
+    ] = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Generate many courses from a profile set, concurrently, into one resumable run.
+
+    Writes DIR/sessions.jsonl (a line per session), DIR/courses.jsonl (a line per finished or
+    failed course), DIR/run.json (the manifest) and DIR/summary.json. Rerun the same command
+    after a crash to finish only what is missing.
+    """
+    from counselsim.config import load_config
+    from counselsim.errors import ConfigError
+    from counselsim.generate import load_profile_set
+    from counselsim.llm.serve import ServeEngine, pick_engine, serve
+
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
+    urls = list(base_url or [])
+    if serve_model is not None and (urls or model_path or packaged):
+        raise ConfigError("--serve-model starts its own server: drop --base-url/--model-path")
+    overrides: dict[str, Any] = {
+        "sessions": sessions,
+        "max_turns": max_turns,
+        "seed": seed,
+        "checklist": checklist,
+        "model": {"packaged": packaged, "model_path": model_path, "model": model},
+    }
+    cfg = load_config(config, overrides)  # validated before anything starts or is written
+    profile_set = load_profile_set(profiles, out_dir)
+    n = courses or len(profile_set)
+    if serve_model is None:
+        asyncio.run(
+            _generate(
+                cfg,
+                urls,
+                profile_set,
+                profiles,
+                n,
+                out_dir,
+                concurrency,
+                checkpoint_dsn,
+                chroma_url,
+            )
+        )
+        return
+    name = model or Path(serve_model).name
+    starting = err.status(f"starting {serve_replicas} server(s) for {serve_model}...")
+    starting.start()
+    with serve(
+        serve_model,
+        engine=serve_engine,
+        name=name,
+        replicas=serve_replicas,
+        python=serve_python,
+        extra_args=serve_arg or (),
+        log_dir=out_dir.parent / f".{out_dir.name}-servers",
+        n_ctx=cfg.model.n_ctx,
+    ) as servers:
+        starting.stop()
+        ready = ", ".join(f"{s.base_url} ({s.ready_s:.0f} s)" for s in servers)
+        err.print(f"servers ready: {ready}", highlight=False)
+        served = {"model": name}
+        if pick_engine(serve_model, serve_engine) is ServeEngine.LLAMA_CPP:
+            served["response_format"] = "json_object"  # llama-cpp-python's server dialect
+        cfg = cfg.model_copy(update={"model": cfg.model.model_copy(update=served)})
+        urls = [s.base_url for s in servers]
+        try:
+            asyncio.run(
+                _generate(
+                    cfg,
+                    urls,
+                    profile_set,
+                    profiles,
+                    n,
+                    out_dir,
+                    concurrency,
+                    checkpoint_dsn,
+                    chroma_url,
+                )
+            )
+        finally:
+            err.print("stopping server(s)...")
+    starting.stop()
+
+
+async def _generate(
+    cfg: Any,
+    urls: list[str],
+    profile_set: list[Any],
+    spec: str,
+    n: int,
+    out_dir: Path,
+    concurrency: int,
+    checkpoint_dsn: str | None,
+    chroma_url: str | None,
+) -> None:
+    from rich.progress import MofNCompleteColumn
+
+    from counselsim.config import Engine
+    from counselsim.generate import generate as run_generate
+    from counselsim.service import build_simulation
+
+    sims = []
+    with err.status("loading model..."):
+        targets: list[str | None] = [*urls] or [None]
+        for url in targets:
+            c = cfg
+            if url is not None:
+                model_cfg = cfg.model.model_copy(update={"base_url": url, "engine": Engine.OPENAI})
+                c = cfg.model_copy(update={"model": model_cfg})
+            sims.append(build_simulation(c))
+    columns = (
+        TextColumn("[bold]courses"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[info]}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err, transient=False) as progress:
+        task = progress.add_task("courses", total=n, info="")
+
+        def on_change(st: Any) -> None:
+            elapsed = max(time.monotonic() - st.started, 1e-6)
+            tokens = st.completion_tokens(sims)
+            info = (
+                f"running {st.running} · failed {st.failed} · sessions {st.sessions} · "
+                f"turns {st.turns} · {tokens / elapsed:.1f} tok/s"
+            )
+            progress.update(task, completed=st.skipped + st.done + st.failed, info=info)
+
+        summary = await run_generate(
+            sims,
+            profile_set,
+            spec,
+            n,
+            out_dir,
+            concurrency,
+            urls,
+            checkpoint_dsn=checkpoint_dsn,
+            chroma_url=chroma_url,
+            on_change=on_change,
+        )
+    out.print(
+        f"{out_dir}: {summary['done']} courses done now, {summary['already_done']} before, "
+        f"{summary['failed']} failed; {summary['sessions']} sessions, {summary['turns']} turns "
+        f"in {summary['seconds']} s ({summary['tokens_per_s']} tok/s)",
+        highlight=False,
+        soft_wrap=True,
+    )
+    for cause, count in summary["failures"].items():
+        err.print(
+            f"[red]failed:[/] {count} course(s): {cause} (see courses.jsonl)", highlight=False
+        )
+    if summary["failed"]:
+        raise typer.Exit(1)
 
 
 @schema_app.command("session")
@@ -605,6 +810,62 @@ def report(
         metric_data = compute_metrics([(str(run_dir), load_input(run_dir))])
     write_report(run_dir, out_file, metrics=metric_data)
     out.print(str(out_file))
+
+
+@app.command("export")
+def export_command(
+    src: Annotated[
+        Path, typer.Argument(metavar="DIR", help="A run directory, or a sessions.jsonl.")
+    ],
+    fmt: Annotated[str, typer.Option("--format", help="sharegpt, openai, llamafactory or hf.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Output directory (must be empty).")],
+    side: Annotated[
+        str, typer.Option(help="Who the assistant is: counselor (default) or client.")
+    ] = "counselor",
+    reasoning: Annotated[
+        bool,
+        typer.Option(
+            "--reasoning/--no-reasoning",
+            help="Counselor messages start with <think>plan, observation, emotion, strategy, "
+            "reasoning</think>.",
+        ),
+    ] = False,
+    min_score: Annotated[
+        float | None,
+        typer.Option(help="Keep sessions whose critic score (share of possible points) >= X."),
+    ] = None,
+    min_item: Annotated[
+        list[str] | None,
+        typer.Option(help="NAME=V: keep sessions whose critic item NAME >= V (repeatable)."),
+    ] = None,
+    drop_flagged: Annotated[
+        bool, typer.Option("--drop-flagged", help="Drop sessions with a flagged turn.")
+    ] = False,
+    unit: Annotated[
+        str, typer.Option(help="One sample per session (default) or per course.")
+    ] = "session",
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Write into a non-empty --out.")
+    ] = False,
+) -> None:
+    """Turn a run's sessions.jsonl into fine-tuning data (sharegpt, openai, llamafactory, hf).
+
+    One sample per session (or course); system, then user/assistant alternating, ending with
+    the assistant. Prints one line: samples written, sessions filtered out by reason.
+    """
+    from counselsim.export import ExportOptions, export_run, parse_min_items
+
+    options = ExportOptions(
+        fmt=fmt,
+        side=side,
+        unit=unit,
+        reasoning=reasoning,
+        min_score=min_score,
+        min_items=parse_min_items(min_item or []),
+        drop_flagged=drop_flagged,
+    )
+    result = export_run(src, out_dir, options, overwrite=overwrite)
+    out.print(result.summary(), highlight=False, soft_wrap=True)
 
 
 @rubrics_app.command("list")

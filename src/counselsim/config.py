@@ -7,7 +7,7 @@ import json
 import os
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -93,6 +93,11 @@ class ModelConfig(BaseModel):
     n_ctx: int = Field(default=4096, ge=512)
     n_threads: int | None = Field(default=None, ge=1)
     timeout_s: float = Field(default=120.0, gt=0)
+    response_format: Literal["json_schema", "json_object"] = Field(
+        default="json_schema",
+        description="how a server takes a JSON schema: json_schema (OpenAI, vLLM) or "
+        "json_object with a schema (llama-cpp-python's server)",
+    )
 
 
 class RunConfig(BaseModel):

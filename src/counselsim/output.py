@@ -6,6 +6,7 @@ import json
 import os
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from counselsim.errors import OutputError
@@ -36,36 +37,100 @@ def write_atomic(path: Path, text: str) -> None:
             os.unlink(tmp)
 
 
-class JsonlSink:
-    """``sessions.jsonl``: one record per (course, session), rewritten atomically per write.
+def repair_tail(path: Path) -> None:
+    """Cut a torn last line (a write interrupted by a crash) so the file ends with a newline."""
+    if not path.exists():
+        return
+    with path.open("rb+") as f:
+        size = f.seek(0, os.SEEK_END)
+        if size == 0:
+            return
+        f.seek(size - 1)
+        if f.read(1) == b"\n":
+            return
+        f.seek(max(0, size - (1 << 20)))
+        tail = f.read()
+        cut = tail.rfind(b"\n")
+        keep = size - len(tail) + cut + 1 if cut >= 0 else 0
+        if keep == 0 and size > len(tail):  # a last line over 1 MB: scan the whole file
+            f.seek(0)
+            keep = f.read().rfind(b"\n") + 1
+        f.truncate(keep)
+        f.flush()
+        os.fsync(f.fileno())
 
-    Writing the same session again (a resumed run) replaces it instead of duplicating it.
+
+def append_line(path: Path, line: str) -> None:
+    """Append one line with a single write and fsync: a crash leaves at most a torn last line,
+    which :func:`repair_tail` cuts on the next start."""
+    data = (line.rstrip("\n") + "\n").encode("utf-8")
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class JsonlSink:
+    """``sessions.jsonl``: one line per (course, session), appended and fsynced per record.
+
+    On open a torn last line is cut; writing a session already in the file (a resumed run
+    redoing its last step) is a no-op, so no session is ever duplicated. Only the keys stay in
+    memory: a run of thousands of courses does not hold its records.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, on_write: Callable[[SessionRecord], None] | None = None) -> None:
         self.path = path
+        self.on_write = on_write
         self._lock = threading.Lock()
-        self._records: dict[tuple[str, int], SessionRecord] = {}
-        if path.exists():
-            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        self._turns: dict[str, dict[int, int]] = {}  # course -> session -> turns
+        repair_tail(path)
+        for rec in self._read():
+            self._turns.setdefault(rec.course_id, {})[rec.session_index] = len(rec.turns)
+
+    def _read(self) -> list[SessionRecord]:
+        if not self.path.exists():
+            return []
+        records = []
+        with self.path.open(encoding="utf-8") as f:
+            for n, line in enumerate(f, 1):
                 if not line.strip():
                     continue
                 try:
-                    rec = SessionRecord.model_validate_json(line)
+                    records.append(SessionRecord.model_validate_json(line))
                 except ValueError:
-                    raise OutputError(f"{path}:{n}: not a valid session record") from None
-                self._records[(rec.course_id, rec.session_index)] = rec
+                    raise OutputError(f"{self.path}:{n}: not a valid session record") from None
+        return records
 
-    def write(self, record: SessionRecord) -> None:
+    def write(self, record: SessionRecord) -> bool:
+        """Append ``record`` unless its session is already stored; True if it was written."""
         with self._lock:
-            self._records[(record.course_id, record.session_index)] = record
-            lines = (r.model_dump_json() for _, r in sorted(self._records.items()))
-            write_atomic(self.path, "".join(line + "\n" for line in lines))
+            if self.has(record.course_id, record.session_index):
+                return False
+            append_line(self.path, record.model_dump_json())
+            self._turns.setdefault(record.course_id, {})[record.session_index] = len(record.turns)
+        if self.on_write is not None:
+            self.on_write(record)
+        return True
+
+    def has(self, course_id: str, session_index: int) -> bool:
+        return session_index in self._turns.get(course_id, {})
+
+    def sessions_of(self, course_id: str) -> dict[int, int]:
+        """The sessions stored for a course, each with its number of turns."""
+        return dict(self._turns.get(course_id, {}))
+
+    def records_of(self, course_id: str) -> list[SessionRecord]:
+        """One course's records in session order (read back from the file)."""
+        found = {r.session_index: r for r in self._read() if r.course_id == course_id}
+        return [found[k] for k in sorted(found)]
 
     @property
     def records(self) -> list[SessionRecord]:
-        """Records in (course, session) order."""
-        return [r for _, r in sorted(self._records.items())]
+        """Every record, in (course, session) order (read back from the file)."""
+        found = {(r.course_id, r.session_index): r for r in self._read()}
+        return [found[k] for k in sorted(found)]
 
 
 def prepare_out_dir(out: Path, run_info: dict[str, object]) -> bool:

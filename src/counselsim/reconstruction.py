@@ -167,16 +167,14 @@ async def run_reconstruction(
     """
     cfg = sim.config
     corpus_digest = hashlib.sha256("\n".join(sorted(d.id for d in corpus)).encode()).hexdigest()
-    run_info: dict[str, Any] = {
-        "resume_key": hashlib.sha256(
+    run_info = sim.run_info(
+        hashlib.sha256(
             f"rmrr|{cfg.hash()}|{corpus_digest}|{per_profile}|{max_source_turns}".encode()
         ).hexdigest()[:16],
-        "profile_ids": [p.id for p in profiles],
-        "profiles": [p.model_dump(mode="json") for p in profiles],
-        "corpus_dialogues": len(corpus),
-        "config": cfg.model_dump(mode="json"),
-        "provenance": sim.provenance().model_dump(mode="json"),
-    }
+        profile_ids=[p.id for p in profiles],
+        profiles=[p.model_dump(mode="json") for p in profiles],
+        corpus_dialogues=len(corpus),
+    )
     prepare_out_dir(out, run_info)
     index = CorpusIndex(corpus, embedder or USEEmbedding(), out / "corpus_index", masker)
     sink = JsonlSink(out / SESSIONS_FILE)
@@ -201,7 +199,7 @@ async def run_reconstruction(
             limit = 4 * len(index.get(source_id).turns) * (cfg.max_refines + 1) + 50
             await graph.ainvoke(start, {"recursion_limit": limit})
             if on_done is not None:
-                on_done(next(r for r in sink.records if r.course_id == course_id))
+                on_done(sink.records_of(course_id)[0])
     by_id = {r.course_id: r for r in sink.records}
     records = [by_id[c] for c, _ in planned]
     leaks = {c: audit_leaks(index.get(s), by_id[c]) for c, s in planned}

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from chromadb.api.types import Documents, EmbeddingFunction
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 from counselsim import __version__
@@ -22,12 +24,12 @@ from counselsim.agents import AgentDeps, ClientAgent, CounselorAgent, CriticAgen
 from counselsim.config import CheckMode, Engine, RunConfig
 from counselsim.critic.checklist import TurnReviewer, load_checklist
 from counselsim.critic.rubric import Level, Perspective, Rubric, load_rubric
-from counselsim.errors import ConfigError
+from counselsim.errors import ConfigError, ModelUnavailableError
 from counselsim.graphs.course import CourseDeps, build_course_graph, initial_course_state
 from counselsim.graphs.session import SessionDeps
 from counselsim.labels import Role
 from counselsim.llm.models import build_chat_model
-from counselsim.llm.structured import LLM
+from counselsim.llm.structured import LLM, current_course
 from counselsim.memory.chroma import ChromaMemory
 from counselsim.memory.embeddings import USEEmbedding
 from counselsim.output import SESSIONS_FILE, JsonlSink, prepare_out_dir
@@ -60,13 +62,14 @@ class Simulation:
     prompts: PromptLibrary
     rubric: Rubric
 
-    def provenance(self) -> Provenance:
+    def provenance(self, seed: int | None = None) -> Provenance:
+        """Where records come from; ``seed`` is the course's (the run seed by default)."""
         models = {self.counselor_llm.model_id, self.client_llm.model_id, self.critic_llm.model_id}
         return Provenance(
             model=" | ".join(sorted(models)),
             engine=self.counselor_llm.engine.value,
             prompt_hashes=self.prompts.hashes,
-            seed=self.config.seed,
+            seed=self.config.seed if seed is None else seed,
             config_hash=self.config.hash(),
             version=__version__,
         )
@@ -87,6 +90,15 @@ class Simulation:
             self._deps(self.critic_llm), load_checklist(role), self.config.checklist
         )
 
+    def run_info(self, resume_key: str, **extra: Any) -> dict[str, Any]:
+        """What ``DIR/run.json`` records: the resolved config and provenance, plus ``extra``."""
+        return {
+            "resume_key": resume_key,
+            **extra,
+            "config": self.config.model_dump(mode="json"),
+            "provenance": self.provenance().model_dump(mode="json"),
+        }
+
     async def run_course(
         self,
         profile: ClientProfile,
@@ -95,69 +107,142 @@ class Simulation:
         on_progress: Callable[[Progress], None] | None = None,
     ) -> list[SessionRecord]:
         """Run (or resume) one course into ``out``; returns its session records."""
-        cfg = self.config
         course_id = self.course_id(profile)
-        run_info: dict[str, Any] = {
-            "resume_key": course_id,
-            "profile_id": profile.id,
-            "profile": profile.model_dump(mode="json"),  # synthetic or masked; judges read it
-            "config": cfg.model_dump(mode="json"),
-            "provenance": self.provenance().model_dump(mode="json"),
-        }
-        resumed = prepare_out_dir(out, run_info)
-        if resumed:
+        info = self.run_info(
+            course_id,
+            profile_id=profile.id,
+            profile=profile.model_dump(mode="json"),  # synthetic or masked; judges read it
+        )
+        if prepare_out_dir(out, info):
             log.info("resuming course %s in %s", course_id, out)
-        memory = ChromaMemory(embedder or USEEmbedding(), out / "memory")
-        sink = JsonlSink(out / SESSIONS_FILE)
+        async with Workspace.open(out, embedder) as ws:
+            await self.run_course_in(ws, course_id, profile, self.config.seed, on_progress)
+            return ws.sink.records_of(course_id)
+
+    async def run_course_in(
+        self,
+        ws: Workspace,
+        course_id: str,
+        profile: ClientProfile,
+        seed: int,
+        on_progress: Callable[[Progress], None] | None = None,
+    ) -> None:
+        """Run or resume one course in a shared workspace (its checkpoint thread is
+        ``course_id``; every model call's seed derives from ``seed``). A course already
+        complete returns at once."""
+        cfg = self.config
         counselor = CounselorAgent(
             self._deps(self.counselor_llm), cfg.history_window, self._reviewer(Role.COUNSELOR)
         )
         client = ClientAgent(
             self._deps(self.client_llm),
-            memory,
+            ws.memory,
             cfg.memory_k,
             cfg.history_window,
             self._reviewer(Role.CLIENT),
         )
         deps = CourseDeps(
-            session=SessionDeps(counselor=counselor, client=client, seed=cfg.seed),
+            session=SessionDeps(counselor=counselor, client=client, seed=seed),
             scribe=ScribeAgent(self._deps(self.critic_llm)),
             critic=CriticAgent(self._deps(self.critic_llm), self.rubric),
-            sink=sink,
-            provenance=self.provenance(),
+            sink=ws.sink,
+            provenance=self.provenance(seed),
         )
-        graph = build_course_graph(deps)
         run_cfg: RunnableConfig = {
             "configurable": {"thread_id": course_id},
             "recursion_limit": 10 * cfg.max_turns * cfg.sessions + 100,
         }
-        async with AsyncSqliteSaver.from_conn_string(str(out / "checkpoints.sqlite")) as saver:
-            app = graph.compile(checkpointer=saver)
-            snapshot = await app.aget_state(run_cfg)
-            if snapshot.values and not snapshot.next:
-                log.info("course %s already complete", course_id)
-                return [r for r in sink.records if r.course_id == course_id]
-            start = (
-                None
-                if snapshot.next
-                else initial_course_state(
-                    course_id, profile, cfg.sessions, cfg.max_turns, cfg.min_turns
-                )
+        app = build_course_graph(deps).compile(checkpointer=ws.saver)
+        token = current_course.set(course_id)
+        try:
+            await self._stream(app, run_cfg, course_id, profile, on_progress)
+        finally:
+            current_course.reset(token)
+
+    async def _stream(
+        self,
+        app: Any,
+        run_cfg: RunnableConfig,
+        course_id: str,
+        profile: ClientProfile,
+        on_progress: Callable[[Progress], None] | None,
+    ) -> None:
+        cfg = self.config
+        snapshot = await app.aget_state(run_cfg)
+        if snapshot.values and not snapshot.next:
+            log.info("course %s already complete", course_id)
+            return
+        start = (
+            None
+            if snapshot.next
+            else initial_course_state(
+                course_id, profile, cfg.sessions, cfg.max_turns, cfg.min_turns
             )
-            session_index = snapshot.values.get("session_index", 1) if snapshot.values else 1
-            turns = 0
-            async for namespace, update in app.astream(
-                start, run_cfg, stream_mode="updates", subgraphs=True
-            ):
-                updates: dict[str, Any] = update if isinstance(update, dict) else {}
-                for node, delta in updates.items():
-                    if isinstance(delta, dict) and "turns" in delta and namespace:
-                        turns += len(delta["turns"])
-                    if isinstance(delta, dict) and "session_index" in delta:
-                        session_index, turns = delta["session_index"], 0
-                    if on_progress is not None:
-                        on_progress(Progress(node=node, session_index=session_index, turns=turns))
-        return [r for r in sink.records if r.course_id == course_id]
+        )
+        session_index = snapshot.values.get("session_index", 1) if snapshot.values else 1
+        turns = 0
+        async for namespace, update in app.astream(
+            start, run_cfg, stream_mode="updates", subgraphs=True
+        ):
+            updates: dict[str, Any] = update if isinstance(update, dict) else {}
+            for node, delta in updates.items():
+                if isinstance(delta, dict) and "turns" in delta and namespace:
+                    turns += len(delta["turns"])
+                if isinstance(delta, dict) and "session_index" in delta:
+                    session_index, turns = delta["session_index"], 0
+                if on_progress is not None:
+                    on_progress(Progress(node=node, session_index=session_index, turns=turns))
+
+
+@dataclass
+class Workspace:
+    """What the courses of one run directory share: client memory (one Chroma collection,
+    filtered by course), the session sink, and the LangGraph checkpointer (a thread per
+    course)."""
+
+    memory: ChromaMemory
+    sink: JsonlSink
+    saver: BaseCheckpointSaver[Any]
+
+    @classmethod
+    @asynccontextmanager
+    async def open(
+        cls,
+        out: Path,
+        embedder: EmbeddingFunction[Documents] | None = None,
+        memory: ChromaMemory | None = None,
+        checkpoint_dsn: str | None = None,
+        on_record: Callable[[SessionRecord], None] | None = None,
+    ) -> AsyncIterator[Workspace]:
+        """Open ``out``'s workspace: SQLite checkpoints in ``out`` unless a Postgres DSN is
+        given, Chroma in ``out/memory`` unless a memory (e.g. a Chroma server's) is given."""
+        mem = memory or ChromaMemory(embedder or USEEmbedding(), out / "memory")
+        sink = JsonlSink(out / SESSIONS_FILE, on_record)
+        async with open_checkpointer(out, checkpoint_dsn) as saver:
+            yield cls(memory=mem, sink=sink, saver=saver)
+
+
+@asynccontextmanager
+async def open_checkpointer(
+    out: Path, dsn: str | None = None
+) -> AsyncIterator[BaseCheckpointSaver[Any]]:
+    """LangGraph's SQLite checkpointer in ``out/checkpoints.sqlite``, or Postgres for a DSN."""
+    if dsn is None:
+        async with AsyncSqliteSaver.from_conn_string(str(out / "checkpoints.sqlite")) as saver:
+            yield saver
+        return
+    try:
+        from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+    except ImportError:
+        raise ConfigError(
+            "a Postgres checkpointer needs: pip install 'counselsim[postgres]'"
+        ) from None
+    try:
+        async with AsyncPostgresSaver.from_conn_string(dsn) as pg:
+            await pg.setup()
+            yield pg
+    except OSError as exc:
+        raise ModelUnavailableError(f"checkpoint database unreachable: {exc}") from None
 
 
 def build_llm(chat_model: BaseChatModel, engine: Engine, model_id: str, cfg: RunConfig) -> LLM:
@@ -168,6 +253,7 @@ def build_llm(chat_model: BaseChatModel, engine: Engine, model_id: str, cfg: Run
         model_id=model_id,
         retry_attempts=cfg.retry_attempts,
         max_repairs=cfg.max_repairs,
+        response_format=cfg.model.response_format,
     )
 
 

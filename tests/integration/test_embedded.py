@@ -148,3 +148,24 @@ def test_reconstruction_on_the_embedded_model(tmp_path: Path) -> None:
     assert "13812345678" not in line
     assert '"records_with_leaks": 0' in (out / "leaks.json").read_text(encoding="utf-8")
     assert "leak audit against the unmasked sources: 0 of 1" in proc.stdout
+
+
+def test_generate_through_a_managed_llama_cpp_server(tmp_path: Path) -> None:
+    """The server path users take to vLLM, proven on the CPU: counselsim starts llama.cpp's
+    OpenAI-compatible server for the packaged GGUF, generates through it (HTTP, schemas in
+    the server's dialect, per-request seeds, max_tokens), and stops it."""
+    from counselsim.llm.weights import ensure_packaged_model
+
+    gguf = ensure_packaged_model(DEFAULT_MODEL)
+    out = tmp_path / "gen"
+    proc = _cli(
+        "generate", "--profiles", "en-help-rejecting", "--courses", "1", "--sessions", "1",
+        "--max-turns", "1", "--seed", "2", "--serve-model", str(gguf), "--out", str(out),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "servers ready: http://127.0.0.1:" in proc.stderr
+    [record] = [SessionRecord.model_validate_json(x) for x in (out / "sessions.jsonl").open()]
+    assert record.turns and record.provenance.engine == "openai"
+    log = (tmp_path / ".gen-servers" / "server-1.log").read_text(encoding="utf-8")
+    assert 'POST /v1/chat/completions HTTP/1.1" 200' in log
+    assert "Finished server process" in log  # stopped, not left running

@@ -61,7 +61,7 @@ async def test_request_carries_schema_sampling_and_seed():
     body = seen[0]
     assert body["model"] == "served-model" and body["seed"] == 42
     assert body["temperature"] == 0.4 and body["top_p"] == 0.8
-    assert body.get("max_completion_tokens", body.get("max_tokens")) == 99
+    assert body["max_tokens"] == 99 and "max_completion_tokens" not in body  # llama.cpp server
     assert body["repetition_penalty"] == 1.2  # vLLM's sampling extension, via extra_body
     fmt = body["response_format"]
     assert fmt["type"] == "json_schema"

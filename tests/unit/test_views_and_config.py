@@ -111,6 +111,12 @@ async def test_client_sees_the_windowed_spoken_transcript_only(zh_profile):
 def test_window_keeps_the_last_n():
     turns = transcript(6)
     assert [t.index for t in window(turns, 2)] == [4, 5]
+    assert [t.index for t in window(turns, 4)] == [2, 3, 4, 5]
+    assert [t.index for t in window(turns[:5], 4)] == [2, 3, 4]  # start moves by 2, not 1
+    assert [t.index for t in window(turns, 5)] == [2, 3, 4, 5]
+    # the start stays put between steps: each view extends the one before
+    views = [[t.index for t in window(turns[:n], 4)] for n in range(1, 7)]
+    assert views == [[0], [0, 1], [0, 1, 2], [0, 1, 2, 3], [2, 3, 4], [2, 3, 4, 5]]
     assert [t.index for t in window(turns, 16)] == list(range(6))
     assert list(window(turns, 6)) == turns
     assert list(window(turns, 0)) == turns  # 0 means no limit, never an empty view
@@ -343,25 +349,35 @@ def record(course: str, session: int, summary: str = "notes") -> SessionRecord:
     )
 
 
-def test_jsonl_sink_keeps_one_record_per_course_and_session(tmp_path):
+def test_jsonl_sink_appends_once_per_course_and_session(tmp_path):
     path = tmp_path / "sessions.jsonl"
     sink = JsonlSink(path)
-    sink.write(record("b", 1))
-    sink.write(record("a", 2))
-    sink.write(record("a", 1, "first try"))
-    sink.write(record("a", 1, "rewritten"))  # a resumed run writes session 1 again
+    assert sink.write(record("b", 1))
+    assert sink.write(record("a", 2))
+    assert sink.write(record("a", 1, "first"))
+    # a resumed run redoing its record step writes the same session again: not duplicated
+    assert not sink.write(record("a", 1, "again"))
     lines = path.read_text(encoding="utf-8").splitlines()
     keys = [(json.loads(x)["course_id"], json.loads(x)["session_index"]) for x in lines]
-    assert keys == [("a", 1), ("a", 2), ("b", 1)]  # sorted, no duplicates
-    assert json.loads(lines[0])["summary"] == "rewritten"
-    assert [(r.course_id, r.session_index) for r in sink.records] == keys
+    assert keys == [("b", 1), ("a", 2), ("a", 1)]  # appended in order of writing
+    assert [(r.course_id, r.session_index) for r in sink.records] == sorted(keys)
+    assert [r.session_index for r in sink.records_of("a")] == [1, 2]
     assert [p.name for p in tmp_path.iterdir()] == ["sessions.jsonl"]
-    # a new sink over the same file sees the records and keeps replacing, not appending
+    # a new sink over the same file knows what is stored
     again = JsonlSink(path)
-    assert [r.summary for r in again.records] == ["rewritten", "notes", "notes"]
-    again.write(record("a", 2, "replaced"))
+    assert again.has("a", 2) and not again.has("b", 2)
+    assert not again.write(record("a", 2, "replayed"))
     assert len(path.read_text(encoding="utf-8").splitlines()) == 3
-    assert SessionRecord.model_validate_json(path.read_text().splitlines()[1]).summary == "replaced"
+
+
+def test_jsonl_sink_cuts_a_torn_last_line(tmp_path):
+    path = tmp_path / "sessions.jsonl"
+    whole = record("a", 1).model_dump_json() + "\n"
+    path.write_text(whole + record("a", 2).model_dump_json()[:57], encoding="utf-8")
+    sink = JsonlSink(path)
+    assert path.read_text(encoding="utf-8") == whole
+    assert sink.write(record("a", 2))
+    assert [r.session_index for r in JsonlSink(path).records] == [1, 2]
 
 
 def test_jsonl_sink_rejects_a_corrupt_file(tmp_path):

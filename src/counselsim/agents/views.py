@@ -22,8 +22,18 @@ SPEAKER = {
 
 
 def window(turns: Sequence[Turn], size: int) -> Sequence[Turn]:
-    """The last ``size`` turns: prompts stay bounded however long a session runs."""
-    return turns[-size:] if size > 0 else turns
+    """At most ``size`` recent turns, so prompts stay bounded however long a session runs.
+
+    The window's start moves in steps of half its size, not by one turn per call: between
+    steps each prompt extends the previous one, so a server's prefix cache (or llama.cpp's KV
+    reuse) skips the transcript already seen. The view holds between ``size // 2 + 1`` and
+    ``size`` turns.
+    """
+    if size <= 0 or len(turns) <= size:
+        return turns
+    step = max(1, size // 2)
+    start = -(-(len(turns) - size) // step) * step  # the first multiple of step that fits
+    return turns[start:]
 
 
 def spoken_text(turns: Sequence[Turn], lang: str) -> str:

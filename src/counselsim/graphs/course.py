@@ -20,8 +20,8 @@ from counselsim.records import Provenance, SessionRecord
 class RecordSink(Protocol):
     """Where finished session records go (must be idempotent per course and session)."""
 
-    def write(self, record: SessionRecord) -> None:
-        """Store or overwrite one session record."""
+    def write(self, record: SessionRecord) -> object:
+        """Store one session record (a second write of the same session changes nothing)."""
 
 
 @dataclass(frozen=True)

@@ -46,11 +46,13 @@ def build_chat_model(cfg: ModelConfig) -> tuple[BaseChatModel, str]:
         from langchain_openai import ChatOpenAI
 
         # max_retries=0: counselsim's own tenacity layer is the only retry layer.
+        # An httpx.Timeout (not a float) keeps langchain-openai from sharing one process-wide
+        # client, whose pooled connections would belong to the first event loop only.
         chat = ChatOpenAI(
             base_url=cfg.base_url,
             model=cfg.model,
             api_key=_api_key(cfg),
-            timeout=cfg.timeout_s,
+            timeout=httpx.Timeout(cfg.timeout_s),
             max_retries=0,
         )
         return chat, cfg.model

@@ -12,7 +12,6 @@ import openai
 from tenacity import (
     AsyncRetrying,
     RetryError,
-    before_sleep_log,
     retry_if_exception,
     stop_after_attempt,
     wait_exponential_jitter,
@@ -55,7 +54,12 @@ async def with_retries(
             stop=stop_after_attempt(attempts),
             wait=wait_exponential_jitter(multiplier=0.5, max=max_wait_s),
             retry=retry_if_exception(is_transient),
-            before_sleep=before_sleep_log(log, logging.WARNING),
+            before_sleep=lambda state: log.warning(
+                "%s: retrying in %.1f s after %s",
+                what,
+                state.upcoming_sleep,
+                type(state.outcome.exception()).__name__ if state.outcome else "error",
+            ),
             reraise=False,
         ):
             with attempt:

@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import openai
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from pydantic import BaseModel, ValidationError
@@ -20,14 +24,43 @@ log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
 
 
+# The course a model call belongs to (set by the course runner; asyncio tasks inherit it).
+current_course: ContextVar[str] = ContextVar("counselsim_course", default="")
+
+
 @dataclass
 class Usage:
-    """Counters for benchmarks and run summaries."""
+    """Counters for benchmarks and run summaries.
+
+    ``prefix_chars / prefix_prompt_chars`` is the prefix-cache share: of each call's prompt,
+    the part that repeats the start of the previous prompt of the same agent in the same
+    course (what a server's prefix cache can reuse), over calls that had such a previous one.
+    Measured in characters of the message contents, in order.
+    """
 
     calls: int = 0
     repairs: int = 0
     completion_tokens: int = 0
     prompt_tokens: int = 0
+    prefix_chars: int = 0
+    prefix_prompt_chars: int = 0
+    _last: OrderedDict[tuple[str, str], str] = field(default_factory=OrderedDict, repr=False)
+
+    def note_prompt(self, step: str, messages: Sequence[BaseMessage]) -> None:
+        """Count how much of this prompt a prefix cache could reuse from the agent's last."""
+        key = (current_course.get(), step.split("_", 1)[0])
+        text = "\x00".join(str(m.content) for m in messages)
+        previous = self._last.pop(key, None)
+        if previous is not None:
+            self.prefix_chars += _common_prefix(previous, text)
+            self.prefix_prompt_chars += len(text)
+        self._last[key] = text
+        while len(self._last) > 4096:  # bounded: a long run has thousands of courses
+            self._last.popitem(last=False)
+
+    @property
+    def prefix_share(self) -> float | None:
+        return self.prefix_chars / self.prefix_prompt_chars if self.prefix_prompt_chars else None
 
 
 def _inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
@@ -80,6 +113,7 @@ class LLM:
     model_id: str
     retry_attempts: int = 4
     max_repairs: int = 2
+    response_format: str = "json_schema"  # servers: or "json_object" (llama-cpp-python's)
     usage: Usage = field(default_factory=Usage)
 
     def _kwargs(
@@ -96,20 +130,37 @@ class LLM:
             if schema is not None:
                 kw["response_format"] = {"type": "json_object", "schema": json_schema(schema)}
         elif self.engine is Engine.OPENAI:
-            extra: dict[str, Any] = {"repetition_penalty": sampling.repeat_penalty}
+            # langchain-openai renames max_tokens to max_completion_tokens, which llama.cpp's
+            # server ignores; vLLM reads both, so send the old name in the body.
+            extra: dict[str, Any] = {
+                "repetition_penalty": sampling.repeat_penalty,
+                "max_tokens": kw.pop("max_tokens"),
+            }
             kw["extra_body"] = extra
-            if schema is not None:
+            if schema is not None and self.response_format == "json_object":
+                kw["response_format"] = {"type": "json_object", "schema": json_schema(schema)}
+            elif schema is not None:
                 kw["response_format"] = {
                     "type": "json_schema",
                     "json_schema": {"name": schema.__name__, "schema": json_schema(schema)},
                 }
         return kw
 
-    async def _invoke(self, messages: list[BaseMessage], kwargs: dict[str, Any], step: str) -> str:
+    async def _invoke(
+        self, messages: list[BaseMessage], kwargs: dict[str, Any], step: str
+    ) -> tuple[str, bool]:
+        """The reply's text, and whether it was cut at ``max_tokens``."""
         started = time.perf_counter()
-        msg = await with_retries(
-            lambda: self.chat_model.ainvoke(messages, **kwargs), self.retry_attempts, step
-        )
+        self.usage.note_prompt(step, messages)
+        try:
+            msg = await with_retries(
+                lambda: self.chat_model.ainvoke(messages, **kwargs), self.retry_attempts, step
+            )
+        except openai.LengthFinishReasonError as exc:
+            # the OpenAI client refuses to parse a schema-constrained answer cut at max_tokens;
+            # the cut text goes to the repair path like any invalid answer
+            self.usage.calls += 1
+            return exc.completion.choices[0].message.content or "", True
         self.usage.calls += 1
         usage = (msg.response_metadata or {}).get("usage") or {}
         if isinstance(msg, AIMessage) and msg.usage_metadata:
@@ -127,7 +178,8 @@ class LLM:
             completion,
             time.perf_counter() - started,
         )
-        return str(msg.content)
+        truncated = (msg.response_metadata or {}).get("finish_reason") == "length"
+        return str(msg.content), truncated
 
     async def structured(
         self,
@@ -146,12 +198,18 @@ class LLM:
         convo = list(messages)
         last_error = ""
         for attempt in range(self.max_repairs + 1):
-            raw = await self._invoke(convo, self._kwargs(sampling, seed + attempt, schema), step)
+            kwargs = self._kwargs(sampling, seed + attempt, schema)
+            raw, truncated = await self._invoke(convo, kwargs, step)
             try:
                 # strict=False: a raw newline inside a string is harmless, not worth a repair.
                 return schema.model_validate(json.loads(extract_json(raw), strict=False))
             except (ValidationError, json.JSONDecodeError) as exc:
                 last_error = _short_error(exc)
+                if truncated:  # cut at max_tokens: the next attempt gets twice the room
+                    last_error = f"output cut at {sampling.max_tokens} tokens: {last_error}"
+                    sampling = sampling.model_copy(
+                        update={"max_tokens": min(2 * sampling.max_tokens, 8192)}
+                    )
                 log.info("step %s attempt %d invalid: %s", step, attempt + 1, last_error)
                 if attempt < self.max_repairs:
                     self.usage.repairs += 1
@@ -169,3 +227,15 @@ def _short_error(exc: Exception) -> str:
         loc = ".".join(str(p) for p in e["loc"]) or "<root>"
         return f"{loc}: {e['msg']}"
     return str(exc).splitlines()[0][:200]
+
+
+def _common_prefix(a: str, b: str) -> int:
+    """Length of the common prefix of two strings (binary search over slice comparisons)."""
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import chromadb
 from chromadb.api.types import Documents, EmbeddingFunction
 from chromadb.config import Settings
 
+from counselsim.errors import ConfigError, ModelUnavailableError
 from counselsim.memory.store import MemoryHit, MemoryItem, MemoryKind
 
 COLLECTION = "client_memory"
@@ -20,17 +22,28 @@ class ChromaMemory:
     Args:
         embedder: the embedding function (always explicit: Chroma's default needs a network).
         path: directory for a persistent store; ``None`` keeps it in memory (tests).
+        url: a Chroma server (``chroma run``) instead of a local store, e.g. for workers on
+            several machines; ``collection`` then names the run's collection on it.
     """
 
-    def __init__(self, embedder: EmbeddingFunction[Documents], path: Path | None = None) -> None:
+    def __init__(
+        self,
+        embedder: EmbeddingFunction[Documents],
+        path: Path | None = None,
+        *,
+        url: str | None = None,
+        collection: str = COLLECTION,
+    ) -> None:
         settings = Settings(anonymized_telemetry=False, allow_reset=False)
-        if path is None:
-            self._client: Any = chromadb.EphemeralClient(settings=settings)
+        if url is not None:
+            self._client: Any = _http_client(url, settings)
+        elif path is None:
+            self._client = chromadb.EphemeralClient(settings=settings)
         else:
             path.mkdir(parents=True, exist_ok=True)
             self._client = chromadb.PersistentClient(path=str(path), settings=settings)
         self._collection = self._client.get_or_create_collection(
-            COLLECTION, embedding_function=embedder, metadata={"hnsw:space": "cosine"}
+            collection, embedding_function=embedder, metadata={"hnsw:space": "cosine"}
         )
 
     def add(self, items: list[MemoryItem]) -> None:
@@ -79,3 +92,23 @@ class ChromaMemory:
 
     def count(self, course_id: str) -> int:
         return len(self._collection.get(where={"course_id": course_id}, include=[])["ids"])
+
+
+def _http_client(url: str, settings: Settings) -> Any:
+    """A client of a Chroma server; one-line error when it is unreachable."""
+    parts = urlsplit(url if "://" in url else f"http://{url}")
+    if not parts.hostname:
+        raise ConfigError(f"--chroma-url {url}: expected http://HOST:PORT")
+    try:
+        client = chromadb.HttpClient(
+            host=parts.hostname,
+            port=parts.port or (443 if parts.scheme == "https" else 8000),
+            ssl=parts.scheme == "https",
+            settings=settings,
+        )
+        client.heartbeat()
+    except Exception as exc:  # chromadb raises assorted types for a dead server
+        raise ModelUnavailableError(
+            f"{url}: Chroma server unreachable ({type(exc).__name__})"
+        ) from None
+    return client

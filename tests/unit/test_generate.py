@@ -1,0 +1,179 @@
+"""``counselsim generate``: the plan, the profile sets, and whole runs over simulated servers
+(the real OpenAI path, real SQLite checkpointer and Chroma), resumed, extended and faulted."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from counselsim.config import load_config
+from counselsim.errors import ConfigError, DataError, ModelUnavailableError, ProfileError
+from counselsim.generate import (
+    COURSES_FILE,
+    CourseLog,
+    CourseStatus,
+    generate,
+    load_profile_set,
+    plan_courses,
+)
+from counselsim.llm import retry, structured
+from counselsim.llm.simserver import SimServer
+from counselsim.memory.embeddings import HashingEmbedding
+from counselsim.output import SESSIONS_FILE
+from counselsim.personas.library import resolve_profile
+from counselsim.service import build_simulation
+
+pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "profiles"
+
+
+def sims_for(*urls: str, **extra: Any) -> list[Any]:
+    over = {"sessions": 2, "max_turns": 2, "seed": 5, **extra}
+    return [
+        build_simulation(load_config(overrides={**over, "model": {"base_url": u, "model": "sim"}}))
+        for u in urls
+    ]
+
+
+def lines(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_plan_cycles_profiles_with_distinct_reproducible_seeds():
+    profiles = [resolve_profile("en-help-rejecting"), resolve_profile("zh-grief")]
+    plan = plan_courses(profiles, 5, run_seed=3)
+    assert [p.profile.id for p in plan] == ["en-help-rejecting", "zh-grief"] * 2 + [
+        "en-help-rejecting"
+    ]
+    assert [p.course_id for p in plan][:2] == ["c00000-en-help-rejecting", "c00001-zh-grief"]
+    assert len({p.seed for p in plan}) == 5
+    assert [p.seed for p in plan_courses(profiles, 5, 3)] == [p.seed for p in plan]
+    assert [p.seed for p in plan_courses(profiles, 5, 4)] != [p.seed for p in plan]
+    # extending a run keeps the plan of the courses already planned
+    assert plan_courses(profiles, 7, 3)[:5] == plan
+
+
+def test_profile_sets(tmp_path):
+    assert len(load_profile_set(str(EXAMPLES), tmp_path)) == len(list(EXAMPLES.glob("*.yaml")))
+    zh = load_profile_set("library:zh", tmp_path)
+    assert zh and all(p.language.value == "zh" for p in zh)
+    assert len(load_profile_set("library", tmp_path)) == 2 * len(zh)
+    two = load_profile_set("zh-grief, en-help-rejecting", tmp_path)
+    assert [p.id for p in two] == ["zh-grief", "en-help-rejecting"]
+    with pytest.raises(DataError, match="two profiles have the id 'zh-grief'"):
+        load_profile_set("zh-grief,zh-grief", tmp_path)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match="no profiles found"):
+        load_profile_set(str(tmp_path / "empty"), tmp_path)
+    with pytest.raises(ProfileError, match="unknown persona"):
+        load_profile_set("no-such-persona", tmp_path)
+    with pytest.raises(ConfigError, match="languages are zh and en"):
+        load_profile_set("library:fr", tmp_path)
+
+
+def test_course_log_keeps_the_last_status_and_cuts_a_torn_line(tmp_path):
+    path = tmp_path / COURSES_FILE
+    log = CourseLog(path)
+    log.add(CourseStatus("a", 0, "p", 1, "failed", error="ModelUnavailableError: down"))
+    log.add(CourseStatus("a", 0, "p", 1, "done", sessions=2, turns=8))
+    with path.open("a", encoding="utf-8") as f:
+        f.write('{"course_id": "b", "ind')  # killed mid-write
+    again = CourseLog(path)
+    assert again.done("a") and not again.done("b")
+    assert path.read_text(encoding="utf-8").endswith("}\n")
+
+
+async def test_generate_spreads_courses_over_replicas_and_resumes(tmp_path):
+    profiles = load_profile_set("en-help-rejecting,zh-grief", tmp_path)
+    out = tmp_path / "run"
+    with SimServer(seed=1, capacity=2) as a, SimServer(seed=2, capacity=2) as b:
+        sims = sims_for(a.base_url, b.base_url)
+        summary = await generate(
+            sims, profiles, "x", 5, out, 3, [a.base_url, b.base_url], embedder=HashingEmbedding()
+        )
+        assert summary["done"] == 5 and summary["failed"] == 0
+        assert a.stats.requests > 0 and b.stats.requests > 0  # both replicas served courses
+        assert max(a.stats.max_in_flight, b.stats.max_in_flight) <= 2
+        sent = a.stats.requests + b.stats.requests
+
+        statuses = lines(out / COURSES_FILE)
+        assert sorted(s["course_id"] for s in statuses) == [p.course_id for p in plan_courses(
+            profiles, 5, 5
+        )]  # fmt: skip
+        assert all(s["status"] == "done" and s["sessions"] == 2 for s in statuses)
+        records = lines(out / SESSIONS_FILE)
+        keys = Counter((r["course_id"], r["session_index"]) for r in records)
+        assert len(keys) == 10 and max(keys.values()) == 1
+        seeds = {s["course_id"]: s["seed"] for s in statuses}
+        assert all(r["provenance"]["seed"] == seeds[r["course_id"]] for r in records)
+        manifest = json.loads((out / "run.json").read_text())
+        assert manifest["kind"] == "generate" and manifest["courses"] == 5
+        assert manifest["endpoints"] == [a.base_url, b.base_url]
+        assert manifest["provenance"]["prompt_hashes"]
+
+        # the same command again: nothing left to do, not one request
+        again = await generate(sims, profiles, "x", 5, out, 3, embedder=HashingEmbedding())
+        assert again["already_done"] == 5 and again["done"] == 0
+        assert a.stats.requests + b.stats.requests == sent
+
+        # a larger --courses extends the run by the missing courses only
+        more = await generate(sims, profiles, "x", 7, out, 3, embedder=HashingEmbedding())
+        assert more["already_done"] == 5 and more["done"] == 2
+    assert len(lines(out / SESSIONS_FILE)) == 14
+    assert json.loads((out / "summary.json").read_text())["done"] == 2
+
+
+async def test_a_different_config_is_refused_in_the_same_dir(tmp_path):
+    profiles = load_profile_set("en-help-rejecting", tmp_path)
+    with SimServer(seed=1) as s:
+        await generate(sims_for(s.base_url), profiles, "x", 1, tmp_path / "r", 1,
+                       embedder=HashingEmbedding())  # fmt: skip
+        with pytest.raises(Exception, match="different profile or config"):
+            await generate(sims_for(s.base_url, max_turns=3), profiles, "x", 1, tmp_path / "r",
+                           1, embedder=HashingEmbedding())  # fmt: skip
+
+
+async def test_faults_are_absorbed_or_recorded_and_a_rerun_finishes(tmp_path, monkeypatch):
+    monkeypatch.setattr(
+        structured, "with_retries", functools.partial(retry.with_retries, max_wait_s=0.0)
+    )
+    profiles = load_profile_set("en-help-rejecting,zh-grief", tmp_path)
+    out = tmp_path / "run"
+    # retries and repairs too few for this fault rate: some courses fail, the run goes on
+    with SimServer(fail_rate=0.35, malformed_rate=0.3, seed=3) as s:
+        sims = sims_for(s.base_url, retry_attempts=2, max_repairs=1)
+        first = await generate(sims, profiles, "x", 6, out, 3, embedder=HashingEmbedding())
+        assert s.stats.failed_injected > 0 and s.stats.malformed_injected > 0
+    assert first["failed"] > 0 and first["done"] + first["failed"] == 6
+    assert sum(first["failures"].values()) == first["failed"]
+    failed = [x for x in lines(out / COURSES_FILE) if x["status"] == "failed"]
+    assert len(failed) == first["failed"]
+    assert all(x["error"].split(":")[0] in first["failures"] for x in failed)
+    # a healthy server: the rerun retries exactly the failed courses
+    with SimServer(seed=4) as s:
+        sims = sims_for(s.base_url, retry_attempts=4, max_repairs=1)  # same run, more patience
+        second = await generate(sims, profiles, "x", 6, out, 3, embedder=HashingEmbedding())
+    assert second["already_done"] == first["done"] and second["done"] == first["failed"]
+    keys = Counter((r["course_id"], r["session_index"]) for r in lines(out / SESSIONS_FILE))
+    assert len(keys) == 12 and max(keys.values()) == 1
+
+
+async def test_a_dead_engine_stops_the_run_with_one_line(tmp_path, monkeypatch):
+    monkeypatch.setattr(
+        structured, "with_retries", functools.partial(retry.with_retries, max_wait_s=0.0)
+    )
+    profiles = load_profile_set("en-help-rejecting", tmp_path)
+    with SimServer(seed=1) as s:
+        sims = sims_for(s.base_url, retry_attempts=1)
+    # the server is gone now: every course fails; after 3 in a row the run stops
+    from counselsim.generate import Generator
+
+    monkeypatch.setattr(Generator.__init__, "__defaults__", (3, None))
+    with pytest.raises(ModelUnavailableError, match="3 courses failed in a row"):
+        await generate(sims, profiles, "x", 10, tmp_path / "r", 1, embedder=HashingEmbedding())
+    assert len(lines(tmp_path / "r" / COURSES_FILE)) == 3
