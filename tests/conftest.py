@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -138,3 +140,21 @@ def en_profile() -> ClientProfile:
 @pytest.fixture
 def config() -> RunConfig:
     return RunConfig(sessions=3, max_turns=3, min_turns=1, seed=7, max_regenerations=0)
+
+
+def run_cli(monkeypatch, capfd, *argv: str, columns: int = 200) -> tuple[int, str, str]:
+    """``counselsim ARGV`` in this process through ``cli.main`` (where errors become exit
+    codes): returns (exit code, stdout, stderr). COUNSELSIM_* variables are cleared."""
+    from counselsim import cli
+
+    for key in [k for k in os.environ if k.startswith("COUNSELSIM_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("COLUMNS", str(columns))
+    monkeypatch.setattr(sys, "argv", ["counselsim", *argv])
+    try:
+        cli.main()
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    captured = capfd.readouterr()
+    return code, captured.out, captured.err

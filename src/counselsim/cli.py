@@ -199,6 +199,15 @@ def generate(
     chroma_url: Annotated[
         str | None, typer.Option(help="Chroma server for client memory (default: DIR/memory).")
     ] = None,
+    executor: Annotated[
+        str, typer.Option(help="local (asyncio in this process) or ray (shards on a cluster).")
+    ] = "local",
+    ray_address: Annotated[
+        str | None, typer.Option(help="Ray cluster address (default: start a local one).")
+    ] = None,
+    shards: Annotated[
+        int | None, typer.Option(min=1, help="Ray: shards (default: one per endpoint, >= 2).")
+    ] = None,
     verbose: VerboseOpt = False,
 ) -> None:
     """Generate many courses from a profile set, concurrently, into one resumable run.
@@ -213,6 +222,11 @@ def generate(
     from counselsim.llm.serve import ServeEngine, pick_engine, serve
 
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
+    if executor not in ("local", "ray"):
+        raise ConfigError(f"--executor {executor}: choose local or ray")
+    if executor == "local" and (ray_address or shards):
+        raise ConfigError("--ray-address and --shards apply to --executor ray")
+    ray = (ray_address, shards) if executor == "ray" else None
     urls = list(base_url or [])
     if serve_model is not None and (urls or model_path or packaged):
         raise ConfigError("--serve-model starts its own server: drop --base-url/--model-path")
@@ -227,19 +241,8 @@ def generate(
     profile_set = load_profile_set(profiles, out_dir)
     n = courses or len(profile_set)
     if serve_model is None:
-        asyncio.run(
-            _generate(
-                cfg,
-                urls,
-                profile_set,
-                profiles,
-                n,
-                out_dir,
-                concurrency,
-                checkpoint_dsn,
-                chroma_url,
-            )
-        )
+        args = (profile_set, profiles, n, out_dir, concurrency, checkpoint_dsn, chroma_url, ray)
+        _generate(cfg, urls, *args)
         return
     name = model or Path(serve_model).name
     starting = err.status(f"starting {serve_replicas} server(s) for {serve_model}...")
@@ -251,7 +254,7 @@ def generate(
         replicas=serve_replicas,
         python=serve_python,
         extra_args=serve_arg or (),
-        log_dir=out_dir.parent / f".{out_dir.name}-servers",
+        log_dir=out_dir.with_name(out_dir.name + ".servers"),
         n_ctx=cfg.model.n_ctx,
     ) as servers:
         starting.stop()
@@ -263,25 +266,14 @@ def generate(
         cfg = cfg.model_copy(update={"model": cfg.model.model_copy(update=served)})
         urls = [s.base_url for s in servers]
         try:
-            asyncio.run(
-                _generate(
-                    cfg,
-                    urls,
-                    profile_set,
-                    profiles,
-                    n,
-                    out_dir,
-                    concurrency,
-                    checkpoint_dsn,
-                    chroma_url,
-                )
-            )
+            args = (profile_set, profiles, n, out_dir, concurrency, checkpoint_dsn, chroma_url, ray)
+            _generate(cfg, urls, *args)
         finally:
             err.print("stopping server(s)...")
     starting.stop()
 
 
-async def _generate(
+def _generate(
     cfg: Any,
     urls: list[str],
     profile_set: list[Any],
@@ -291,11 +283,11 @@ async def _generate(
     concurrency: int,
     checkpoint_dsn: str | None,
     chroma_url: str | None,
+    ray: tuple[str | None, int | None] | None,
 ) -> None:
     from rich.progress import MofNCompleteColumn
 
     from counselsim.config import Engine
-    from counselsim.generate import generate as run_generate
     from counselsim.service import build_simulation
 
     sims = []
@@ -307,6 +299,9 @@ async def _generate(
                 model_cfg = cfg.model.model_copy(update={"base_url": url, "engine": Engine.OPENAI})
                 c = cfg.model_copy(update={"model": model_cfg})
             sims.append(build_simulation(c))
+    from counselsim.generate import write_manifest
+
+    write_manifest(out_dir, sims, profile_set, spec, n, urls)  # errors before any progress
     columns = (
         TextColumn("[bold]courses"),
         BarColumn(),
@@ -320,24 +315,33 @@ async def _generate(
         def on_change(st: Any) -> None:
             elapsed = max(time.monotonic() - st.started, 1e-6)
             tokens = st.completion_tokens(sims)
+            rate = f" · {tokens / elapsed:.1f} tok/s" if ray is None else ""
             info = (
                 f"running {st.running} · failed {st.failed} · sessions {st.sessions} · "
-                f"turns {st.turns} · {tokens / elapsed:.1f} tok/s"
+                f"turns {st.turns}{rate}"
             )
             progress.update(task, completed=st.skipped + st.done + st.failed, info=info)
 
-        summary = await run_generate(
-            sims,
-            profile_set,
-            spec,
-            n,
-            out_dir,
-            concurrency,
-            urls,
-            checkpoint_dsn=checkpoint_dsn,
-            chroma_url=chroma_url,
-            on_change=on_change,
-        )
+        if ray is None:
+            from counselsim.generate import generate as run_generate
+
+            summary = asyncio.run(
+                run_generate(
+                    sims, profile_set, spec, n, out_dir, concurrency, urls,
+                    checkpoint_dsn=checkpoint_dsn, chroma_url=chroma_url, on_change=on_change,
+                )
+            )  # fmt: skip
+        else:
+            from counselsim.distributed import generate_on_ray
+
+            address, shards = ray
+            summary = generate_on_ray(
+                sims, profile_set, spec, n, out_dir, concurrency, urls, ray_address=address,
+                shards=shards or max(2, len(urls)), chroma_url=chroma_url,
+                checkpoint_dsn=checkpoint_dsn, on_change=on_change,
+            )  # fmt: skip
+            for problem in summary["shard_errors"]:
+                err.print(f"[red]shard failed:[/] {problem}", highlight=False)
     out.print(
         f"{out_dir}: {summary['done']} courses done now, {summary['already_done']} before, "
         f"{summary['failed']} failed; {summary['sessions']} sessions, {summary['turns']} turns "

@@ -146,8 +146,14 @@ class RunConfig(BaseModel):
         return merged
 
     def hash(self) -> str:
-        """Stable hash of the resolved config (no secrets are part of it)."""
-        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        """Stable hash of what shapes the output (no secrets are part of it): not where the
+        model is served nor how patiently (``model.base_url``, ``model.timeout_s``,
+        ``retry_attempts``), so a run moved to another endpoint keeps its identity."""
+        data = self.model_dump(mode="json", exclude={"retry_attempts": True})
+        data["model"] = {
+            k: v for k, v in data["model"].items() if k not in ("base_url", "timeout_s")
+        }
+        blob = json.dumps(data, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 

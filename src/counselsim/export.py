@@ -89,12 +89,10 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from jinja2 import Environment, PackageLoader, StrictUndefined
 from pydantic import ValidationError
 
 from counselsim import __version__
@@ -103,6 +101,7 @@ from counselsim.jsonl import json_lines
 from counselsim.labels import Role
 from counselsim.output import RUN_FILE, SESSIONS_FILE, write_atomic
 from counselsim.personas.models import ClientProfile
+from counselsim.prompts import PromptLibrary
 from counselsim.records import ClientTurn, CounselorTurn, CriticReport, SessionPlan, SessionRecord
 
 FORMATS = ("sharegpt", "openai", "llamafactory", "hf")
@@ -425,20 +424,12 @@ class _Said:
     plan: SessionPlan | None = None
 
 
-@cache
-def _env() -> Environment:
-    return Environment(
-        loader=PackageLoader("counselsim", "prompts"),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        autoescape=False,
-    )
+_PROMPTS = PromptLibrary()
 
 
 def render(step: str, lang: str, **ctx: Any) -> str:
     """Render ``prompts/export/{step}.{lang}.j2`` (strict: a missing variable is an error)."""
-    return _env().get_template(f"export/{step}.{lang}.j2").render(**ctx).strip()
+    return _PROMPTS.render_text("export", step, lang, **ctx)
 
 
 def _unique(values: Iterable[str]) -> list[str]:

@@ -139,15 +139,11 @@ def profile_digest(profile: ClientProfile) -> str:
 
 
 def resume_key(sim: Simulation, profiles: Sequence[ClientProfile]) -> str:
-    """What must match for a rerun to continue a run: the config without where the model is
-    served (endpoints may move between runs) and retry patience, the model id and the
-    profile set."""
-    cfg = sim.config.model_dump(mode="json")
-    cfg.pop("retry_attempts")  # how patient the run is with the engine, not what it makes
-    cfg["model"] = {k: v for k, v in cfg["model"].items() if k not in ("base_url", "timeout_s")}
+    """What must match for a rerun to continue a run: the config's hash (which leaves out
+    where the model is served and retry patience), the model id and the profile set."""
     blob = json.dumps(
         {
-            "config": cfg,
+            "config": sim.config.hash(),
             "model": sim.counselor_llm.model_id,
             "profiles": [profile_digest(p) for p in profiles],
         },
@@ -331,9 +327,11 @@ class Generator:
             await self.sims[slot].run_course_in(self.ws, plan.course_id, plan.profile, plan.seed)
         except OutputError:
             raise  # the run directory itself is unusable: stop, nothing more can be kept
-        except (CounselsimError, ValueError, RuntimeError, OSError) as exc:
+        except Exception as exc:  # recorded with its cause; the run goes on
             status.status, status.error = "failed", _cause(exc)
             log.warning("course %s failed: %s", plan.course_id, status.error)
+            if not isinstance(exc, CounselsimError):
+                log.debug("course %s: unexpected error", plan.course_id, exc_info=True)
         finally:
             self._active[slot] -= 1
             self.stats.running -= 1
@@ -365,6 +363,7 @@ def write_manifest(
     spec: str,
     n_courses: int,
     endpoints: Sequence[str],
+    **extra: Any,
 ) -> None:
     """Create or continue ``out``; (re)write ``run.json`` for this invocation."""
     first = sims[0]
@@ -380,9 +379,13 @@ def write_manifest(
         course_seed='derive_seed(run_seed, "course", index); course id c{index:05d}-{profile}',
         model_ids=sorted({s.counselor_llm.model_id for s in sims}),
         endpoints=list(endpoints),
+        **extra,
     )
-    if prepare_out_dir(out, info):
+    if prepare_out_dir(out, info, allowed=("intake",)):  # cactus: imported before the run
         log.info("continuing run %s in %s", key, out)
+        previous = json.loads((out / RUN_FILE).read_text(encoding="utf-8"))
+        if "shards" in previous:  # fixed by the first run: courses map to shards by it
+            info["shards"] = previous["shards"]
         write_atomic(out / RUN_FILE, json.dumps(info, ensure_ascii=False, indent=2) + "\n")
 
 

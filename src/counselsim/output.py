@@ -133,16 +133,16 @@ class JsonlSink:
         return [found[k] for k in sorted(found)]
 
 
-def prepare_out_dir(out: Path, run_info: dict[str, object]) -> bool:
+def prepare_out_dir(out: Path, run_info: dict[str, object], allowed: tuple[str, ...] = ()) -> bool:
     """Create ``out`` or accept it for resuming; returns True when resuming.
 
     A directory holding a run with another configuration is refused, so a typo in ``--out``
-    cannot mix two runs.
+    cannot mix two runs. Entries named in ``allowed`` may precede the run description.
     """
     info_path = out / RUN_FILE
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out}: exists and is not a directory")
-    if out.is_dir() and any(out.iterdir()):
+    if out.is_dir() and any(p.name not in allowed for p in out.iterdir()):
         if not info_path.is_file():
             raise OutputError(f"{out}: directory is not empty and holds no counselsim run")
         try:

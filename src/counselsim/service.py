@@ -17,14 +17,14 @@ from chromadb.api.types import Documents, EmbeddingFunction
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 from counselsim import __version__
 from counselsim.agents import AgentDeps, ClientAgent, CounselorAgent, CriticAgent, ScribeAgent
+from counselsim.checkpoints import open_checkpointer
 from counselsim.config import CheckMode, Engine, RunConfig
 from counselsim.critic.checklist import TurnReviewer, load_checklist
 from counselsim.critic.rubric import Level, Perspective, Rubric, load_rubric
-from counselsim.errors import ConfigError, ModelUnavailableError
+from counselsim.errors import ConfigError
 from counselsim.graphs.course import CourseDeps, build_course_graph, initial_course_state
 from counselsim.graphs.session import SessionDeps
 from counselsim.labels import Role
@@ -220,29 +220,6 @@ class Workspace:
         sink = JsonlSink(out / SESSIONS_FILE, on_record)
         async with open_checkpointer(out, checkpoint_dsn) as saver:
             yield cls(memory=mem, sink=sink, saver=saver)
-
-
-@asynccontextmanager
-async def open_checkpointer(
-    out: Path, dsn: str | None = None
-) -> AsyncIterator[BaseCheckpointSaver[Any]]:
-    """LangGraph's SQLite checkpointer in ``out/checkpoints.sqlite``, or Postgres for a DSN."""
-    if dsn is None:
-        async with AsyncSqliteSaver.from_conn_string(str(out / "checkpoints.sqlite")) as saver:
-            yield saver
-        return
-    try:
-        from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
-    except ImportError:
-        raise ConfigError(
-            "a Postgres checkpointer needs: pip install 'counselsim[postgres]'"
-        ) from None
-    try:
-        async with AsyncPostgresSaver.from_conn_string(dsn) as pg:
-            await pg.setup()
-            yield pg
-    except OSError as exc:
-        raise ModelUnavailableError(f"checkpoint database unreachable: {exc}") from None
 
 
 def build_llm(chat_model: BaseChatModel, engine: Engine, model_id: str, cfg: RunConfig) -> LLM:

@@ -160,12 +160,12 @@ def test_generate_through_a_managed_llama_cpp_server(tmp_path: Path) -> None:
     out = tmp_path / "gen"
     proc = _cli(
         "generate", "--profiles", "en-help-rejecting", "--courses", "1", "--sessions", "1",
-        "--max-turns", "1", "--seed", "2", "--serve-model", str(gguf), "--out", str(out),
+        "--max-turns", "2", "--seed", "2", "--serve-model", str(gguf), "--out", str(out),
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "servers ready: http://127.0.0.1:" in proc.stderr
     [record] = [SessionRecord.model_validate_json(x) for x in (out / "sessions.jsonl").open()]
     assert record.turns and record.provenance.engine == "openai"
-    log = (tmp_path / ".gen-servers" / "server-1.log").read_text(encoding="utf-8")
+    log = (tmp_path / "gen.servers" / "server-1.log").read_text(encoding="utf-8")
     assert 'POST /v1/chat/completions HTTP/1.1" 200' in log
     assert "Finished server process" in log  # stopped, not left running

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import PROFILES
+from tests.conftest import PROFILES, run_cli
 
 EXE = Path(sys.executable).with_name("counselsim")
 if not EXE.is_file():  # pragma: no cover - e.g. a python that is not the venv's own
@@ -215,33 +215,20 @@ def test_non_mapping_model_section_in_config(monkeypatch, capfd, tmp_path):
     assert_one_line_failure(r, "model_str.yaml", "'model'")
 
 
-def _main(monkeypatch, capfd, *argv: str) -> tuple[int, str, str]:
-    from counselsim import cli
-
-    monkeypatch.setattr(sys, "argv", ["counselsim", *argv])
-    try:
-        cli.main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capfd.readouterr()
-    return code, captured.out, captured.err
-
-
 def test_profiles_validate_accepts_the_examples(monkeypatch, capfd):
-    code, out, _ = _main(monkeypatch, capfd, "profiles", "validate", str(GOOD.parent))
+    code, out, _ = run_cli(monkeypatch, capfd, "profiles", "validate", str(GOOD.parent))
     assert code == 0 and out.count("ok: ") == 4
 
 
 def test_profiles_validate_names_each_bad_file_and_exits_2(monkeypatch, capfd, tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("id: x\nlanguage: fr\npresenting_problem: a\n", encoding="utf-8")
-    code, out, err = _main(monkeypatch, capfd, "profiles", "validate", str(GOOD), str(bad))
+    code, out, err = run_cli(monkeypatch, capfd, "profiles", "validate", str(GOOD), str(bad))
     assert code == 2
     assert out.count("ok: ") == 1
     assert "bad.yaml" in err and "'language'" in err and "Traceback" not in err
 
 
 def test_schema_profile_is_json(monkeypatch, capfd):
-    code, out, _ = _main(monkeypatch, capfd, "schema", "profile")
+    code, out, _ = run_cli(monkeypatch, capfd, "schema", "profile")
     assert code == 0 and "presenting_problem" in json.loads(out)["properties"]

@@ -7,7 +7,6 @@ Hand-built records (no model): the counselor's observation, reasoning and plan c
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -36,7 +35,7 @@ from counselsim.records import (
     SessionPlan,
     SessionRecord,
 )
-from tests.conftest import PROFILES, SECRET, counselor_turn
+from tests.conftest import PROFILES, SECRET, counselor_turn, run_cli
 
 EN_PROFILE = load_profile(PROFILES / "en_work_burnout.yaml")
 ZH_PROFILE = load_profile(PROFILES / "zh_exam_anxiety.yaml")
@@ -584,20 +583,6 @@ def test_cli_prints_one_summary_line(run_dir, tmp_path):
     assert len(rows(out / "train.jsonl")) == 3
 
 
-def _main(monkeypatch, capfd, *argv: str) -> tuple[int, str, str]:
-    from counselsim import cli
-
-    monkeypatch.setenv("COLUMNS", "80")
-    monkeypatch.setattr(sys, "argv", ["counselsim", *argv])
-    try:
-        cli.main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capfd.readouterr()
-    return code, captured.out, captured.err
-
-
 @pytest.mark.parametrize(
     "case,needle",
     [
@@ -630,7 +615,7 @@ def test_cli_bad_input_is_one_line_and_exit_2(monkeypatch, capfd, tmp_path, run_
         out.mkdir()
         (out / "x").write_text("x", encoding="utf-8")
     fmt = "csv" if case == "unknown_format" else "hf"
-    code, stdout, stderr = _main(
+    code, stdout, stderr = run_cli(
         monkeypatch, capfd, "export", str(src), "--format", fmt, "--out", str(out), *extra
     )
     lines = [line for line in stderr.splitlines() if line.strip()]

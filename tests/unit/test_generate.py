@@ -177,3 +177,20 @@ async def test_a_dead_engine_stops_the_run_with_one_line(tmp_path, monkeypatch):
     with pytest.raises(ModelUnavailableError, match="3 courses failed in a row"):
         await generate(sims, profiles, "x", 10, tmp_path / "r", 1, embedder=HashingEmbedding())
     assert len(lines(tmp_path / "r" / COURSES_FILE)) == 3
+
+
+async def test_same_command_same_seed_same_output(tmp_path):
+    """A deterministic engine (the simulated server answers by request) and the same seed give
+    byte-identical sessions, whatever order the concurrent courses finish in."""
+    profiles = load_profile_set("en-help-rejecting,zh-grief", tmp_path)
+    outputs = []
+    for name, concurrency in (("a", 1), ("b", 4)):
+        with SimServer(seed=1) as s:
+            await generate(sims_for(s.base_url), profiles, "x", 4, tmp_path / name, concurrency,
+                           embedder=HashingEmbedding())  # fmt: skip
+        outputs.append(sorted((tmp_path / name / SESSIONS_FILE).read_text().splitlines()))
+    assert outputs[0] == outputs[1] and len(outputs[0]) == 8
+    with SimServer(seed=1) as s:
+        sims = sims_for(s.base_url, seed=6)
+        await generate(sims, profiles, "x", 4, tmp_path / "c", 4, embedder=HashingEmbedding())
+    assert sorted((tmp_path / "c" / SESSIONS_FILE).read_text().splitlines()) != outputs[0]

@@ -4,8 +4,6 @@ resume, bad records counted and reported by line, nothing half-written, and the 
 from __future__ import annotations
 
 import json
-import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +21,7 @@ from counselsim.importers import (
 from counselsim.importers.store import DialogueSink
 from counselsim.personas import load_profile
 from counselsim.records import Dialogue, DialogueTurn
+from tests.conftest import run_cli
 from tests.unit.test_importers import EMAILS, FIX, PHONE, draft, extractor
 
 
@@ -187,20 +186,8 @@ def test_read_dialogues_errors_name_file_and_line(tmp_path):
 # --- the CLI, in-process through main() ----------------------------------------------------------
 
 
-def run_cli(monkeypatch, capfd, *argv: str) -> tuple[int, str, str]:
-    from counselsim import cli
-
-    for key in [k for k in os.environ if k.startswith("COUNSELSIM_")]:
-        monkeypatch.delenv(key)
-    monkeypatch.setenv("COLUMNS", "200")
-    monkeypatch.setattr(sys, "argv", ["counselsim", "profiles", "import", *argv])
-    try:
-        cli.main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capfd.readouterr()
-    return code, captured.out, captured.err
+def run_import_cli(monkeypatch, capfd, *argv: str) -> tuple[int, str, str]:
+    return run_cli(monkeypatch, capfd, "profiles", "import", *argv)
 
 
 def lines(text: str) -> list[str]:
@@ -210,13 +197,13 @@ def lines(text: str) -> list[str]:
 def test_cli_transcript_end_to_end(monkeypatch, capfd, tmp_path):
     out = tmp_path / "imp"
     src = FIX / "transcript" / "cpsycoune.jsonl"
-    code, stdout, stderr = run_cli(
+    code, stdout, stderr = run_import_cli(
         monkeypatch, capfd, str(src), "--format", "transcript", "--out", str(out)
     )
     assert code == 0, stderr
     assert "read 2, imported 2" in stdout and "Traceback" not in stderr
     assert [d.id for d in read_dialogues(out)] == ["Career-1", "Emotion-Stress-2"]
-    code, stdout, _ = run_cli(
+    code, stdout, _ = run_import_cli(
         monkeypatch, capfd, str(src), "--format", "transcript", "--out", str(out)
     )
     assert code == 0 and "imported 0, skipped 2" in stdout
@@ -225,7 +212,9 @@ def test_cli_transcript_end_to_end(monkeypatch, capfd, tmp_path):
 def test_cli_cactus_profiles(monkeypatch, capfd, tmp_path):
     out = tmp_path / "imp"
     src = FIX / "cactus" / "intake.json"
-    code, _, stderr = run_cli(monkeypatch, capfd, str(src), "--format", "cactus", "--out", str(out))
+    code, _, stderr = run_import_cli(
+        monkeypatch, capfd, str(src), "--format", "cactus", "--out", str(out)
+    )
     assert code == 0, stderr
     for i in (1, 2, 3):
         assert load_profile(out / "profiles" / f"cactus-000{i}.yaml").language.value == "en"
@@ -233,7 +222,7 @@ def test_cli_cactus_profiles(monkeypatch, capfd, tmp_path):
 
 def test_cli_typo_format_is_one_line(monkeypatch, capfd, tmp_path):
     out = tmp_path / "imp"
-    code, _, stderr = run_cli(
+    code, _, stderr = run_import_cli(
         monkeypatch, capfd, str(FIX / "transcript"), "--format", "transcrpt", "--out", str(out)
     )
     assert code == 2 and len(lines(stderr)) == 1
@@ -246,7 +235,7 @@ def test_cli_typo_format_is_one_line(monkeypatch, capfd, tmp_path):
 def test_cli_bad_records_exit_2_with_one_line_each(monkeypatch, capfd, tmp_path):
     out = tmp_path / "imp"
     src = mixed_psydial(tmp_path)
-    code, stdout, stderr = run_cli(
+    code, stdout, stderr = run_import_cli(
         monkeypatch, capfd, str(src), "--format", "psydial", "--out", str(out)
     )
     assert code == 2 and "Traceback" not in stderr
@@ -259,7 +248,7 @@ def test_cli_bad_records_exit_2_with_one_line_each(monkeypatch, capfd, tmp_path)
 
 def test_cli_model_flags_only_where_a_model_is_used(monkeypatch, capfd, tmp_path):
     out = tmp_path / "imp"
-    code, _, stderr = run_cli(
+    code, _, stderr = run_import_cli(
         monkeypatch,
         capfd,
         str(FIX / "transcript"),
@@ -286,7 +275,7 @@ def test_cli_psyqa_builds_the_extractor_from_the_model_flags(monkeypatch, capfd,
 
     monkeypatch.setattr(run_mod, "build_extractor", fake_build)
     out = tmp_path / "imp"
-    code, _, stderr = run_cli(
+    code, _, stderr = run_import_cli(
         monkeypatch,
         capfd,
         str(FIX / "psyqa" / "posts.json"),
@@ -307,7 +296,7 @@ def test_cli_psyqa_builds_the_extractor_from_the_model_flags(monkeypatch, capfd,
 
 def test_cli_psyqa_bad_model_path_is_one_line_and_writes_nothing(monkeypatch, capfd, tmp_path):
     out = tmp_path / "imp"
-    code, _, stderr = run_cli(
+    code, _, stderr = run_import_cli(
         monkeypatch,
         capfd,
         str(FIX / "psyqa"),

@@ -14,6 +14,7 @@ import pytest
 
 from counselsim.personas.mask import Span, find_leaks
 from counselsim.personas.mask.batch import leaks_jsonl, mask_jsonl
+from tests.conftest import run_cli
 
 EXE = Path(sys.executable).with_name("counselsim")
 if not EXE.is_file():  # pragma: no cover - a python that is not the venv's own
@@ -63,20 +64,6 @@ def write_jsonl(path: Path, rows: list[object]) -> Path:
 
 def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-
-
-def run_cli(monkeypatch, capfd, *argv: str) -> tuple[int, str, str]:
-    from counselsim import cli
-
-    monkeypatch.setenv("COLUMNS", "200")
-    monkeypatch.setattr(sys, "argv", ["counselsim", *argv])
-    try:
-        cli.main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capfd.readouterr()
-    return code, captured.out, captured.err
 
 
 @pytest.fixture

@@ -55,6 +55,10 @@ class PromptLibrary:
         }
         return RenderedPrompt(name=name, system=blocks["system"], user=blocks["user"])
 
+    def render_text(self, agent: str, step: str, lang: str, **ctx: Any) -> str:
+        """Render a whole template that has no blocks (e.g. an export message format)."""
+        return self._template(f"{agent}/{step}.{lang}.j2").render(**ctx).strip()
+
     @cached_property
     def hashes(self) -> dict[str, str]:
         """sha256 (first 12 hex digits) of every template's source, for provenance."""
