@@ -11,11 +11,36 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import aiosqlite
 from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 from counselsim.errors import ConfigError, ModelUnavailableError
 from counselsim.output import write_atomic
+
+
+def state_types() -> list[type]:
+    """Every record and label type a course's state holds: the checkpoint serializer's
+    allowlist (LangGraph warns about, and will refuse, types it was not told about)."""
+    from enum import Enum
+    from inspect import getmembers, isclass
+
+    from pydantic import BaseModel
+
+    from counselsim import labels, records
+    from counselsim.personas import models
+
+    return [
+        cls
+        for mod in (labels, records, models)
+        for _, cls in getmembers(mod, isclass)
+        if cls.__module__ == mod.__name__ and issubclass(cls, (BaseModel, Enum))
+    ]
+
+
+def serializer() -> JsonPlusSerializer:
+    return JsonPlusSerializer(allowed_msgpack_modules=state_types())
 
 
 @asynccontextmanager
@@ -35,8 +60,8 @@ async def open_checkpointer(
             connection was lost during the run. Messages never carry the DSN's password.
     """
     if dsn is None:
-        async with AsyncSqliteSaver.from_conn_string(str(out / "checkpoints.sqlite")) as saver:
-            yield saver
+        async with aiosqlite.connect(str(out / "checkpoints.sqlite")) as db:
+            yield AsyncSqliteSaver(db, serde=serializer())
         return
     try:
         import psycopg
@@ -97,7 +122,7 @@ async def open_checkpointer(
                     f"checkpoint database: search_path did not take schema {schema} "
                     "(connect to Postgres directly, not through a pooler that drops options)"
                 )
-            pg = AsyncPostgresSaver(conn=conn)
+            pg = AsyncPostgresSaver(conn=conn, serde=serializer())
             await pg.setup()
         except psycopg.OperationalError as exc:
             raise ModelUnavailableError(

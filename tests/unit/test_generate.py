@@ -194,3 +194,26 @@ async def test_same_command_same_seed_same_output(tmp_path):
         sims = sims_for(s.base_url, seed=6)
         await generate(sims, profiles, "x", 4, tmp_path / "c", 4, embedder=HashingEmbedding())
     assert sorted((tmp_path / "c" / SESSIONS_FILE).read_text().splitlines()) != outputs[0]
+
+
+async def test_checkpoints_read_back_our_types_without_serializer_warnings(tmp_path, caplog):
+    """LangGraph's serializer is told which record types a course state holds: resuming reads
+    them back as those types, with no 'unregistered type' warning (a future LangGraph blocks
+    unregistered types)."""
+    from counselsim.checkpoints import open_checkpointer
+    from counselsim.records import ClientTurn, CounselorTurn
+
+    profiles = load_profile_set("en-help-rejecting", tmp_path)
+    with SimServer(seed=1) as s:
+        sims = sims_for(s.base_url, sessions=3)
+        # stop after the first session: the checkpoint holds a state mid-course
+        summary = await generate(sims, profiles, "x", 1, tmp_path / "r", 1,
+                                 embedder=HashingEmbedding())  # fmt: skip
+    assert summary["done"] == 1
+    seen: set[type] = set()
+    async with open_checkpointer(tmp_path / "r") as saver:
+        async for tup in saver.alist(None, limit=50):
+            for turn in tup.checkpoint["channel_values"].get("turns", []):
+                seen.add(type(turn))
+    assert {CounselorTurn, ClientTurn} <= seen
+    assert "unregistered type" not in caplog.text and "Blocked deserialization" not in caplog.text

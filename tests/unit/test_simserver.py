@@ -563,4 +563,6 @@ async def test_an_answer_cut_at_max_tokens_is_retried_with_more_room() -> None:
         )
         sent = [b["max_tokens"] for b in server.stats.bodies]
     assert isinstance(thought, CounselorThought)
-    assert sent[:2] == [16, 32] and sent == sorted(sent)  # doubled after each cut answer
+    # twice the room after a cut answer, once: a looping model does not get ever more
+    assert sent[0] == 16 and set(sent[1:]) == {32}
+    assert llm.usage.completion_tokens > 0  # cut answers' tokens are counted too

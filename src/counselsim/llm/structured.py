@@ -160,6 +160,9 @@ class LLM:
             # the OpenAI client refuses to parse a schema-constrained answer cut at max_tokens;
             # the cut text goes to the repair path like any invalid answer
             self.usage.calls += 1
+            if exc.completion.usage is not None:
+                self.usage.prompt_tokens += exc.completion.usage.prompt_tokens
+                self.usage.completion_tokens += exc.completion.usage.completion_tokens
             return exc.completion.choices[0].message.content or "", True
         self.usage.calls += 1
         usage = (msg.response_metadata or {}).get("usage") or {}
@@ -197,6 +200,7 @@ class LLM:
         """
         convo = list(messages)
         last_error = ""
+        more_room = sampling.model_copy(update={"max_tokens": min(2 * sampling.max_tokens, 8192)})
         for attempt in range(self.max_repairs + 1):
             kwargs = self._kwargs(sampling, seed + attempt, schema)
             raw, truncated = await self._invoke(convo, kwargs, step)
@@ -205,11 +209,9 @@ class LLM:
                 return schema.model_validate(json.loads(extract_json(raw), strict=False))
             except (ValidationError, json.JSONDecodeError) as exc:
                 last_error = _short_error(exc)
-                if truncated:  # cut at max_tokens: the next attempt gets twice the room
+                if truncated:  # cut at max_tokens: later attempts get twice the room, once
                     last_error = f"output cut at {sampling.max_tokens} tokens: {last_error}"
-                    sampling = sampling.model_copy(
-                        update={"max_tokens": min(2 * sampling.max_tokens, 8192)}
-                    )
+                    sampling = more_room
                 log.info("step %s attempt %d invalid: %s", step, attempt + 1, last_error)
                 if attempt < self.max_repairs:
                     self.usage.repairs += 1
