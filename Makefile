@@ -42,7 +42,10 @@ lint:
 
 bench: install
 	$(BIN)/python benchmarks/overhead.py
+	$(BIN)/python benchmarks/prefix_cache.py
+	$(BIN)/python benchmarks/serving.py
 	$(BIN)/python benchmarks/tokens_per_second.py
+	$(BIN)/python benchmarks/llama_server.py
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info src/*.egg-info

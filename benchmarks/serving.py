@@ -62,6 +62,7 @@ async def run(url: str, out: Path, courses: int, concurrency: int, args: Any) ->
     sim = build_simulation(cfg)
     profiles = load_profile_set("en-help-rejecting,zh-grief,en-crisis-risk,zh-ambivalent", out)
     summary = await generate([sim], profiles, "bench", courses, out, concurrency)
+    await sim.aclose()
     calls = sim.counselor_llm.usage.calls  # the one server LLM serves every role
     return {**summary, "calls": calls}
 

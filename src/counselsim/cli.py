@@ -325,12 +325,17 @@ def _generate(
         if ray is None:
             from counselsim.generate import generate as run_generate
 
-            summary = asyncio.run(
-                run_generate(
-                    sims, profile_set, spec, n, out_dir, concurrency, urls,
-                    checkpoint_dsn=checkpoint_dsn, chroma_url=chroma_url, on_change=on_change,
-                )
-            )  # fmt: skip
+            async def local() -> dict[str, Any]:
+                try:
+                    return await run_generate(
+                        sims, profile_set, spec, n, out_dir, concurrency, urls,
+                        checkpoint_dsn=checkpoint_dsn, chroma_url=chroma_url, on_change=on_change,
+                    )  # fmt: skip
+                finally:
+                    for sim in sims:
+                        await sim.aclose()
+
+            summary = asyncio.run(local())
         else:
             from counselsim.distributed import generate_on_ray
 

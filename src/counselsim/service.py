@@ -79,6 +79,15 @@ class Simulation:
         key = f"{profile.model_dump_json()}|{self.config.hash()}|{self.counselor_llm.model_id}"
         return f"{profile.id}-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
 
+    async def aclose(self) -> None:
+        """Close the server models' HTTP clients (before the event loop that used them ends)."""
+        for llm in {
+            id(x): x for x in (self.counselor_llm, self.client_llm, self.critic_llm)
+        }.values():
+            client = getattr(llm.chat_model, "root_async_client", None)
+            if client is not None:
+                await client.close()
+
     def _deps(self, llm: LLM) -> AgentDeps:
         return AgentDeps(llm, self.prompts, self.config.sampling, self.config.max_regenerations)
 
