@@ -164,7 +164,10 @@ def generate(
     ] = None,
     sessions: Annotated[int | None, typer.Option(help="Sessions per course.")] = None,
     max_turns: Annotated[int | None, typer.Option(help="Most exchanges per session.")] = None,
-    concurrency: Annotated[int, typer.Option(min=1, help="Courses in flight at once.")] = 8,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(min=1, help="Courses in flight (default 8 on a server, 1 in-process)."),
+    ] = None,
     seed: Annotated[
         int | None, typer.Option(help="Run seed (course seeds derive from it).")
     ] = None,
@@ -280,7 +283,7 @@ def _generate(
     spec: str,
     n: int,
     out_dir: Path,
-    concurrency: int,
+    concurrency: int | None,
     checkpoint_dsn: str | None,
     chroma_url: str | None,
     ray: tuple[str | None, int | None] | None,

@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 
 COURSES_FILE = "courses.jsonl"
 SUMMARY_FILE = "summary.json"
+DEFAULT_CONCURRENCY = 8  # courses in flight on a server when not given
 PROFILE_SUFFIXES = (".yaml", ".yml", ".json")
 
 
@@ -389,13 +390,15 @@ def write_manifest(
         write_atomic(out / RUN_FILE, json.dumps(info, ensure_ascii=False, indent=2) + "\n")
 
 
-def effective_concurrency(sims: Sequence[Simulation], requested: int) -> int:
-    """In-process llama.cpp serves one sequence at a time per instance and keeps one KV
-    prefix: interleaving courses there only thrashes the cache, so it runs one course."""
-    if sims[0].counselor_llm.engine in (Engine.EMBEDDED, Engine.GGUF) and requested > 1:
-        log.warning("in-process llama.cpp runs one course at a time; serve it for concurrency")
+def effective_concurrency(sims: Sequence[Simulation], requested: int | None) -> int:
+    """Courses in flight: ``requested``, else 8 on a server. In-process llama.cpp serves one
+    sequence at a time per instance and keeps one KV prefix: interleaving courses there only
+    thrashes the cache, so it runs one course at a time."""
+    if sims[0].counselor_llm.engine in (Engine.EMBEDDED, Engine.GGUF):
+        if requested is not None and requested > 1:
+            log.warning("in-process llama.cpp runs one course at a time; serve it for concurrency")
         return 1
-    return requested
+    return requested or DEFAULT_CONCURRENCY
 
 
 async def generate(
@@ -404,7 +407,7 @@ async def generate(
     spec: str,
     n_courses: int,
     out: Path,
-    concurrency: int,
+    concurrency: int | None,
     endpoints: Sequence[str] = (),
     *,
     embedder: EmbeddingFunction[Documents] | None = None,

@@ -217,3 +217,19 @@ async def test_checkpoints_read_back_our_types_without_serializer_warnings(tmp_p
                 seen.add(type(turn))
     assert {CounselorTurn, ClientTurn} <= seen
     assert "unregistered type" not in caplog.text and "Blocked deserialization" not in caplog.text
+
+
+def test_concurrency_defaults_by_engine(caplog):
+    from types import SimpleNamespace
+
+    from counselsim.config import Engine
+    from counselsim.generate import DEFAULT_CONCURRENCY, effective_concurrency
+
+    def sim(engine: Engine) -> Any:
+        return SimpleNamespace(counselor_llm=SimpleNamespace(engine=engine))
+
+    assert effective_concurrency([sim(Engine.OPENAI)], None) == DEFAULT_CONCURRENCY
+    assert effective_concurrency([sim(Engine.OPENAI)], 64) == 64
+    assert effective_concurrency([sim(Engine.EMBEDDED)], None) == 1 and not caplog.text
+    assert effective_concurrency([sim(Engine.GGUF)], 4) == 1
+    assert "one course at a time" in caplog.text
