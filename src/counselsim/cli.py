@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import sys
@@ -243,37 +244,34 @@ def generate(
     cfg = load_config(config, overrides)  # validated before anything starts or is written
     profile_set = load_profile_set(profiles, out_dir)
     n = courses or len(profile_set)
-    if serve_model is None:
-        args = (profile_set, profiles, n, out_dir, concurrency, checkpoint_dsn, chroma_url, ray)
-        _generate(cfg, urls, *args)
-        return
-    name = model or Path(serve_model).name
-    starting = err.status(f"starting {serve_replicas} server(s) for {serve_model}...")
-    starting.start()
-    with serve(
-        serve_model,
-        engine=serve_engine,
-        name=name,
-        replicas=serve_replicas,
-        python=serve_python,
-        extra_args=serve_arg or (),
-        log_dir=out_dir.with_name(out_dir.name + ".servers"),
-        n_ctx=cfg.model.n_ctx,
-    ) as servers:
-        starting.stop()
-        ready = ", ".join(f"{s.base_url} ({s.ready_s:.0f} s)" for s in servers)
-        err.print(f"servers ready: {ready}", highlight=False)
-        served = {"model": name}
-        if pick_engine(serve_model, serve_engine) is ServeEngine.LLAMA_CPP:
-            served["response_format"] = "json_object"  # llama-cpp-python's server dialect
-        cfg = cfg.model_copy(update={"model": cfg.model.model_copy(update=served)})
-        urls = [s.base_url for s in servers]
-        try:
-            args = (profile_set, profiles, n, out_dir, concurrency, checkpoint_dsn, chroma_url, ray)
-            _generate(cfg, urls, *args)
-        finally:
-            err.print("stopping server(s)...")
-    starting.stop()
+    with contextlib.ExitStack() as stack:
+        if serve_model is not None:
+            name = model or Path(serve_model).name
+            with err.status(f"starting {serve_replicas} server(s) for {serve_model}..."):
+                servers = stack.enter_context(
+                    serve(
+                        serve_model,
+                        engine=serve_engine,
+                        name=name,
+                        replicas=serve_replicas,
+                        python=serve_python,
+                        extra_args=serve_arg or (),
+                        log_dir=out_dir.with_name(out_dir.name + ".servers"),
+                        n_ctx=cfg.model.n_ctx,
+                    )
+                )
+            stack.callback(err.print, "stopping server(s)...")  # runs before they stop
+            ready = ", ".join(f"{s.base_url} ({s.ready_s:.0f} s)" for s in servers)
+            err.print(f"servers ready: {ready}", highlight=False)
+            served = {"model": name}
+            if pick_engine(serve_model, serve_engine) is ServeEngine.LLAMA_CPP:
+                served["response_format"] = "json_object"  # llama-cpp-python's server dialect
+            cfg = cfg.model_copy(update={"model": cfg.model.model_copy(update=served)})
+            urls = [s.base_url for s in servers]
+        _generate(
+            cfg, urls, profile_set, profiles, n, out_dir, concurrency, checkpoint_dsn,
+            chroma_url, ray,
+        )  # fmt: skip
 
 
 def _generate(

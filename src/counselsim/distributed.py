@@ -32,6 +32,7 @@ from counselsim.generate import (
     Generator,
     effective_concurrency,
     plan_courses,
+    read_statuses,
     resume_key,
     write_manifest,
 )
@@ -97,7 +98,7 @@ def consolidate(out: Path, n_shards: int) -> tuple[int, int]:
                     rec = json.loads(line)
                     sessions.append((rec["course_id"], rec["session_index"], line))
         if (d / COURSES_FILE).exists():
-            for course_id, status in CourseLog(d / COURSES_FILE).last.items():
+            for course_id, status in read_statuses(d / COURSES_FILE).items():
                 statuses[course_id] = status.to_json()
     sessions.sort(key=lambda s: (s[0], s[1]))
     write_atomic(out / SESSIONS_FILE, "".join(s[2] + "\n" for s in sessions))
@@ -206,7 +207,7 @@ def _poll(out: Path, n_shards: int, stats: GenerateStats) -> None:
         path = shard_dir(out, k) / COURSES_FILE
         if not path.exists():
             continue
-        for status in CourseLog(path).last.values():
+        for status in read_statuses(path).values():
             if status.status == "done":
                 done += 1
             else:

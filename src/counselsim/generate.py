@@ -174,22 +174,34 @@ class CourseStatus:
         return json.dumps(self.__dict__, ensure_ascii=False)
 
 
+def read_statuses(path: Path) -> dict[str, CourseStatus]:
+    """Each course's last status in a ``courses.jsonl``; reading only, so it is safe while
+    another process appends (a torn last line is skipped, not cut)."""
+    if not path.exists():
+        return {}
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    if lines and not text.endswith("\n"):
+        lines.pop()
+    last: dict[str, CourseStatus] = {}
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            status = CourseStatus(**json.loads(line))
+        except (ValueError, TypeError):
+            raise OutputError(f"{path}:{n}: not a course status line") from None
+        last[status.course_id] = status
+    return last
+
+
 class CourseLog:
     """``courses.jsonl``: appended per course; the last line of a course is its status."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        repair_tail(path)
-        self.last: dict[str, CourseStatus] = {}
-        if path.exists():
-            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-                if not line.strip():
-                    continue
-                try:
-                    status = CourseStatus(**json.loads(line))
-                except (ValueError, TypeError):
-                    raise OutputError(f"{path}:{n}: not a course status line") from None
-                self.last[status.course_id] = status
+        repair_tail(path)  # the writer's own file: cut a torn last line
+        self.last = read_statuses(path)
 
     def done(self, course_id: str) -> bool:
         status = self.last.get(course_id)
@@ -414,6 +426,7 @@ async def generate(
     chroma_url: str | None = None,
     checkpoint_dsn: str | None = None,
     on_change: Callable[[GenerateStats], None] | None = None,
+    max_consecutive_failures: int = 25,
 ) -> dict[str, Any]:
     """Run (or continue) a generate run in ``out``; returns the summary it also writes to
     ``out/summary.json``."""
@@ -426,6 +439,7 @@ async def generate(
         sims,
         CourseLog(out / COURSES_FILE),
         effective_concurrency(sims, concurrency),
+        max_consecutive_failures,
         on_change=on_change,
     )
     plans = plan_courses(profiles, n_courses, sims[0].config.seed)
