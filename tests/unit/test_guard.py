@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from counselsim.agents.base import Checked, Rejected, generate_checked
-from counselsim.agents.guard import Flag, check_turn, containment, similarity
 from counselsim.config import Sampling
+from counselsim.critic.form import Flag, check_turn, containment, form_check, similarity
+from counselsim.critic.loop import Checked, Rejected, generate_checked
 from counselsim.labels import Emotion, Role, Strategy
 from counselsim.records import ClientTurn, CounselorTurn
 from tests.conftest import counselor_turn
@@ -297,7 +297,9 @@ class Maker:
 async def test_generate_checked_regenerates_after_a_bad_text():
     make = Maker(["咨询师：你好。", "你好，今天想聊点什么？"])
     base = Sampling(temperature=0.7)
-    out, checked = await generate_checked(make, lambda s: s, C, [], base, max_regenerations=2)
+    out, checked = await generate_checked(
+        make, lambda s: s, [form_check(C, [])], base, max_regenerations=2
+    )
     assert out == "你好，今天想聊点什么？"
     assert checked == Checked(attempts=2, flags=[])
     assert [a for a, _ in make.seen] == [0, 1]
@@ -315,7 +317,7 @@ async def test_generate_checked_regenerates_after_a_bad_text():
 async def test_generate_checked_passes_each_previous_rejection():
     texts = ["Client: one.", "", "I am not sure."]
     make = Maker(texts)
-    out, checked = await generate_checked(make, lambda s: s, K, [], Sampling(), 2)
+    out, checked = await generate_checked(make, lambda s: s, [form_check(K, [])], Sampling(), 2)
     assert out == "I am not sure." and checked == Checked(attempts=3, flags=[])
     assert make.rejected == [
         None,
@@ -326,7 +328,7 @@ async def test_generate_checked_passes_each_previous_rejection():
 
 async def test_generate_checked_stops_at_the_first_clean_candidate():
     make = Maker(["Hi, how are you feeling today?", "never used"])
-    out, checked = await generate_checked(make, lambda s: s, C, [], Sampling(), 3)
+    out, checked = await generate_checked(make, lambda s: s, [form_check(C, [])], Sampling(), 3)
     assert out == "Hi, how are you feeling today?"
     assert checked.attempts == 1 and checked.flags == []
     assert len(make.seen) == 1
@@ -340,7 +342,7 @@ async def test_generate_checked_keeps_the_candidate_with_fewest_flags():
     ]
     assert [len(check_turn(t, K, [])) for t in texts] == [2, 1, 3]
     make = Maker(texts)
-    out, checked = await generate_checked(make, lambda s: s, K, [], Sampling(), 2)
+    out, checked = await generate_checked(make, lambda s: s, [form_check(K, [])], Sampling(), 2)
     assert len(make.seen) == 3
     assert out == texts[1]
     assert checked.attempts == 3
@@ -349,20 +351,22 @@ async def test_generate_checked_keeps_the_candidate_with_fewest_flags():
 
 async def test_generate_checked_ties_keep_the_earliest_candidate():
     texts = ["Client: first.", "Client: second."]
-    out, checked = await generate_checked(Maker(texts), lambda s: s, K, [], Sampling(), 1)
+    out, checked = await generate_checked(
+        Maker(texts), lambda s: s, [form_check(K, [])], Sampling(), 1
+    )
     assert out == "Client: first."
     assert checked == Checked(attempts=2, flags=["speaker_label"])
 
 
 async def test_generate_checked_with_no_regenerations_makes_one_attempt():
     make = Maker(["Client: oops."])
-    out, checked = await generate_checked(make, lambda s: s, K, [], Sampling(), 0)
+    out, checked = await generate_checked(make, lambda s: s, [form_check(K, [])], Sampling(), 0)
     assert out == "Client: oops." and checked.attempts == 1 and checked.flags == ["speaker_label"]
 
 
 async def test_generate_checked_temperature_is_capped():
     make = Maker(["", "", "", "", "", ""])
-    await generate_checked(make, lambda s: s, K, [], Sampling(temperature=1.0), 5)
+    await generate_checked(make, lambda s: s, [form_check(K, [])], Sampling(temperature=1.0), 5)
     temps = [s.temperature for _, s in make.seen]
     assert temps == sorted(temps)
     assert max(temps) == pytest.approx(1.2)
@@ -377,7 +381,9 @@ async def test_generate_checked_uses_text_of_and_history():
     async def make(attempt: int, sampling: Sampling, rejected: Rejected | None) -> Out:
         return Out([EN_OPEN, "What would you like to focus on first?"][attempt])
 
-    out, checked = await generate_checked(make, lambda o: o.reply, C, EN_HISTORY, Sampling(), 2)
+    out, checked = await generate_checked(
+        make, lambda o: o.reply, [form_check(C, EN_HISTORY)], Sampling(), 2
+    )
     assert out.reply == "What would you like to focus on first?"
     assert checked.attempts == 2
 
@@ -414,7 +420,7 @@ def test_speaking_to_the_client_is_not_a_thought_leak():
     ],
 )
 def test_clean_spoken_trims_json_debris_only(raw, clean):
-    from counselsim.agents.guard import clean_spoken
+    from counselsim.critic.form import clean_spoken
 
     assert clean_spoken(raw) == clean
 
