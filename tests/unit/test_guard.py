@@ -1,14 +1,17 @@
-"""Turn checks (form, not content) and the check-and-regenerate loop."""
+"""Form checks (form, not content) and the check-and-retry loop."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import pytest
 
 from counselsim.config import Sampling
 from counselsim.critic.form import Flag, check_turn, containment, form_check, similarity
 from counselsim.critic.loop import Checked, Rejected, generate_checked
+from counselsim.critic.verdict import Finding, Verdict, rejections, undecided
 from counselsim.labels import Emotion, Role, Strategy
-from counselsim.records import ClientTurn, CounselorTurn
+from counselsim.records import ClientTurn, CounselorTurn, PrincipleCheck
 from tests.conftest import counselor_turn
 
 C, K = Role.COUNSELOR, Role.CLIENT
@@ -386,6 +389,72 @@ async def test_generate_checked_uses_text_of_and_history():
     )
     assert out.reply == "What would you like to focus on first?"
     assert checked.attempts == 2
+
+
+class Recording:
+    """A check that records the attempts it saw and answers with what it is given."""
+
+    def __init__(self, verdict: Callable[[str, int], Verdict]) -> None:
+        self.verdict = verdict
+        self.seen: list[tuple[str, int]] = []
+
+    async def __call__(self, text: str, attempt: int) -> Verdict:
+        self.seen.append((text, attempt))
+        return self.verdict(text, attempt)
+
+
+def rule(attempt: int, problem: str = "") -> PrincipleCheck:
+    return PrincipleCheck(
+        principle="p", method="rule", attempt=attempt, passed=not problem, problem=problem
+    )
+
+
+async def test_every_check_runs_on_every_attempt_whatever_the_form_checks_said():
+    texts = ["Client: one.", "Client: two."]  # both fail a form check
+    later = Recording(lambda text, a: Verdict(checks=[rule(a)]))
+    out, checked = await generate_checked(
+        Maker(texts), lambda s: s, [form_check(K, []), later], Sampling(), 1
+    )
+    assert later.seen == [("Client: one.", 0), ("Client: two.", 1)]
+    assert out == "Client: one." and checked.flags == ["speaker_label"]
+    assert checked.checks == [rule(0), rule(1)]  # every check of every attempt is kept
+
+
+async def test_stated_problems_and_named_flags_reach_the_next_attempt():
+    said = "Client: fine, because I said so."
+    stated = Recording(
+        lambda text, a: (
+            Verdict(
+                findings=[Finding("checklist:p", "too blunt"), Finding("other", "too blunt")],
+                checks=[rule(a, "too blunt")],
+            )
+            if a == 0
+            else Verdict(checks=[rule(a)])
+        )
+    )
+    make = Maker([said, "I see."])
+    out, checked = await generate_checked(
+        make, lambda s: s, [form_check(K, []), stated], Sampling(), 2
+    )
+    assert out == "I see." and checked.attempts == 2 and checked.flags == []
+    assert make.rejected[1] == Rejected(
+        flags=["speaker_label"],
+        text=said,
+        problems=["too blunt"],  # one problem, said once
+    )
+
+
+async def test_an_undecided_check_neither_passes_nor_rejects_and_is_counted():
+    broken = Recording(
+        lambda text, a: Verdict(
+            checks=undecided(["responsive", "kind"], "judge", a, "judge_failed", "invalid")
+        )
+    )
+    make = Maker(["What brings you here today?", "never used"])
+    out, checked = await generate_checked(make, lambda s: s, [broken], Sampling(), 3)
+    assert out == "What brings you here today?" and checked.attempts == 1
+    assert checked.flags == [] and checked.judge_failures == 2
+    assert rejections(checked.checks) == []
 
 
 @pytest.mark.parametrize(
