@@ -116,15 +116,14 @@ async def speak(
     """
 
     async def make(attempt: int, sampling: Sampling, rejected: Rejected | None) -> S:
-        asked, feedback = prompt, None
-        if rejected is not None and restate is not None:
-            asked = restate(rejected.problems) if rejected.problems else prompt
-            if rejected.flags:
-                feedback = deps.regenerate_feedback(lang, rejected.flags, rejected.text)
-        elif rejected is not None:
-            feedback = deps.regenerate_feedback(
-                lang, rejected.flags, rejected.text, rejected.problems
-            )
+        asked, problems = prompt, rejected.problems if rejected else []
+        if problems and restate is not None:  # the prompt has a place for the reviewer's words
+            asked, problems = restate(problems), []
+        feedback = (
+            deps.regenerate_feedback(lang, rejected.flags, rejected.text, problems)
+            if rejected and (rejected.flags or problems)
+            else None
+        )
         out: S = await deps.ask(
             asked,
             schema,  # type: ignore[type-var]

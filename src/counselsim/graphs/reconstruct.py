@@ -31,6 +31,7 @@ from counselsim.agents.counselor import CounselorAgent
 from counselsim.agents.reconstructor import ReconstructorAgent
 from counselsim.agents.scribe import ScribeAgent
 from counselsim.config import derive_seed
+from counselsim.critic.loop import Checked
 from counselsim.critic.session_judge import CriticAgent
 from counselsim.critic.turn_check import RefineFlag, TurnChecker, rewrite_check
 from counselsim.graphs.course import RecordSink
@@ -48,6 +49,7 @@ from counselsim.personas.mask import (
 from counselsim.personas.models import ClientProfile
 from counselsim.records import (
     ClientTurn,
+    ClientUtterance,
     CounselorTurn,
     CriticReport,
     Dialogue,
@@ -148,6 +150,34 @@ def scrub(text: str, terms: Sequence[tuple[str, str]], seed: int) -> str:
     return masker.apply(text, resolve_overlaps(found)).text
 
 
+def kept_turn(
+    out: RebuiltCounselorTurn | ClientUtterance,
+    index: int,
+    text: str,
+    flags: list[str],
+    checked: Checked,
+    last: bool,
+) -> Turn:
+    """The transcript turn for a kept rewrite (the counselor's last one closes)."""
+    kept: dict[str, Any] = {
+        "index": index,
+        "text": text,
+        "attempts": checked.attempts,
+        "flags": flags,
+        "checks": checked.checks,
+    }
+    if isinstance(out, ClientUtterance):
+        return ClientTurn(emotion=out.emotion, **kept)
+    return CounselorTurn(
+        observation=out.observation,
+        client_emotion=out.client_emotion,
+        strategy=out.strategy,
+        reasoning=out.reasoning,
+        next_action=NextAction.CLOSE if last else NextAction.CONTINUE,
+        **kept,
+    )
+
+
 def route_after_rebuild(
     state: ReconstructState,
 ) -> Literal[Node.TURN_REBUILD, Node.SESSION_SUMMARIZE]:
@@ -214,26 +244,8 @@ def build_reconstruct_graph(deps: ReconstructDeps) -> StateGraph[Any]:
         if RefineFlag.LEAK in flags:  # never keep a source identifier
             text = scrub(text, terms, seed(state, state["index"], "scrub"))
             flags = [*flags, RefineFlag.SCRUBBED.value]
-        kept = {
-            "index": len(rebuilt),
-            "text": text,
-            "attempts": checked.attempts,
-            "flags": sorted(set(flags)),
-            "checks": checked.checks,
-        }
-        turn: Turn
-        if isinstance(out, RebuiltCounselorTurn):
-            last = state["index"] == len(state["source"].turns) - 1
-            turn = CounselorTurn(
-                observation=out.observation,
-                client_emotion=out.client_emotion,
-                strategy=out.strategy,
-                reasoning=out.reasoning,
-                next_action=NextAction.CLOSE if last else NextAction.CONTINUE,
-                **kept,
-            )
-        else:
-            turn = ClientTurn(emotion=out.emotion, **kept)
+        last = state["index"] == len(state["source"].turns) - 1
+        turn = kept_turn(out, len(rebuilt), text, sorted(set(flags)), checked, last)
         return {"turns": [*rebuilt, turn], "index": state["index"] + 1}
 
     async def session_summarize(state: ReconstructState) -> dict[str, Any]:
