@@ -19,8 +19,10 @@ from typing import Any
 
 from chromadb.api.types import Documents, EmbeddingFunction
 
-from counselsim.agents import AgentDeps, CounselorAgent, CriticAgent, ScribeAgent
-from counselsim.agents.reconstructor import ReconstructorAgent, TurnChecker
+from counselsim.agents import AgentDeps, CounselorAgent, ScribeAgent
+from counselsim.agents.reconstructor import ReconstructorAgent
+from counselsim.critic.session_judge import CriticAgent
+from counselsim.critic.turn_check import TurnChecker
 from counselsim.errors import ConfigError, ProfileError
 from counselsim.graphs.course import RecordSink
 from counselsim.graphs.reconstruct import (

@@ -6,9 +6,16 @@ engine's constrained decoding: a small model cannot ramble past them.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 
 from counselsim.labels import Emotion, EndReason, NextAction, Role, Stage, Stance, Strategy
 
@@ -84,14 +91,40 @@ class TurnCheck(_Record):
     consistent: bool = Field(description="fits the target profile and the conversation")
 
 
+CheckStatus = Literal["checked", "judge_failed", "skipped"]
+"""``checked``: the principle was decided (``passed`` says how); ``judge_failed``: the judge's
+output stayed invalid, so nothing was decided; ``skipped``: not asked (a rule already failed)."""
+
+
 class PrincipleCheck(_Record):
-    """One checklist principle checked on one generated attempt of a turn (in-loop critic)."""
+    """One checklist principle checked on one generated attempt of a turn (in-loop critic).
+
+    A check that decided nothing (``status`` not ``checked``) has ``passed`` None: it neither
+    passes nor rejects the turn, and ``problem`` says why it was not decided.
+    """
 
     principle: str
     method: Literal["rule", "judge"]
     attempt: int = Field(ge=0, description="0 = first generation, then each rewrite")
-    passed: bool
-    problem: str = Field(default="", description="what was wrong, when it failed")
+    passed: bool | None = Field(description="None when nothing was decided (see status)")
+    problem: str = Field(default="", description="what was wrong, or why it was not decided")
+    status: CheckStatus = Field(
+        default="checked", description="written only when not 'checked' (records stay compact)"
+    )
+
+    @model_validator(mode="after")
+    def _decided(self) -> PrincipleCheck:
+        if (self.status == "checked") != (self.passed is not None):
+            raise ValueError(f"check '{self.principle}': passed must be set iff status is checked")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _compact(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # a decided check is written as before the status existed: old and new records match
+        data: dict[str, Any] = handler(self)
+        if self.status == "checked":
+            data.pop("status", None)
+        return data
 
 
 # --- the transcript ---------------------------------------------------------------------------

@@ -19,11 +19,12 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from counselsim import __version__
-from counselsim.agents import AgentDeps, ClientAgent, CounselorAgent, CriticAgent, ScribeAgent
+from counselsim.agents import AgentDeps, ClientAgent, CounselorAgent, ScribeAgent
 from counselsim.checkpoints import open_checkpointer
 from counselsim.config import CheckMode, Engine, RunConfig
 from counselsim.critic.checklist import TurnReviewer, load_checklist
 from counselsim.critic.rubric import Level, Perspective, Rubric, load_rubric
+from counselsim.critic.session_judge import CriticAgent
 from counselsim.errors import ConfigError
 from counselsim.graphs.course import CourseDeps, build_course_graph, initial_course_state
 from counselsim.graphs.session import SessionDeps

@@ -24,11 +24,12 @@ import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
 from counselsim.agents.extractor import ProfileDraft
-from counselsim.agents.guard import check_turn
 from counselsim.config import Engine, Step, load_config
-from counselsim.critic.checklist import CRISIS_CUE, RULES, RuleInput, load_checklist
+from counselsim.critic.checklist import load_checklist
 from counselsim.critic.compare import pair_model
+from counselsim.critic.form import check_turn
 from counselsim.critic.rubric import list_rubrics, load_rubric
+from counselsim.critic.rules import CRISIS_CUE, RULES, RuleInput
 from counselsim.labels import Emotion, Role
 from counselsim.llm import retry, structured
 from counselsim.llm.simserver import SimServer, count_tokens, instance_for, plain_reply

@@ -52,7 +52,7 @@ BRIEF_EN_WORDS = 8
 """A turn without Chinese characters is brief at this many words or fewer."""
 
 NEAR_REPEAT = 0.8
-"""Character-trigram Jaccard similarity (:func:`counselsim.agents.guard.similarity`) from
+"""Character-trigram Jaccard similarity (:func:`counselsim.critic.form.similarity`) from
 which a turn counts as a near repeat of an earlier one."""
 
 _SENTENCE_SPLIT = re.compile(r"[。！？!?.\n]+")
@@ -197,7 +197,7 @@ def repetition(dialogues: Sequence[MetricDialogue], role: Role) -> dict[str, Any
     text occurs more than once in the whole corpus (every occurrence counts). Turns without
     any letter, digit or Chinese character are never repeats.
     """
-    from counselsim.agents.guard import similarity  # imports every agent: only when needed
+    from counselsim.critic.form import similarity  # imports the critic: only when needed
 
     exact = near = 0
     for d in dialogues:
