@@ -210,7 +210,7 @@ async def test_transient_errors_are_retried_once_layer() -> None:
     ("error", "calls", "cause"),
     [
         ("transient", 2, r"model call failed 2 times: TransientModelError: HTTP 503"),
-        ("hang", 2, r"model call failed 2 times: TimeoutError"),
+        ("hang", 2, r"model call failed 2 times: TransientModelError: no answer within 0.05 s"),
         ("fatal", 1, r"ValueError: model refused the request with a second line"),
     ],
 )

@@ -28,7 +28,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, ConfigDict, Field
 
-from counselsim.errors import ModelUnavailableError
+from counselsim.errors import ModelUnavailableError, TransientModelError
 from counselsim.labels import Role
 from counselsim.llm.retry import with_retries
 from counselsim.personas.models import Language
@@ -222,9 +222,12 @@ class BlackBoxCounselor:
             kwargs["seed"] = seed
 
         async def call() -> BaseMessage:
-            return await asyncio.wait_for(
-                self.chat_model.ainvoke(messages, **kwargs), self.policy.timeout_s
-            )
+            try:
+                return await asyncio.wait_for(
+                    self.chat_model.ainvoke(messages, **kwargs), self.policy.timeout_s
+                )
+            except TimeoutError:  # its message is empty: say what happened, and retry it
+                raise TransientModelError(f"no answer within {self.policy.timeout_s:g} s") from None
 
         what = f"counselor '{self.name}'"  # with_retries' logs and message name it
         try:

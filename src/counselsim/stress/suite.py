@@ -84,6 +84,10 @@ class SuiteFile(BaseModel):
 
 
 def _problem(exc: ValidationError) -> str:
+    """The error to show: an unknown field first (a typo explains the errors it causes)."""
+    unknown = [e for e in exc.errors() if e["type"] == "extra_forbidden"]
+    if unknown:
+        return f"unknown field '{'.'.join(str(p) for p in unknown[0]['loc'])}'"
     loc, msg = field_error(exc)
     msg = msg.removeprefix("Value error, ")
     return msg if loc == "<root>" else f"field '{loc}': {msg}"
