@@ -214,8 +214,9 @@ def test_bradley_terry_cycle_is_a_draw() -> None:
 
 
 def test_bradley_terry_prior_shrinks_and_keeps_perfect_records_finite() -> None:
-    shrunk = bradley_terry(_games("A", "B", 3, 1), resamples=1000)  # prior 1
-    assert 0 < shrunk[0].theta - shrunk[1].theta < math.log(3)
+    # prior 1: one virtual tie, so A has 3.5 wins of 5 and B 1.5: theta_A - theta_B = ln(7/3)
+    shrunk = bradley_terry(_games("A", "B", 3, 1), resamples=1000)
+    assert shrunk[0].theta - shrunk[1].theta == pytest.approx(math.log(7 / 3), abs=1e-6)
     # A wins every game, C loses every game: the plain fit does not exist
     matches = _games("A", "B", 5, 0) + _games("B", "C", 3, 2) + _games("A", "C", 4, 0)
     strengths = bradley_terry(matches, resamples=1000, seed=5)

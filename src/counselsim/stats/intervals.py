@@ -70,15 +70,21 @@ def check_bootstrap(resamples: int, level: float) -> None:
         raise ValueError(f"confidence level {level} outside (0, 1)")
 
 
-def resample_counts(units: int, resamples: int, seed: int) -> np.ndarray:
-    """How often each unit is drawn in each resample, shape ``(resamples, units)``.
+def resample_indices(units: int, resamples: int, seed: int) -> np.ndarray:
+    """The units drawn with replacement by each resample, shape ``(resamples, units)``.
 
-    One multinomial draw per resample is the same distribution as drawing ``units`` indices
-    with replacement, and lets statistics that are sums over units be computed as one matrix
-    product for all resamples.
+    Every bootstrap here draws through this one function, so a seed means the same resamples
+    for every statistic of the same units.
     """
-    rng = np.random.default_rng(seed)
-    return rng.multinomial(units, np.full(units, 1.0 / units), size=resamples)
+    return np.random.default_rng(seed).integers(0, units, size=(resamples, units))
+
+
+def resample_counts(units: int, resamples: int, seed: int) -> np.ndarray:
+    """How often each unit is drawn in each resample, shape ``(resamples, units)``: for
+    statistics that are sums over units, computed for all resamples as one matrix product."""
+    draws = resample_indices(units, resamples, seed)
+    offsets = draws + units * np.arange(resamples)[:, None]
+    return np.bincount(offsets.ravel(), minlength=resamples * units).reshape(resamples, units)
 
 
 def percentile_interval(values: np.ndarray, level: float) -> tuple[float, float] | None:
@@ -120,9 +126,9 @@ def bootstrap_mean(
         raise ValueError("negative weight")
     if v.size == 0 or w.sum() <= 0:
         return None
-    counts = resample_counts(v.size, resamples, seed)
+    draws = resample_indices(v.size, resamples, seed)
     with np.errstate(invalid="ignore", divide="ignore"):
-        means = (counts @ (w * v)) / (counts @ w)
+        means = (w * v)[draws].sum(axis=1) / w[draws].sum(axis=1)
     ci = percentile_interval(means, level)
     point = float((w * v).sum() / w.sum())
     low, high = ci if ci is not None else (point, point)
@@ -155,8 +161,7 @@ def bootstrap_ci(
     point = statistic(units) if units else None
     if point is None:
         return None
-    rng = np.random.default_rng(seed)
-    draws = rng.integers(0, len(units), size=(resamples, len(units)))
+    draws = resample_indices(len(units), resamples, seed)
     stats = [statistic([units[i] for i in row]) for row in draws]
     ci = percentile_interval(np.array([np.nan if s is None else s for s in stats]), level)
     if ci is None:

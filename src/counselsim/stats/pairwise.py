@@ -6,11 +6,11 @@ asked twice with the order swapped): the bootstrap resamples *units*, so they st
 
 Bradley–Terry: ``P(i beats j) = p_i / (p_i + p_j)``, fitted by Hunter's (2004) MM algorithm,
 ``p_i ← W_i / Σ_j n_ij / (p_i + p_j)``. The plain maximum-likelihood fit does not exist when a
-counselor wins (or loses) every comparison: its strength runs off to infinity. So every
-counselor also plays ``prior`` virtual *tied* games against a fixed reference of strength 1
-(a weak prior that pulls strengths towards the middle, the more so the fewer real games);
-this also keeps a counselor absent from a bootstrap resample finite. Strengths are reported
-as ``theta = log p``, centred so their mean is 0: ``P(i beats j) = 1 / (1 + exp(θ_j − θ_i))``.
+counselor wins (or loses) every comparison: its strength runs off to infinity. So every pair
+of counselors also plays ``prior`` virtual *tied* games (default 1): a weak prior that pulls
+strengths towards each other, the less the more real games there are, and keeps a counselor
+that is absent from a bootstrap resample finite. Strengths are reported as ``theta = log p``,
+centred so their mean is 0: ``P(i beats j) = 1 / (1 + exp(θ_j − θ_i))``.
 """
 
 from __future__ import annotations
@@ -147,13 +147,16 @@ def win_rates(
     return out
 
 
-def fit_strengths(games: np.ndarray, wins: np.ndarray, prior: float) -> np.ndarray:
+def fit_strengths(
+    games: np.ndarray, wins: np.ndarray, prior: float, start: np.ndarray | None = None
+) -> np.ndarray:
     """Bradley–Terry log-strengths by MM, for a batch of data sets at once.
 
     Args:
         games: ``(R, k, k)`` symmetric counts of comparisons between counselors.
         wins: ``(R, k)`` wins of each counselor, ties counted half.
-        prior: virtual tied games of each counselor against a reference of strength 1.
+        prior: virtual tied games added to every pair of counselors.
+        start: ``(k,)`` log-strengths to start from (a nearby fit converges sooner).
 
     Returns:
         ``(R, k)`` log-strengths, each row centred on 0.
@@ -163,18 +166,19 @@ def fit_strengths(games: np.ndarray, wins: np.ndarray, prior: float) -> np.ndarr
     """
     if prior <= 0:
         raise ValueError(f"Bradley-Terry prior {prior}: must be positive")
-    p = np.ones(wins.shape)
-    numerator = wins + prior / 2
+    k = wins.shape[1]
+    games = games + prior * (1 - np.eye(k))
+    numerator = wins + prior * (k - 1) / 2
+    theta = np.zeros(wins.shape) if start is None else np.broadcast_to(start, wins.shape)
     for _ in range(_MAX_ITER):
-        denom = (games / (p[:, :, None] + p[:, None, :])).sum(axis=2) + prior / (p + 1)
-        new = numerator / denom
-        done = np.abs(np.log(new) - np.log(p)).max() < _TOL
-        p = new
+        p = np.exp(theta)
+        new = np.log(numerator / (games / (p[:, :, None] + p[:, None, :])).sum(axis=2))
+        new -= new.mean(axis=1, keepdims=True)  # strengths are defined up to a common factor
+        done = bool(np.abs(new - theta).max() < _TOL)
+        theta = new
         if done:
             break
-    theta: np.ndarray = np.log(p)
-    centred: np.ndarray = theta - theta.mean(axis=1, keepdims=True)
-    return centred
+    return theta
 
 
 def _unit_tables(matches: Sequence[Match], names: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -214,7 +218,7 @@ def bradley_terry(
     games, wins = _unit_tables(matches, names)
     theta = fit_strengths(games.sum(axis=0)[None], wins.sum(axis=0)[None], prior)[0]
     counts = resample_counts(len(games), resamples, seed).astype(float)
-    boot = fit_strengths(np.einsum("ru,uij->rij", counts, games), counts @ wins, prior)
+    boot = fit_strengths(np.einsum("ru,uij->rij", counts, games), counts @ wins, prior, theta)
     played = games.sum(axis=(0, 2))
     out = []
     for i, name in enumerate(names):
