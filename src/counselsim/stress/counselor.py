@@ -97,7 +97,7 @@ class CounselorError(ModelUnavailableError):
 def _session_messages(
     turns: Sequence[Spoken], number: int, language: Language
 ) -> list[tuple[Role, str]]:
-    opened_by_counselor = bool(turns) and turns[0].role is Role.COUNSELOR
+    opened_by_counselor = bool(turns) and turns[0].role == Role.COUNSELOR
     out: list[tuple[Role, str]] = []
     if number > 1:
         out.append((Role.CLIENT, SESSION_CUE[language].format(n=number)))
@@ -126,7 +126,7 @@ def chat_messages(
     Raises:
         ValueError: the transcript ends with the counselor's own turn (nothing to answer).
     """
-    if transcript and transcript[-1].role is Role.COUNSELOR:
+    if transcript and transcript[-1].role == Role.COUNSELOR:
         raise ValueError("the transcript ends with the counselor's turn: nothing to answer")
     sessions = [*earlier, transcript]
     pairs = [
@@ -136,13 +136,13 @@ def chat_messages(
     ]
     merged: list[tuple[Role, str]] = []
     for role, text in pairs:
-        if merged and merged[-1][0] is role:
+        if merged and merged[-1][0] == role:
             merged[-1] = (role, f"{merged[-1][1]}\n\n{text}")
         else:
             merged.append((role, text))
     messages: list[BaseMessage] = [SystemMessage(content=system_prompt)] if system_prompt else []
     messages += [
-        HumanMessage(content=text) if role is Role.CLIENT else AIMessage(content=text)
+        HumanMessage(content=text) if role == Role.CLIENT else AIMessage(content=text)
         for role, text in merged
     ]
     return messages

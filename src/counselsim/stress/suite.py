@@ -161,7 +161,7 @@ def read_system_prompt(spec: CounselorSpec) -> str | None:
     if spec.system is None:
         return None
     try:
-        text = spec.system.read_text(encoding="utf-8").strip()
+        text = spec.system.expanduser().read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError):
         raise ConfigError(
             f"counselor '{spec.name}': system prompt {spec.system} not found or not UTF-8 text"
