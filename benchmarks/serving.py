@@ -36,7 +36,7 @@ def start_server(latency: float, capacity: int) -> tuple[subprocess.Popen[bytes]
     cmd = ["--port", str(port), "--latency", str(latency), "--capacity", str(capacity)]
     proc = subprocess.Popen(
         [sys.executable, "-m", "tests.support.simserver", *cmd, "--seed", "1"],
-        cwd=ROOT, stdout=subprocess.DEVNULL,  # its errors, if any, go to our stderr
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}/v1"
     for _ in range(200):
