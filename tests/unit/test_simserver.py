@@ -483,6 +483,45 @@ def test_lifecycle_restart_and_argument_checks() -> None:
         SimServer(fail_rate=1.5)
 
 
+def test_stop_abandons_the_requests_being_served_and_queued() -> None:
+    server = SimServer(latency_s=30, capacity=1)
+    url = server.start()
+
+    async def slow_calls() -> list[str]:
+        async with httpx.AsyncClient(timeout=60) as client:
+
+            async def one(i: int) -> str:
+                try:
+                    resp = await client.post(f"{url}/chat/completions", json=chat(url, f"{i}"))
+                except httpx.RemoteProtocolError:
+                    return "dropped"
+                return str(resp.status_code)
+
+            calls = asyncio.gather(*(one(i) for i in range(3)))
+            while server.stats.in_flight + server.stats.waiting < 3:
+                await asyncio.sleep(0.01)
+            await asyncio.to_thread(server.stop)  # one served, two queued: all end now
+            return await calls
+
+    assert asyncio.run(slow_calls()) == ["dropped"] * 3
+    stats = server.stats
+    assert stats.in_flight == stats.waiting == stats.completed == stats.errors == 0
+
+
+def test_a_simulator_bug_is_a_500_counted_as_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.support.simserver import app
+
+    def broken(*args: Any) -> Any:
+        raise KeyError("bug")
+
+    monkeypatch.setattr(app, "complete", broken)
+    with SimServer() as server, httpx.Client(timeout=10) as client:
+        resp = post(client, server.base_url, chat(server.base_url))
+        stats = server.stats
+    assert resp.status_code == 500 and resp.json()["error"]["type"] == "server_error"
+    assert stats.errors == 1 and stats.completed == 0
+
+
 def test_runs_as_a_separate_process_until_sigterm() -> None:
     proc = subprocess.Popen(
         command("--port", "0", "--capacity", "2"),

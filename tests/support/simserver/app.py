@@ -84,6 +84,9 @@ class SimApp:
         self.ledger = ledger
         self._drop = drop
         self._slots = asyncio.Semaphore(options.capacity)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._requests: set[asyncio.Task[Any]] = set()
+        self._abandoned = False
         self.asgi = Starlette(
             routes=[
                 Route("/health", self._health, methods=["GET"]),
@@ -104,13 +107,36 @@ class SimApp:
     async def _stats(self, request: Request) -> Response:
         return JSONResponse(self.ledger.snapshot().counters())
 
+    def abandon(self) -> None:
+        """End every request being served or queued by closing its connection without a reply,
+        as a server going away does (stop() then need not wait for them). Any thread."""
+        self._abandoned = True
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._cancel_requests)
+
+    def _cancel_requests(self) -> None:
+        for task in self._requests:
+            task.cancel()
+
     async def _chat(self, request: Request) -> Response:
+        task = asyncio.current_task()
+        assert task is not None
+        self._loop = asyncio.get_running_loop()
+        self._requests.add(task)
         try:
+            if self._abandoned:
+                return await self._hang_up(request)
             return await self._complete(request)
+        except asyncio.CancelledError:
+            if not self._abandoned:
+                raise
+            return await self._hang_up(request)  # abandon() cancelled it: ours to end
         except Exception:  # a bug in the simulator: visible in the log and the stats
             log.exception("simserver: unexpected error")
             self.ledger.bump(errors=1)
             return _error(500, "simserver internal error")
+        finally:
+            self._requests.discard(task)
 
     async def _complete(self, request: Request) -> Response:
         try:
@@ -142,10 +168,14 @@ class SimApp:
 
     async def _fail(self, request: Request, kind: str) -> Response:
         """An injected failure: an error status, or the connection closed without a reply."""
-        if kind != "drop":
-            status = int(kind)
-            retry = {"Retry-After": "0"} if status == 429 else None
-            return _error(status, "injected failure", retry)
+        if kind == "drop":
+            return await self._hang_up(request)
+        status = int(kind)
+        retry = {"Retry-After": "0"} if status == 429 else None
+        return _error(status, "injected failure", retry)
+
+    async def _hang_up(self, request: Request) -> Response:
+        """Close the request's connection without a reply."""
         if not self._drop(request.scope.get("client")):
             raise RuntimeError("no connection to drop")
         # Wait until the server has seen the connection go: the response below is then

@@ -18,7 +18,7 @@ __all__ = ["SimServer"]
 
 START_TIMEOUT_S = 30.0
 GRACE_S = 2.0
-"""How long stop() lets requests being served finish before they are cancelled."""
+"""uvicorn's bound on a stop (stop() abandons the requests being served: they end at once)."""
 KEEP_ALIVE_S = 75
 """Idle keep-alive connections stay open this long (uvicorn's 5 s default would make clients
 reconnect between slow steps, and race a reuse against the server's close)."""
@@ -64,6 +64,7 @@ class SimServer:
         self.port = port
         self._ledger = Ledger(keep_bodies)
         self._server: uvicorn.Server | None = None
+        self._app: SimApp | None = None
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
         self._bound_port: int | None = None
@@ -108,7 +109,7 @@ class SimServer:
             timeout_graceful_shutdown=GRACE_S,
         )
         server = uvicorn.Server(config)
-        self._server, self._error = server, None
+        self._server, self._app, self._error = server, app, None
         thread = threading.Thread(target=self._run, args=(server, sock), name="simserver")
         thread.daemon = True
         thread.start()
@@ -124,14 +125,14 @@ class SimServer:
         return self.base_url
 
     def stop(self) -> None:
-        """Stop serving: idle connections are closed, requests being served get
-        ``GRACE_S`` to finish, then are cancelled. Idempotent."""
-        server, thread = self._server, self._thread
-        if thread is None or server is None:
+        """Stop serving: open connections are closed, queued requests abandoned. Idempotent."""
+        server, app, thread = self._server, self._app, self._thread
+        if thread is None or server is None or app is None:
             return
+        app.abandon()
         server.should_exit = True
         thread.join(timeout=GRACE_S + 10)
-        self._thread = self._server = None
+        self._thread = self._server = self._app = None
         self._bound_port = None
 
     def __enter__(self) -> SimServer:
