@@ -17,7 +17,7 @@ from .stats import Ledger, SimStats
 __all__ = ["SimServer"]
 
 START_TIMEOUT_S = 30.0
-GRACE_S = 2.0
+GRACE_S = 2
 """uvicorn's bound on a stop (stop() abandons the requests being served: they end at once)."""
 KEEP_ALIVE_S = 75
 """Idle keep-alive connections stay open this long (uvicorn's 5 s default would make clients
