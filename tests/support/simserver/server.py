@@ -96,7 +96,8 @@ class SimServer:
             raise RuntimeError("the server is already running")
         # Bound here, not by uvicorn: a busy port is an OSError in the caller's thread, and
         # port 0 is known before serving starts.
-        sock = socket.create_server((self.host, self.port))
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.create_server((self.host, self.port), family=family)
         port = int(sock.getsockname()[1])
         app = SimApp(self.options, self._ledger, self._drop)
         config = uvicorn.Config(
