@@ -74,7 +74,8 @@ class SimServer:
         """``http://HOST:PORT/v1`` of the running server."""
         if self._bound_port is None:
             raise RuntimeError("the server is not running")
-        return f"http://{self.host}:{self._bound_port}/v1"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self._bound_port}/v1"
 
     @property
     def stats(self) -> SimStats:
