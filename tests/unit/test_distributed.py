@@ -19,11 +19,11 @@ from counselsim.config import load_config
 from counselsim.errors import ModelUnavailableError
 from counselsim.generate import COURSES_FILE, generate, load_profile_set, resume_key
 from counselsim.llm.serve import free_port
-from counselsim.llm.simserver import SimServer
 from counselsim.memory.chroma import ChromaMemory
 from counselsim.memory.embeddings import HashingEmbedding
 from counselsim.output import SESSIONS_FILE
 from counselsim.service import build_simulation
+from tests.support.simserver import SimServer
 
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
 ray = pytest.importorskip("ray")

@@ -23,11 +23,11 @@ from counselsim.generate import (
     read_statuses,
 )
 from counselsim.llm import retry, structured
-from counselsim.llm.simserver import SimServer
 from counselsim.memory.embeddings import HashingEmbedding
 from counselsim.output import SESSIONS_FILE
 from counselsim.personas.library import resolve_profile
 from counselsim.service import build_simulation
+from tests.support.simserver import SimServer
 
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "profiles"

@@ -22,10 +22,10 @@ from counselsim.checkpoints import open_checkpointer
 from counselsim.config import load_config
 from counselsim.errors import ConfigError, ModelUnavailableError
 from counselsim.generate import COURSES_FILE, generate, load_profile_set
-from counselsim.llm.simserver import SimServer
 from counselsim.memory.embeddings import HashingEmbedding
 from counselsim.output import SESSIONS_FILE
 from counselsim.service import build_simulation
+from tests.support.simserver import SimServer
 
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
 
