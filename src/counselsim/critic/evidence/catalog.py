@@ -150,12 +150,21 @@ def build_catalog(specs: Iterable[DetectorSpec]) -> Catalog:
     return Catalog(detectors)
 
 
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """A YAML error in one line: what went wrong and where (PyYAML's own text spans lines)."""
+    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
+        return f"{exc.problem} (line {exc.problem_mark.line + 1})"
+    return " ".join(str(exc).split())
+
+
 def _read(source: Traversable | Path) -> list[DetectorSpec]:
     try:
         data = yaml.safe_load(source.read_text(encoding="utf-8"))
         return DetectorFile.model_validate(data).detectors
     except yaml.YAMLError as exc:
-        raise ConfigError(f"detectors file '{source.name}': not YAML: {exc}") from None
+        raise ConfigError(
+            f"detectors file '{source.name}': not YAML: {_yaml_problem(exc)}"
+        ) from None
     except ValidationError as exc:
         loc, msg = field_error(exc)
         raise ConfigError(f"detectors file '{source.name}': invalid field '{loc}': {msg}") from None

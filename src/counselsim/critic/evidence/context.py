@@ -10,23 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from counselsim.critic.evidence.models import Evidence, Lang
-from counselsim.critic.evidence.text import (
-    Piece,
-    clauses,
-    jaccard,
-    normalise,
-    sentences,
-    trigrams,
-    units,
-)
+from counselsim.critic.evidence.text import Piece, jaccard, normalise, trigrams, units
 from counselsim.labels import Role
 
 Found = Mapping[str, list[Piece]]
+_EDGE = " \t\n,，、:：;；。！？!?.…\"“”'’（）()"
 
 
 @dataclass
@@ -100,23 +94,25 @@ class NoParams(Params):
 
 class PrematureParams(Params):
     """``source``: the detector whose hits become premature; ``explored_by``: the detectors
-    that, on any earlier turn of the same speaker, make them no longer premature."""
+    that, on any earlier turn of the same speaker, make them no longer premature; ``unless``:
+    detectors that, on this turn, make the advice something else (a crisis referral)."""
 
     source: str
     explored_by: list[str] = Field(min_length=1)
+    unless: list[str] = Field(default_factory=list)
 
     def refs(self) -> list[str]:
-        return [self.source, *self.explored_by]
+        return [self.source, *self.explored_by, *self.unless]
 
 
 def _clause_defaults() -> dict[Lang, int]:
-    return {"zh": 10, "en": 6}
+    return {"zh": 10, "en": 7}
 
 
 class CopyParams(Params):
     """A copy is a turn whose trigram Jaccard similarity with the other speaker's previous
     turn reaches ``min_similarity`` (that turn having ``min_chars`` normalised characters),
-    or one holding a clause of it of ``min_clause_units`` (CJK characters or words) verbatim."""
+    or one holding a stretch of it of ``min_clause_units`` (CJK characters or words) verbatim."""
 
     min_similarity: float = Field(default=0.5, gt=0, le=1)
     min_chars: int = Field(default=8, ge=1)
@@ -159,7 +155,7 @@ def mid_session(ctx: TurnContext, hits: list[Piece], p: NoParams) -> list[Piece]
 def premature(ctx: TurnContext, hits: list[Piece], p: PrematureParams) -> list[Piece]:
     """The ``source`` hits of this turn, when no earlier turn of the speaker explored."""
     src = ctx.found.get(p.source, [])
-    if not src:
+    if not src or any(ctx.found.get(u) for u in p.unless):
         return []
     explored = set(p.explored_by)
     for j in ctx.earlier(ctx.role):
@@ -179,16 +175,14 @@ def verbatim_copy(ctx: TurnContext, hits: list[Piece], p: CopyParams) -> list[Pi
         jaccard(tr.grams(ctx.index), tr.grams(j)) >= p.min_similarity
     ):
         return ctx.whole()
-    lowered = ctx.text.lower()
-    for sentence in sentences(tr.texts[j]):
-        for clause in clauses(sentence):
-            core = clause.text.strip(" \t,，、:：。！？!?.;；\"“”'’")
-            if units(core) < p.min_clause_units.get(ctx.lang, 10):
-                continue
-            at = lowered.find(core.lower())
-            if at >= 0:
-                return [Piece(at, at + len(core), ctx.text[at : at + len(core)])]
-    return []
+    # the longest stretch said word for word (case aside), wherever its clauses begin
+    mine, theirs = ctx.text.lower(), tr.texts[j].lower()
+    m = SequenceMatcher(None, mine, theirs, autojunk=False).find_longest_match()
+    core = ctx.text[m.a : m.a + m.size].strip(_EDGE)
+    if units(core) < p.min_clause_units.get(ctx.lang, 10):
+        return []
+    at = ctx.text.find(core, m.a)
+    return [Piece(at, at + len(core), core)]
 
 
 def repetition(ctx: TurnContext, hits: list[Piece], p: RepeatParams) -> list[Piece]:

@@ -13,6 +13,7 @@ _SENTENCE_END = re.compile(
 )
 _CLAUSE_END = re.compile(r"[，,、：:]")
 _WORD = re.compile(r"\w+", re.UNICODE)
+_LATIN_WORD = re.compile(r"\w+(?:['’]\w+)*")  # "don't" is one word
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
@@ -63,7 +64,7 @@ def normalise(text: str) -> str:
 def units(text: str) -> int:
     """Length in the unit a reader counts: CJK characters plus Latin words."""
     cjk = len(_CJK.findall(text))
-    words = len(_WORD.findall(_CJK.sub(" ", text)))
+    words = len(_LATIN_WORD.findall(_CJK.sub(" ", text)))
     return cjk + words
 
 
