@@ -34,7 +34,11 @@ from counselsim.labels import Role
 from counselsim.records import DialogueTurn
 
 DATA = Path(__file__).parent / "data"
-SETS = {"labelled": DATA / "evidence_labelled.jsonl", "heldout": DATA / "evidence_heldout.jsonl"}
+SETS = {
+    "labelled": DATA / "evidence_labelled.jsonl",
+    "heldout": DATA / "evidence_heldout.jsonl",
+    "risk": DATA / "evidence_risk_blind.jsonl",
+}
 
 
 def rows(path: Path) -> list[dict[str, Any]]:
