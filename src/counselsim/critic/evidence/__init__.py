@@ -4,7 +4,7 @@ a turn or a transcript, and the safety protocol replies.
     >>> from counselsim.critic.evidence import detect_turn
     >>> from counselsim.labels import Role
     >>> [e.detector for e in detect_turn("Are you thinking about killing yourself?",
-    ...                                  Role.COUNSELOR, lang="en")]
+    ...                                  Role.COUNSELOR, [], "en")]
     ['risk_question', 'closed_question']
 """
 

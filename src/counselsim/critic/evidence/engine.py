@@ -71,12 +71,18 @@ class EvidenceEngine:
         dets = self.catalog.detectors
         self._patterned = [d for d in dets if d.patterns]
         self._turn_level = [d for d in dets if d.spec.level == "turn"]
-        self._session_level = [d for d in dets if d.spec.level == "session"]
+        # validated on load: a session-level detector always names a session function
+        self._session_level = [
+            (d, cast(SessionFn, d.function.fn))
+            for d in dets
+            if d.function and d.spec.level == "session"
+        ]
 
     def detect_turn(
-        self, text: str, role: Role, history: Sequence[TurnLike] = (), lang: str = "zh"
+        self, text: str, role: Role, history: Sequence[TurnLike], lang: str
     ) -> list[Evidence]:
-        """The evidence on one new turn, ``role`` saying ``text`` after ``history``.
+        """The evidence on one new turn, ``role`` saying ``text`` after ``history`` (the
+        session so far), in ``lang`` (``zh`` or ``en``).
 
         Raises:
             ConfigError: a language without detectors.
@@ -86,9 +92,10 @@ class EvidenceEngine:
         texts = [t.text for t in history] + [text]
         return self._evaluate(self._transcript(roles, texts, code), len(history), code)
 
-    def detect_session(self, turns: Sequence[TurnLike], lang: str = "zh") -> EvidenceReport:
-        """The evidence on every turn of a transcript, the findings across turns, and the
-        counts and rates per 100 turns of every detector.
+    def detect_session(self, turns: Sequence[TurnLike], lang: str) -> EvidenceReport:
+        """The evidence on every turn of one session's transcript, the findings across turns,
+        and the counts and rates per 100 turns of every detector. (Give sessions one by one:
+        a greeting opening the second session of a joined transcript would be a re-greeting.)
 
         Raises:
             ConfigError: a language without detectors.
@@ -125,8 +132,7 @@ class EvidenceEngine:
 
     def _findings(self, roles: list[Role], per_turn: list[list[Evidence]]) -> list[Finding]:
         out: list[Finding] = []
-        for det in self._session_level:
-            fn = cast(SessionFn, det.function.fn if det.function else None)
+        for det, fn in self._session_level:
             for anchor, indexes in fn(roles, per_turn, det.params):
                 fields = anchor.model_dump(exclude={"detector", "severity"})
                 out.append(
@@ -182,13 +188,11 @@ def default_engine() -> EvidenceEngine:
     return EvidenceEngine()
 
 
-def detect_turn(
-    text: str, role: Role, history: Sequence[TurnLike] = (), lang: str = "zh"
-) -> list[Evidence]:
+def detect_turn(text: str, role: Role, history: Sequence[TurnLike], lang: str) -> list[Evidence]:
     """:meth:`EvidenceEngine.detect_turn` with the packaged detectors."""
     return default_engine().detect_turn(text, role, history, lang)
 
 
-def detect_session(turns: Sequence[TurnLike], lang: str = "zh") -> EvidenceReport:
+def detect_session(turns: Sequence[TurnLike], lang: str) -> EvidenceReport:
     """:meth:`EvidenceEngine.detect_session` with the packaged detectors."""
     return default_engine().detect_session(turns, lang)

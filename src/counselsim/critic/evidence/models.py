@@ -77,17 +77,18 @@ class DetectorSpec(BaseModel):
             raise ValueError("requires and guards apply to patterns only")
         if self.role_patterns is not None and set(self.role_patterns) != set(self.roles):
             raise ValueError("role_patterns must give patterns for exactly the detector's roles")
-        for table in self._pattern_tables():
-            _check_table(table, needs_all_langs=table is not self.requires)
+        # what a detector matches must exist in both languages; requires and guards may not
+        for table in [self.patterns, *(self.role_patterns or {}).values()]:
+            _check_table(table, needs_all_langs=True)
+        for table in (self.requires, self.guards):
+            _check_table(table, needs_all_langs=False)
         return self
 
-    def _pattern_tables(self) -> list[Patterns]:
-        tables = [t for t in (self.patterns, self.requires, self.guards) if t is not None]
-        return tables + list((self.role_patterns or {}).values())
 
-
-def _check_table(table: Patterns, needs_all_langs: bool) -> None:
+def _check_table(table: Patterns | None, needs_all_langs: bool) -> None:
     """Every regex compiles; pattern tables cover both languages."""
+    if table is None:
+        return
     missing = [lang for lang in LANGS if lang not in table]
     if needs_all_langs and missing:
         raise ValueError(f"no patterns for language(s) {', '.join(missing)}")
