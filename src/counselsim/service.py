@@ -24,6 +24,7 @@ from counselsim.checkpoints import open_checkpointer
 from counselsim.config import CheckMode, Engine, RunConfig
 from counselsim.critic.checklist import TurnReviewer, load_checklist
 from counselsim.critic.rubric import Level, Perspective, Rubric, load_rubric
+from counselsim.critic.safety_floor import SafetyFloor
 from counselsim.critic.session_judge import CriticAgent
 from counselsim.errors import ConfigError
 from counselsim.graphs.course import CourseDeps, build_course_graph, initial_course_state
@@ -142,7 +143,10 @@ class Simulation:
         complete returns at once."""
         cfg = self.config
         counselor = CounselorAgent(
-            self._deps(self.counselor_llm), cfg.history_window, self._reviewer(Role.COUNSELOR)
+            self._deps(self.counselor_llm),
+            cfg.history_window,
+            self._reviewer(Role.COUNSELOR),
+            SafetyFloor(cfg.crisis_locale),
         )
         client = ClientAgent(
             self._deps(self.client_llm),
