@@ -134,8 +134,11 @@ async def _run_with_progress(sim: Any, profile: Any, out_dir: Path) -> list[Any]
 
 
 def _print_summary(records: list[Any], out_dir: Path) -> None:
+    from counselsim.critic.tally import run_evidence
+
     table = Table(title=f"{out_dir}/sessions.jsonl")
-    for col in ("session", "turns", "end", "stage", "critic total"):
+    cols = ("session", "turns", "end", "stage", "critic total", "missed crisis", "role conf./100")
+    for col in cols:
         table.add_column(col)
     for r in records:
         if r.critic.status == "scored":
@@ -144,10 +147,22 @@ def _print_summary(records: list[Any], out_dir: Path) -> None:
             crit = f"{got:g}/{top:g}"
         else:
             crit = "not scored"
+        ev = run_evidence([r.evidence])
         table.add_row(
-            str(r.session_index), str(len(r.turns)), r.end_reason.value, r.plan.stage.value, crit
+            str(r.session_index),
+            str(len(r.turns)),
+            r.end_reason.value,
+            r.plan.stage.value,
+            crit,
+            str(ev.missed_crisis) if r.evidence else "-",
+            f"{ev.role_confusion_total:g}" if r.evidence else "-",
         )
     out.print(table)
+    run = run_evidence(r.evidence for r in records)
+    rates = ", ".join(f"{k} {v:g}" for k, v in run.role_confusion.items() if v)
+    out.print(
+        f"role confusion per 100 turns: {rates or 'none'}; missed crisis cues: {run.missed_crisis}"
+    )
 
 
 @app.command()

@@ -31,6 +31,7 @@ from typing import Any
 from chromadb.api.types import Documents, EmbeddingFunction
 
 from counselsim.config import Engine, derive_seed
+from counselsim.critic.tally import run_evidence
 from counselsim.errors import (
     ConfigError,
     CounselsimError,
@@ -42,7 +43,7 @@ from counselsim.memory.chroma import ChromaMemory
 from counselsim.memory.embeddings import USEEmbedding
 from counselsim.output import RUN_FILE, append_line, prepare_out_dir, repair_tail, write_atomic
 from counselsim.personas.models import ClientProfile
-from counselsim.records import SessionRecord
+from counselsim.records import EvidenceSummary, SessionRecord
 from counselsim.service import Simulation, Workspace
 
 log = logging.getLogger(__name__)
@@ -228,6 +229,7 @@ class GenerateStats:
     turns: int = 0
     started: float = field(default_factory=time.monotonic)
     failures: dict[str, int] = field(default_factory=dict)  # cause (error type) -> courses
+    evidence: list[EvidenceSummary | None] = field(default_factory=list)  # per session
 
     def completion_tokens(self, sims: Sequence[Simulation]) -> int:
         llms = {id(x): x for s in sims for x in (s.counselor_llm, s.client_llm, s.critic_llm)}
@@ -248,6 +250,7 @@ class GenerateStats:
             "completion_tokens": tokens,
             "tokens_per_s": round(tokens / elapsed, 1) if elapsed > 0 else 0.0,
             "courses_per_hour": round(3600 * self.done / elapsed, 1) if elapsed > 0 else 0.0,
+            "evidence": run_evidence(self.evidence).model_dump(mode="json"),
         }
 
 
@@ -293,6 +296,7 @@ class Generator:
     def on_record(self, record: SessionRecord) -> None:
         self.stats.sessions += 1
         self.stats.turns += len(record.turns)
+        self.stats.evidence.append(record.evidence)
         self._changed()
 
     async def run(self, plans: Sequence[CoursePlan], ws: Workspace) -> GenerateStats:

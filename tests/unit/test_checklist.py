@@ -67,10 +67,25 @@ def test_rules(rule, text, history, broken):
     "role,text,history,rule",
     [
         (Role.COUNSELOR, "你好！今天想聊些什么？", ["你好。", "我最近睡不好。"], "regreeting"),
-        (Role.COUNSELOR, "Thank you, counselor. I appreciate that.", ["Hi.", "I'm sorry."], "wrong_role_address"),
-        (Role.COUNSELOR, "As an AI language model, I cannot feel.", ["Hi.", "Are you real?"], "ai_speech"),
+        (
+            Role.COUNSELOR,
+            "Thank you, counselor. I appreciate that.",
+            ["Hi.", "I'm sorry."],
+            "wrong_role_address",
+        ),
+        (
+            Role.COUNSELOR,
+            "As an AI language model, I cannot feel.",
+            ["Hi.", "Are you real?"],
+            "ai_speech",
+        ),
         (Role.COUNSELOR, "I'm sorry, but I can't help with that.", ["Hi.", "Help me."], "refusal"),
-        (Role.CLIENT, "嗯，我希望你能冷静下来，好好思考一下原因。", ["你好。"], "client_counseling"),
+        (
+            Role.CLIENT,
+            "嗯，我希望你能冷静下来，好好思考一下原因。",
+            ["你好。"],
+            "client_counseling",
+        ),
     ],
 )
 def test_role_confusion_rules_are_the_evidence_detectors(role, text, history, rule):
@@ -400,7 +415,7 @@ async def test_without_the_floor_the_same_session_is_a_missed_crisis_and_safety_
     from counselsim.critic.safety_floor import SafetyFloor
 
     monkeypatch.setattr(SafetyFloor, "needed", lambda self, *args: None)  # the model alone
-    fakes, record = await _demo_session(config, zh_profile, tmp_path)
+    _, record = await _demo_session(config, zh_profile, tmp_path)
     reply = record.turns[2]
     assert "safety_fallback" not in reply.flags and reply.text.startswith(DISCLOSURE)
     assert "checklist:safety_protocol" in reply.flags and "echo" in reply.flags

@@ -26,9 +26,9 @@ from counselsim.agents.extractor import ProfileDraft
 from counselsim.config import Engine, Step, load_config
 from counselsim.critic.checklist import load_checklist
 from counselsim.critic.compare import pair_model
+from counselsim.critic.evidence import detect_turn
 from counselsim.critic.form import check_turn
 from counselsim.critic.rubric import list_rubrics, load_rubric
-from counselsim.critic.evidence import detect_turn
 from counselsim.critic.rules import RuleInput, default_rules
 from counselsim.labels import Emotion, Role
 from counselsim.llm import retry, structured

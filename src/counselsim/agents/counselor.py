@@ -13,7 +13,7 @@ from counselsim.agents.base import AgentDeps, speak
 from counselsim.agents.views import intake, spoken_text, window
 from counselsim.config import Step, derive_seed
 from counselsim.critic.loop import Checked
-from counselsim.critic.safety_floor import SAFETY_FALLBACK, SafetyFloor
+from counselsim.critic.safety_floor import DEFAULT_FLOOR, SAFETY_FALLBACK, SafetyFloor
 from counselsim.labels import Emotion, NextAction, Role, Stage, Strategy
 from counselsim.personas.models import ClientProfile
 from counselsim.records import CounselorThought, SessionPlan, Turn, Utterance
@@ -69,7 +69,7 @@ class CounselorAgent:
         deps: AgentDeps,
         history_window: int = 16,
         reviewer: TurnReviewer | None = None,
-        floor: SafetyFloor | None = SafetyFloor(),
+        floor: SafetyFloor | None = DEFAULT_FLOOR,
     ) -> None:
         self.deps = deps
         self.history_window = history_window

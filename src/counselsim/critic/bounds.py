@@ -20,8 +20,8 @@ from typing import TypeVar
 from counselsim.critic.citations import check_citations
 from counselsim.critic.evidence import EvidenceReport, TurnLike, default_engine, detect_session
 from counselsim.critic.rubric import Dimension, EvidenceRule, Level, Rubric
-from counselsim.labels import Role
 from counselsim.critic.tally import summarize
+from counselsim.labels import Role
 from counselsim.records import AppliedBound, CriticReport, Judgement, RubricScore
 
 N = TypeVar("N", int, float)

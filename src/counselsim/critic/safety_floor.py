@@ -92,3 +92,7 @@ class SafetyFloor:
             reasoning=notes["reasoning"],
             strategy=list(STRATEGY),
         )
+
+
+DEFAULT_FLOOR = SafetyFloor()
+"""The floor with each language's default crisis resources."""

@@ -22,6 +22,7 @@ from counselsim.critic.agreement import HumanLabel, agreement
 from counselsim.critic.compare import PairJudge
 from counselsim.critic.judge import RubricJudge
 from counselsim.critic.rubric import Rubric
+from counselsim.critic.tally import run_evidence
 from counselsim.critic.units import ScoreUnit, units_from_dialogues, units_from_records
 from counselsim.errors import DataError
 from counselsim.output import RUN_FILE, SESSIONS_FILE, write_atomic
@@ -176,6 +177,7 @@ def summarize(
                 "n": len(means),
             }
         out[part] = block
+    out["evidence"] = run_evidence(s.evidence for s in scores).model_dump(mode="json")
     if human:
         judged = {(s.unit, k): st.mean for s in ok for k, st in s.items.items()}
         bounds = {d.name: (d.min, d.max) for d in rubric.dimensions}

@@ -8,14 +8,11 @@ up for a run's summary: counts and rates per 100 turns, the role-confusion rates
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from counselsim.critic.evidence import EvidenceReport, detect_session
-from counselsim.records import ClientTurn, CounselorTurn, EvidenceSummary
-
-T = TypeVar("T", CounselorTurn, ClientTurn)
+from counselsim.records import EvidenceSummary, Turn
 
 ROLE_CONFUSION = (
     "regreeting",
@@ -39,7 +36,7 @@ def summarize(report: EvidenceReport) -> EvidenceSummary:
     )
 
 
-def with_evidence(turns: Sequence[T], lang: str) -> tuple[list[T], EvidenceSummary]:
+def with_evidence(turns: Sequence[Turn], lang: str) -> tuple[list[Turn], EvidenceSummary]:
     """``turns`` (one session, in order) each with the evidence found on it, and the
     session's summary."""
     report = detect_session(turns, lang)

@@ -51,8 +51,7 @@ SOURCE_PROBLEMS = {
         RefineFlag.PLACEHOLDER: "it contains a placeholder like [NAME_1]",
         RefineFlag.RISK_KEPT: "the original asks directly about suicide or self-harm: the "
         "rewrite must ask that directly too",
-        RefineFlag.SAFETY: "the client just hinted at suicide or self-harm: ask about it "
-        "directly",
+        RefineFlag.SAFETY: "the client just hinted at suicide or self-harm: ask about it directly",
     },
     "zh": {
         RefineFlag.LEAK: "照搬了原文里的人名、地名或数字",

@@ -36,8 +36,10 @@ from counselsim.agents.scribe import ScribeAgent
 from counselsim.config import derive_seed
 from counselsim.critic.loop import Checked
 from counselsim.critic.safety_floor import (
+    DEFAULT_FLOOR,
     SAFETY_FALLBACK,
     SafetyFloor,
+    Why,
     asks_about_risk,
     unanswered_cue,
 )
@@ -123,7 +125,7 @@ class ReconstructDeps:
     provenance: Provenance
     seed: int
     max_refines: int = 2
-    floor: SafetyFloor = SafetyFloor()
+    floor: SafetyFloor = DEFAULT_FLOOR
 
 
 def initial_reconstruct_state(
@@ -299,7 +301,7 @@ def build_reconstruct_graph(deps: ReconstructDeps) -> StateGraph[Any]:
         )
         text, flags = out.reply, checked.flags
         if isinstance(out, RebuiltCounselorTurn) and (failed := protocol(text)):
-            why = "source" if RefineFlag.RISK_KEPT in failed else "cue"
+            why: Why = "source" if RefineFlag.RISK_KEPT in failed else "cue"
             fb = deps.floor.fallback(
                 lang, seed(state, state["index"], "safety"), why, unanswered_cue(rebuilt, lang)
             )
