@@ -84,24 +84,34 @@ async def test_session_3_client_counsels_and_counselor_copies_are_both_regenerat
     assert record.evidence.counts["verbatim_copy"] == 0
 
 
-async def test_a_counselor_thanking_the_client_as_counselor_is_regenerated(
-    config, en_profile, tmp_path
-):
-    # the English demo: "I'm sorry to hear that you're feeling this way, counselor" and the
-    # counselor thanked the client as "counselor"
-    fakes, record = await _course(
+async def _en_reply(config, profile, tmp_path: Path, *attempts: str):
+    """An English session whose counselor answers the client's one turn with ``attempts``."""
+    return await _course(
         config,
-        en_profile,
+        profile,
         tmp_path,
         counselor=[
             plan(1),
             thought(0),
             _said("What would you like to talk about today?"),
             thought(1, close=True),
-            _said("Thank you, counselor. I appreciate that."),
-            _said("Thank you for saying that. What has this week been like?"),
+            *map(_said, attempts),
         ],
         client=[_said("Work has been a lot lately.", "Anxiety")],
+    )
+
+
+async def test_a_counselor_thanking_the_client_as_counselor_is_regenerated(
+    config, en_profile, tmp_path
+):
+    # the English demo: "I'm sorry to hear that you're feeling this way, counselor" and the
+    # counselor thanked the client as "counselor"
+    fakes, record = await _en_reply(
+        config,
+        en_profile,
+        tmp_path,
+        "Thank you, counselor. I appreciate that.",
+        "Thank you for saying that. What has this week been like?",
     )
     reply = record.turns[2]
     assert reply.attempts == 2 and _failed(reply, 0) == {"right_address"} and not reply.flags
@@ -112,20 +122,8 @@ async def test_a_counselor_thanking_the_client_as_counselor_is_regenerated(
 async def test_a_role_confusion_that_persists_is_flagged_and_counted(
     config, en_profile, tmp_path, capsys
 ):
-    _, record = await _course(
-        config,
-        en_profile,
-        tmp_path,
-        counselor=[
-            plan(1),
-            thought(0),
-            _said("What would you like to talk about today?"),
-            thought(1, close=True),
-            _said("As an AI language model, I cannot know how you feel."),
-            _said("As an AI language model, I cannot know how you feel."),
-        ],
-        client=[_said("Work has been a lot lately.", "Anxiety")],
-    )
+    as_ai = "As an AI language model, I cannot know how you feel."
+    _, record = await _en_reply(config, en_profile, tmp_path, as_ai, as_ai)
     reply = record.turns[2]
     assert "checklist:no_ai_speech" in reply.flags
     assert [e.detector for e in reply.evidence if e.detector == "ai_speech"] == ["ai_speech"]
