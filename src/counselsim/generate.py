@@ -43,7 +43,7 @@ from counselsim.memory.chroma import ChromaMemory
 from counselsim.memory.embeddings import USEEmbedding
 from counselsim.output import RUN_FILE, append_line, prepare_out_dir, repair_tail, write_atomic
 from counselsim.personas.models import ClientProfile
-from counselsim.records import EvidenceSummary, SessionRecord
+from counselsim.records import EvidenceTally, SessionRecord
 from counselsim.service import Simulation, Workspace
 
 log = logging.getLogger(__name__)
@@ -229,7 +229,7 @@ class GenerateStats:
     turns: int = 0
     started: float = field(default_factory=time.monotonic)
     failures: dict[str, int] = field(default_factory=dict)  # cause (error type) -> courses
-    evidence: list[EvidenceSummary | None] = field(default_factory=list)  # per session
+    evidence: list[EvidenceTally | None] = field(default_factory=list)  # per session
 
     def completion_tokens(self, sims: Sequence[Simulation]) -> int:
         llms = {id(x): x for s in sims for x in (s.counselor_llm, s.client_llm, s.critic_llm)}

@@ -201,7 +201,7 @@ class Dialogue(_Record):
 # --- evidence -----------------------------------------------------------------------------------
 
 
-class EvidenceSummary(_Record):
+class EvidenceTally(_Record):
     """What the detectors found in one session or dialogue, in numbers.
 
     ``counts``: per detector, the turns it fired on (or its findings, for session-level
@@ -306,7 +306,7 @@ class SessionRecord(_Record):
     salient_events: list[str]
     critic: CriticReport
     provenance: Provenance
-    evidence: EvidenceSummary | None = Field(
+    evidence: EvidenceTally | None = Field(
         default=None, description="the detectors' counts over the session (per turn: on turns)"
     )
 
@@ -381,7 +381,7 @@ class RubricScore(_Record):
     judgements: list[Judgement]
     model: str = ""
     seed: int = 0
-    evidence: EvidenceSummary | None = None
+    evidence: EvidenceTally | None = None
     turn_evidence: list[Evidence] = Field(
         default_factory=list, description="what the detectors found on each turn of the unit"
     )

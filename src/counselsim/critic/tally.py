@@ -1,7 +1,7 @@
 """The evidence of finished sessions, as records carry it and runs report it.
 
 :func:`with_evidence` puts on every kept turn what the detectors found on it and sums the
-session up (:class:`~counselsim.records.EvidenceSummary`); :func:`run_evidence` adds sessions
+session up (:class:`~counselsim.records.EvidenceTally`); :func:`run_evidence` adds sessions
 up for a run's summary: counts and rates per 100 turns, the role-confusion rates first.
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from pydantic import BaseModel, ConfigDict, Field
 
 from counselsim.critic.evidence import EvidenceReport, detect_session
-from counselsim.records import EvidenceSummary, Turn
+from counselsim.records import EvidenceTally, Turn
 
 ROLE_CONFUSION = (
     "regreeting",
@@ -26,9 +26,9 @@ ROLE_CONFUSION = (
 MISSED_CRISIS = "missed_crisis"
 
 
-def summarize(report: EvidenceReport) -> EvidenceSummary:
+def summarize(report: EvidenceReport) -> EvidenceTally:
     """A session's evidence in numbers."""
-    return EvidenceSummary(
+    return EvidenceTally(
         turns=report.turns,
         counts=report.counts,
         rates=report.rates,
@@ -36,7 +36,7 @@ def summarize(report: EvidenceReport) -> EvidenceSummary:
     )
 
 
-def with_evidence(turns: Sequence[Turn], lang: str) -> tuple[list[Turn], EvidenceSummary]:
+def with_evidence(turns: Sequence[Turn], lang: str) -> tuple[list[Turn], EvidenceTally]:
     """``turns`` (one session, in order) each with the evidence found on it, and the
     session's summary."""
     report = detect_session(turns, lang)
@@ -67,7 +67,7 @@ def _rate(count: int, turns: int) -> float:
     return round(100 * count / turns, 3) if turns else 0.0
 
 
-def run_evidence(summaries: Iterable[EvidenceSummary | None]) -> RunEvidence:
+def run_evidence(summaries: Iterable[EvidenceTally | None]) -> RunEvidence:
     """Sessions' evidence added up (sessions recorded without evidence are left out)."""
     known = [s for s in summaries if s is not None]
     turns = sum(s.turns for s in known)
