@@ -133,9 +133,11 @@ def _bounded(
     j: Judgement, dims: dict[str, Dimension], ev: SessionEvidence, seen: range | None
 ) -> Judgement:
     scores, bounds, ok, bad = dict(j.scores), {}, {}, {}
+    if j.phase == "pre":  # before the session: no transcript to rest on, no evidence yet
+        return j.model_copy(update={"judge_scores": dict(j.scores)})
     for key, value in j.scores.items():
         dim = dims[key.rpartition(".")[2]]  # a before/after item carries its phase
-        if dim.evidence and j.phase != "pre":  # before the session, no evidence yet
+        if dim.evidence:
             scores[key], fired = bound(dim, value, ev, j.turn_index)
             if fired:
                 bounds[key] = fired

@@ -2,9 +2,10 @@
 
 Principles are data (``critic/checklists/<role>.yaml``). A ``rule`` principle names a
 deterministic check (:mod:`counselsim.critic.rules`: the evidence detectors, the safety
-protocol, counts); ``judge`` principles are checked
-together by one critic call per turn, which must state a problem before it may say a
-principle was broken (a small judge flags everything otherwise). Rules run on every attempt;
+protocol, counts); ``judge`` principles are checked together by one critic call per turn,
+which must state a problem before it may say a principle was broken (a small judge flags
+everything otherwise). A ``blocking`` principle's failure outweighs any number of others when
+the loop picks which attempt to keep. Rules run on every attempt;
 the judge is asked only when every rule passed, and a judge whose output stays invalid is
 recorded as ``judge_failed`` (never as a pass, never as a rejection).
 """

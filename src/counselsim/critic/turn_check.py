@@ -39,7 +39,7 @@ class RefineFlag(StrEnum):
     OUT_OF_ROLE = "out_of_role"
     INCONSISTENT = "inconsistent"
     SCRUBBED = "leak_scrubbed"  # the kept turn's identifiers were replaced by surrogates
-    RISK_KEPT = "risk_question_lost"  # the source asked about suicide or self-harm; this not
+    RISK_KEPT = "risk_question_lost"  # the source asked about suicide or self-harm, this does not
     SAFETY = "safety_protocol"  # the client's last turn carries a risk cue; this asks nothing
     FILLED = "placeholder_filled"  # the kept turn's placeholders were given stand-ins
 
