@@ -23,7 +23,7 @@ from counselsim.llm.structured import LLM
 from counselsim.memory.embeddings import HashingEmbedding
 from counselsim.prompts import PromptLibrary
 from counselsim.records import ClientTurn, CounselorTurn
-from counselsim.service import build_simulation
+from counselsim.services.compose import build_simulation
 from tests.conftest import course_fakes, critic, plan, summary, thought
 
 

@@ -21,11 +21,12 @@ import pytest
 from counselsim.checkpoints import open_checkpointer
 from counselsim.config import load_config
 from counselsim.errors import ConfigError, ModelUnavailableError
-from counselsim.generate import COURSES_FILE, generate, load_profile_set
 from counselsim.llm.simserver import SimServer
 from counselsim.memory.embeddings import HashingEmbedding
-from counselsim.output import SESSIONS_FILE
-from counselsim.service import build_simulation
+from counselsim.runs import RunDir
+from counselsim.services.compose import build_simulation
+from counselsim.services.generate import generate
+from counselsim.services.profiles import load_profile_set
 
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
 
@@ -128,10 +129,10 @@ async def test_generate_checkpoints_in_postgres_and_resumes(tmp_path, schemas):
         summary = await generate(
             sims, profiles, "x", 3, out, 2, embedder=HashingEmbedding(), checkpoint_dsn=DSN
         )
-        assert summary["done"] == 3 and summary["failed"] == 0
-        statuses = lines(out / COURSES_FILE)
+        assert summary.done == 3 and summary.failed == 0
+        statuses = lines(out / RunDir.COURSES)
         assert all(s["status"] == "done" and s["sessions"] == 2 for s in statuses)
-        keys = Counter((r["course_id"], r["session_index"]) for r in lines(out / SESSIONS_FILE))
+        keys = Counter((r["course_id"], r["session_index"]) for r in lines(out / RunDir.SESSIONS))
         assert len(keys) == 6 and max(keys.values()) == 1
         assert not (out / "checkpoints.sqlite").exists()
         rows = checkpoint_rows(out)
@@ -143,7 +144,7 @@ async def test_generate_checkpoints_in_postgres_and_resumes(tmp_path, schemas):
         again = await generate(
             sims, profiles, "x", 3, out, 2, embedder=HashingEmbedding(), checkpoint_dsn=DSN
         )
-        assert again["done"] == 0 and again["already_done"] == 3
+        assert again.done == 0 and again.already_done == 3
         assert server.stats.requests == sent
         assert checkpoint_rows(out) == rows
 
@@ -153,7 +154,7 @@ async def test_generate_checkpoints_in_postgres_and_resumes(tmp_path, schemas):
             sims, profiles, "x", 3, other, 2, embedder=HashingEmbedding(), checkpoint_dsn=DSN
         )
         assert fresh["done"] == 3 and server.stats.requests > sent
-        assert len(lines(other / SESSIONS_FILE)) == 6
+        assert len(lines(other / RunDir.SESSIONS)) == 6
         assert checkpoint_rows(other).keys() == rows.keys()
 
 

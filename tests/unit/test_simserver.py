@@ -46,7 +46,7 @@ from counselsim.records import (
     TurnCheck,
     Utterance,
 )
-from counselsim.service import build_simulation
+from counselsim.services.compose import build_simulation
 from tests.conftest import counselor_turn
 
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
