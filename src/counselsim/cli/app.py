@@ -13,6 +13,7 @@ from typing import Annotated, TextIO
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import Progress, ProgressColumn
 
 from counselsim.errors import CounselsimError
 
@@ -76,6 +77,27 @@ def root(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each step.")] = False,
 ) -> None:
     configure_logging(verbose)
+
+
+@contextmanager
+def progress_bars(*columns: ProgressColumn | str) -> Iterator[Callable[[], Progress]]:
+    """A progress display on stderr that appears on first use (``show()``), so an error raised
+    before any progress (a run directory that cannot be used) stays one line."""
+    bars = Progress(*columns, console=err, transient=False)
+    started = False
+
+    def show() -> Progress:
+        nonlocal started
+        if not started:
+            bars.start()
+            started = True
+        return bars
+
+    try:
+        yield show
+    finally:
+        if started:
+            bars.stop()
 
 
 @contextmanager

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from counselsim.cli.app import (
@@ -24,6 +24,7 @@ from counselsim.cli.app import (
     app,
     err,
     out,
+    progress_bars,
     resumable,
 )
 from counselsim.config import CheckMode
@@ -96,11 +97,15 @@ def _course_progress(sim: Simulation) -> Iterator[Callable[[CourseProgress], Non
         TextColumn("{task.fields[step]}"),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=err, transient=False) as bars:
-        course = bars.add_task(f"course of {n} sessions", total=n, step="")
-        session = bars.add_task("session 1", total=2 * cap - 1, step="")
+    with progress_bars(*columns) as show:
+        tasks: list[TaskID] = []
 
         def on_progress(p: CourseProgress) -> None:
+            bars = show()
+            if not tasks:
+                tasks.append(bars.add_task(f"course of {n} sessions", total=n, step=""))
+                tasks.append(bars.add_task("session 1", total=2 * cap - 1, step=""))
+            course, session = tasks
             if p.node == "record_write":
                 bars.update(course, completed=p.session_index - 1)
                 if p.session_index <= n:
@@ -112,7 +117,8 @@ def _course_progress(sim: Simulation) -> Iterator[Callable[[CourseProgress], Non
                 bars.update(session, completed=p.turns, description=desc, step=p.node)
 
         yield on_progress
-        bars.update(course, completed=n)
+        if tasks:
+            show().update(tasks[0], completed=n)
 
 
 def _print_sessions(records: list[SessionRecord], out_dir: Path) -> None:
@@ -264,17 +270,20 @@ def _generate_progress(
         TimeElapsedColumn(),
     )
     local = job.options.executor is Executor.LOCAL
-    with Progress(*columns, console=err, transient=False) as bars:
-        task = bars.add_task("courses", total=job.courses, info="")
+    with progress_bars(*columns) as show:
+        tasks: list[TaskID] = []
 
         def on_change(st: GenerateStats) -> None:
+            bars = show()
+            if not tasks:
+                tasks.append(bars.add_task("courses", total=job.courses, info=""))
             elapsed = max(time.monotonic() - st.started, 1e-6)
             rate = f" · {st.completion_tokens(sims) / elapsed:.1f} tok/s" if local else ""
             info = (
                 f"running {st.running} · failed {st.failed} · sessions {st.sessions} · "
                 f"turns {st.turns}{rate}"
             )
-            bars.update(task, completed=st.skipped + st.done + st.failed, info=info)
+            bars.update(tasks[0], completed=st.skipped + st.done + st.failed, info=info)
 
         yield on_change
 

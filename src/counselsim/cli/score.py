@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from counselsim.cli.app import (
@@ -21,6 +21,7 @@ from counselsim.cli.app import (
     app,
     err,
     out,
+    progress_bars,
     resumable,
 )
 from counselsim.runs import ComparisonSummary, ScoreSummary
@@ -97,10 +98,12 @@ def score(
     else:
         _print_scores(result.summary)
     out.print(str(result.path))
-    failed = result.summary.failed
     if result.exit_code:
-        what = "none" if result.exit_code == 2 else f"{failed} of {job.judged}"
-        err.print(f"[yellow]{what} could be scored; the causes are in {result.path.parent}[/]")
+        what = "all" if result.exit_code == 2 else f"{result.summary.failed} of {job.judged}"
+        err.print(
+            f"[yellow]{what} could not be scored; the causes are in {result.path.parent}[/]",
+            highlight=False,
+        )
         raise typer.Exit(result.exit_code)
 
 
@@ -113,10 +116,17 @@ def _judging(job: ScoreJob) -> Iterator[Callable[[object], None]]:
         TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=err) as bars:
-        kind = "comparing pairs" if job.pairs else f"scoring on {job.rubric.name}"
-        task = bars.add_task(kind, total=job.judged)
-        yield lambda _: bars.advance(task)
+    with progress_bars(*columns) as show:
+        tasks: list[TaskID] = []
+
+        def advance(_: object) -> None:
+            bars = show()
+            if not tasks:
+                kind = "comparing pairs" if job.pairs else f"scoring on {job.rubric.name}"
+                tasks.append(bars.add_task(kind, total=job.judged))
+            bars.advance(tasks[0])
+
+        yield advance
 
 
 def _print_scores(summary: ScoreSummary) -> None:

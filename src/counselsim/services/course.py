@@ -136,7 +136,12 @@ async def _resume_point(
     app: Any, run_cfg: RunnableConfig, ws: Workspace, course_id: str, n_sessions: int
 ) -> tuple[bool, RunnableConfig | None]:
     """Where the course goes on from: ``(True, cfg)`` to start it afresh, ``(False, cfg)`` to
-    resume from the checkpoint ``cfg`` names, ``(False, None)`` when nothing is left to do."""
+    resume from the checkpoint ``cfg`` names, ``(False, None)`` when nothing is left to do.
+
+    A course is complete when its checkpoint has no task left. (Not when ``next`` is empty:
+    a run stopped after a step's task finished but before the next checkpoint was written
+    leaves that task with its result and an empty ``next``, yet the course must go on.)
+    """
     snapshot = await app.aget_state(run_cfg)
     if not snapshot.values:
         return True, run_cfg
@@ -144,9 +149,10 @@ async def _resume_point(
     missing = next((i for i in range(1, n_sessions + 1) if i not in stored), None)
     at = snapshot.values.get("session_index", 1)  # the session in progress (n + 1: all done)
     if missing is None or missing >= at:
-        return False, (run_cfg if snapshot.next else None)
+        return False, (run_cfg if snapshot.tasks else None)
     async for state in app.aget_state_history(run_cfg):
-        if state.values.get("session_index") == missing and state.next == (Node.SESSION_RUN,):
+        tasks = [t.name for t in state.tasks]
+        if state.values.get("session_index") == missing and tasks == [Node.SESSION_RUN]:
             await _forget_from(ws, course_id, missing)
             ws.run.repair(
                 f"course {course_id}: session {missing} is missing from "
