@@ -81,6 +81,37 @@ async def test_malformed_dsn_is_a_config_error_without_the_password(tmp_path):
     await expect_error(tmp_path, f"host=h password={SECRET} user u", ConfigError, "missing")
 
 
+@pytest.mark.parametrize(
+    ("dsn", "shown"),
+    [
+        ("postgresql://u:p@h/db", "postgresql://u:***@h/db"),
+        ("postgres://user:p%40ss@h:5432/db?sslmode=require", "postgres://user:***@h:5432/db"),
+        ("host=h password=p user=u", "host=h password=*** user=u"),
+        ("host=h password='p q' user=u", "host=h password=*** user=u"),
+    ],
+)
+def test_a_short_password_is_masked_by_parsing_not_by_replacing_its_letters(dsn, shown):
+    from counselsim.checkpoints import redact_dsn
+
+    text = f'invalid connection option in "{dsn}": please check the port'
+    masked = redact_dsn(text, dsn)
+    assert shown in masked
+    assert "please check the port" in masked  # the letter p is left alone elsewhere
+    assert "u:p@" not in masked and "password=p " not in masked and "'p q'" not in masked
+
+
+async def test_a_one_letter_password_leaves_the_message_readable(tmp_path):
+    dsn = f"postgresql://u:p@127.0.0.1:{closed_port()}/db"
+    with pytest.raises(ModelUnavailableError if HAVE_DRIVER else ConfigError) as info:
+        async with open_checkpointer(tmp_path, dsn):
+            pytest.fail("opened a checkpointer on a closed port")
+    message = str(info.value)
+    assert "***" not in message.replace("u:***@", "")  # no stray masks: "p" is not hidden
+    assert "u:p@" not in message
+    if HAVE_DRIVER:
+        assert "checkpoint database unreachable" in message and "port" in message
+
+
 # --- against a real server -----------------------------------------------------------------
 
 
