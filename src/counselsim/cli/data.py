@@ -11,42 +11,45 @@ from rich.table import Table
 from counselsim.cli.app import app, out
 from counselsim.export.options import ExportFormat, ExportSide, ExportUnit
 
+# export's own options
+ReasoningOpt = Annotated[
+    bool,
+    typer.Option(
+        "--reasoning/--no-reasoning",
+        help="Counselor messages start with <think>plan, observation, emotion, strategy, "
+        "reasoning</think>.",
+    ),
+]
+MinScoreOpt = Annotated[
+    float | None,
+    typer.Option("--min-score", help="Keep sessions whose critic share of points >= X."),
+]
+MinItemOpt = Annotated[
+    list[str] | None,
+    typer.Option("--min-item", help="NAME=V: keep sessions whose item NAME >= V (repeat)."),
+]
+DropFlaggedOpt = Annotated[
+    bool, typer.Option("--drop-flagged", help="Drop sessions with a flagged turn.")
+]
+OverwriteOpt = Annotated[bool, typer.Option("--overwrite", help="Write into a non-empty --out.")]
+
 
 @app.command("export")
 def export_command(
-    src: Annotated[
-        Path, typer.Argument(metavar="DIR", help="A run directory, or a sessions.jsonl.")
-    ],
+    src: Annotated[Path, typer.Argument(metavar="DIR", help="A run directory or sessions file.")],
     fmt: Annotated[ExportFormat, typer.Option("--format", help="The data format.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Output directory (must be empty).")],
-    side: Annotated[
-        ExportSide, typer.Option("--side", help="Who the assistant is.")
-    ] = ExportSide.COUNSELOR,
-    reasoning: Annotated[
-        bool,
-        typer.Option(
-            "--reasoning/--no-reasoning",
-            help="Counselor messages start with <think>plan, observation, emotion, strategy, "
-            "reasoning</think>.",
-        ),
-    ] = False,
-    min_score: Annotated[
-        float | None,
-        typer.Option("--min-score", help="Keep sessions whose critic share of points >= X."),
-    ] = None,
-    min_item: Annotated[
-        list[str] | None,
-        typer.Option("--min-item", help="NAME=V: keep sessions whose item NAME >= V (repeat)."),
-    ] = None,
-    drop_flagged: Annotated[
-        bool, typer.Option("--drop-flagged", help="Drop sessions with a flagged turn.")
-    ] = False,
-    unit: Annotated[
-        ExportUnit, typer.Option("--unit", help="One sample per session or per course.")
-    ] = ExportUnit.SESSION,
-    overwrite: Annotated[
-        bool, typer.Option("--overwrite", help="Write into a non-empty --out.")
-    ] = False,
+    side: Annotated[ExportSide, typer.Option("--side", help="Who the assistant is.")] = (
+        ExportSide.COUNSELOR
+    ),
+    reasoning: ReasoningOpt = False,
+    min_score: MinScoreOpt = None,
+    min_item: MinItemOpt = None,
+    drop_flagged: DropFlaggedOpt = False,
+    unit: Annotated[ExportUnit, typer.Option("--unit", help="A sample per session or course.")] = (
+        ExportUnit.SESSION
+    ),
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Turn a run's sessions.jsonl into fine-tuning data (sharegpt, openai, llamafactory, hf).
 

@@ -71,28 +71,36 @@ def profiles_validate(
         raise typer.Exit(2)
 
 
+# profiles import's own options
+ImportFormatOpt = Annotated[
+    str,
+    typer.Option(
+        "--format", help="cactus, counselsim, psydial, psyinsight, psyqa, transcript or turns."
+    ),
+]
+ImportOutOpt = Annotated[Path, typer.Option("--out", help="Output directory (reruns resume).")]
+ImportLimitOpt = Annotated[int | None, typer.Option("--limit", min=1, help="Read at most N.")]
+LanguageOpt = Annotated[
+    Language | None,
+    typer.Option("--language", help="Output language (default: detected/format's)."),
+]
+LlmOpt = Annotated[
+    bool, typer.Option("--llm", help="cactus: the model also structures the free text.")
+]
+SurrogatesOpt = Annotated[
+    bool, typer.Option("--surrogates", help="Replace identifiers with realistic surrogates.")
+]
+
+
 @profiles_app.command("import")
 def profiles_import(
     src: Annotated[Path, typer.Argument(help="Source file or folder.")],
-    fmt: Annotated[
-        str,
-        typer.Option(
-            "--format",
-            help="cactus, counselsim, psydial, psyinsight, psyqa, transcript or turns.",
-        ),
-    ],
-    out_dir: Annotated[Path, typer.Option("--out", help="Output directory (reruns resume).")],
-    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Read at most N.")] = None,
-    language: Annotated[
-        Language | None,
-        typer.Option("--language", help="Output language (default: detected/format's)."),
-    ] = None,
-    llm: Annotated[
-        bool, typer.Option("--llm", help="cactus: the model also structures the free text.")
-    ] = False,
-    surrogates: Annotated[
-        bool, typer.Option("--surrogates", help="Replace identifiers with realistic surrogates.")
-    ] = False,
+    fmt: ImportFormatOpt,
+    out_dir: ImportOutOpt,
+    limit: ImportLimitOpt = None,
+    language: LanguageOpt = None,
+    llm: LlmOpt = False,
+    surrogates: SurrogatesOpt = False,
     seed: Annotated[int, typer.Option("--seed", help="Seed for model calls, surrogates.")] = 0,
     config: ConfigOpt = None,
     packaged: PackagedOpt = None,

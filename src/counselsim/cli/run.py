@@ -137,70 +137,85 @@ def _print_sessions(records: list[SessionRecord], out_dir: Path) -> None:
     out.print(table)
 
 
+# generate's own options
+ProfilesOpt = Annotated[
+    str,
+    typer.Option(
+        "--profiles",
+        help="Profile set: a folder, a profile file, persona ids (a,b), library[:zh|:en], "
+        "or cactus:PATH (Cactus intake forms).",
+    ),
+]
+CoursesOpt = Annotated[
+    int | None, typer.Option("--courses", min=1, help="Courses (default: one per profile).")
+]
+ConcurrencyOpt = Annotated[
+    int | None,
+    typer.Option("--concurrency", min=1, help="Courses in flight (8 on a server, else 1)."),
+]
+BaseUrlsOpt = Annotated[
+    list[str] | None,
+    typer.Option("--base-url", help="OpenAI-compatible server (vLLM); repeat for replicas."),
+]
+ServeModelOpt = Annotated[
+    str | None,
+    typer.Option("--serve-model", help="Start a server for this model (HF name or a GGUF)."),
+]
+ServeEngineOpt = Annotated[
+    ServeEngine | None,
+    typer.Option("--serve-engine", help="Default: llama-cpp for a .gguf, else vllm."),
+]
+ServeReplicasOpt = Annotated[int, typer.Option("--serve-replicas", min=1, help="Servers to start.")]
+ServePythonOpt = Annotated[
+    str | None, typer.Option("--serve-python", help="Python with vLLM (default: this one).")
+]
+ServeArgOpt = Annotated[
+    list[str] | None, typer.Option("--serve-arg", help="Extra server argument; repeatable.")
+]
+CheckpointDsnOpt = Annotated[
+    str | None,
+    typer.Option("--checkpoint-dsn", help="Postgres DSN for checkpoints (default: SQLite)."),
+]
+ChromaUrlOpt = Annotated[
+    str | None,
+    typer.Option("--chroma-url", help="Chroma server for client memory (default: DIR/memory)."),
+]
+ExecutorOpt = Annotated[
+    Executor, typer.Option("--executor", help="local (this process) or ray (a cluster).")
+]
+RayAddressOpt = Annotated[
+    str | None, typer.Option("--ray-address", help="Ray cluster (default: start one).")
+]
+ShardsOpt = Annotated[
+    int | None, typer.Option("--shards", min=1, help="Ray: shards (default: per endpoint).")
+]
+
+
 @app.command()
 def generate(
-    profiles: Annotated[
-        str,
-        typer.Option(
-            "--profiles",
-            help="Profile set: a folder, a profile file, persona ids (a,b), library[:zh|:en], "
-            "or cactus:PATH (Cactus intake forms).",
-        ),
-    ],
+    profiles: ProfilesOpt,
     out_dir: OutOpt,
-    courses: Annotated[
-        int | None, typer.Option("--courses", min=1, help="Courses (default: one per profile).")
-    ] = None,
+    courses: CoursesOpt = None,
     sessions: SessionsOpt = None,
     max_turns: MaxTurnsOpt = None,
-    concurrency: Annotated[
-        int | None,
-        typer.Option("--concurrency", min=1, help="Courses in flight (8 on a server, else 1)."),
-    ] = None,
+    concurrency: ConcurrencyOpt = None,
     seed: SeedOpt = None,
     checklist: ChecklistOpt = None,
     config: ConfigOpt = None,
     packaged: PackagedOpt = None,
     model_path: ModelPathOpt = None,
-    base_url: Annotated[
-        list[str] | None,
-        typer.Option("--base-url", help="OpenAI-compatible server (vLLM); repeat for replicas."),
-    ] = None,
+    base_url: BaseUrlsOpt = None,
     model: ModelOpt = None,
-    serve_model: Annotated[
-        str | None,
-        typer.Option("--serve-model", help="Start a server for this model (HF name or a GGUF)."),
-    ] = None,
-    serve_engine: Annotated[
-        ServeEngine | None,
-        typer.Option("--serve-engine", help="Default: llama-cpp for a .gguf, else vllm."),
-    ] = None,
-    serve_replicas: Annotated[
-        int, typer.Option("--serve-replicas", min=1, help="Servers to start.")
-    ] = 1,
-    serve_python: Annotated[
-        str | None, typer.Option("--serve-python", help="Python with vLLM (default: this one).")
-    ] = None,
-    serve_arg: Annotated[
-        list[str] | None, typer.Option("--serve-arg", help="Extra server argument; repeatable.")
-    ] = None,
-    checkpoint_dsn: Annotated[
-        str | None,
-        typer.Option("--checkpoint-dsn", help="Postgres DSN for checkpoints (default: SQLite)."),
-    ] = None,
-    chroma_url: Annotated[
-        str | None,
-        typer.Option("--chroma-url", help="Chroma server for client memory (default: DIR/memory)."),
-    ] = None,
-    executor: Annotated[
-        Executor, typer.Option("--executor", help="local (this process) or ray (a cluster).")
-    ] = Executor.LOCAL,
-    ray_address: Annotated[
-        str | None, typer.Option("--ray-address", help="Ray cluster (default: start one).")
-    ] = None,
-    shards: Annotated[
-        int | None, typer.Option("--shards", min=1, help="Ray: shards (default: per endpoint).")
-    ] = None,
+    serve_model: ServeModelOpt = None,
+    serve_engine: ServeEngineOpt = None,
+    serve_replicas: ServeReplicasOpt = 1,
+    serve_python: ServePythonOpt = None,
+    serve_arg: ServeArgOpt = None,
+    checkpoint_dsn: CheckpointDsnOpt = None,
+    chroma_url: ChromaUrlOpt = None,
+    executor: ExecutorOpt = Executor.LOCAL,
+    ray_address: RayAddressOpt = None,
+    shards: ShardsOpt = None,
 ) -> None:
     """Generate many courses from a profile set, concurrently, into one resumable run.
 
@@ -288,29 +303,34 @@ def _generate_progress(
         yield on_change
 
 
+# reconstruct's own options
+CorpusOpt = Annotated[Path, typer.Option("--corpus", help="Real dialogues: a file or folder.")]
+TargetsOpt = Annotated[
+    str, typer.Option("--profiles", help="Target profiles: a file, a folder, or 'library'.")
+]
+CorpusFormatOpt = Annotated[
+    str, typer.Option("--format", help="Corpus format: an importer's, or 'dialogues' (imported).")
+]
+PerProfileOpt = Annotated[
+    int, typer.Option("--per-profile", min=1, help="Source dialogues per profile.")
+]
+SourceTurnsOpt = Annotated[
+    int, typer.Option("--max-source-turns", min=0, help="Keep a source's first turns (0 = all).")
+]
+CriticCheckOpt = Annotated[
+    bool, typer.Option("--critic-check/--no-critic-check", help="Critic checks rewritten turns.")
+]
+
+
 @app.command()
 def reconstruct(
-    corpus: Annotated[Path, typer.Option("--corpus", help="Real dialogues: a file or folder.")],
-    profiles: Annotated[
-        str,
-        typer.Option("--profiles", help="Target profiles: a file, a folder, or 'library'."),
-    ],
+    corpus: CorpusOpt,
+    profiles: TargetsOpt,
     out_dir: OutOpt,
-    fmt: Annotated[
-        str,
-        typer.Option("--format", help="Corpus format: an importer's, or 'dialogues' (imported)."),
-    ] = "transcript",
-    per_profile: Annotated[
-        int, typer.Option("--per-profile", min=1, help="Source dialogues per profile.")
-    ] = 1,
-    max_source_turns: Annotated[
-        int,
-        typer.Option("--max-source-turns", min=0, help="Keep a source's first turns (0 = all)."),
-    ] = 0,
-    critic_check: Annotated[
-        bool,
-        typer.Option("--critic-check/--no-critic-check", help="Critic checks rewritten turns."),
-    ] = True,
+    fmt: CorpusFormatOpt = "transcript",
+    per_profile: PerProfileOpt = 1,
+    max_source_turns: SourceTurnsOpt = 0,
+    critic_check: CriticCheckOpt = True,
     seed: SeedOpt = None,
     config: ConfigOpt = None,
     packaged: PackagedOpt = None,

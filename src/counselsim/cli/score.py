@@ -30,42 +30,53 @@ if TYPE_CHECKING:
     from counselsim.services.score import ScoreJob
 
 
+# score's own options
+SrcArg = Annotated[
+    Path, typer.Argument(help="A run directory, a sessions.jsonl, or a corpus (--format).")
+]
+RubricOpt = Annotated[
+    str, typer.Option("--rubric", help="A name (see `rubrics`), name:subset, or a YAML file.")
+]
+RepeatsOpt = Annotated[
+    int, typer.Option("--repeats", min=1, max=50, help="Judgements per unit (reshuffled).")
+]
+FormatOpt = Annotated[
+    str | None, typer.Option("--format", help="Corpus format of SRC (an importer's).")
+]
+ScoresOutOpt = Annotated[
+    Path | None, typer.Option("--out", help="Where scores/ goes (default: the run dir).")
+]
+HumanOpt = Annotated[
+    Path | None,
+    typer.Option("--human", help="Human labels (JSONL/CSV: unit,item,score) to agree with."),
+]
+AgainstOpt = Annotated[
+    Path | None,
+    typer.Option("--against", help="Compare SRC with this run (same persona and session)."),
+]
+TurnsPerUnitOpt = Annotated[
+    int | None,
+    typer.Option("--turns-per-unit", min=1, help="Turn-level items: turns judged per unit."),
+]
+LimitOpt = Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N units.")]
+TemperatureOpt = Annotated[
+    float | None,
+    typer.Option("--temperature", min=0, max=2, help="Judge temperature (default 0)."),
+]
+
+
 @app.command()
 def score(
-    src: Annotated[
-        Path, typer.Argument(help="A run directory, a sessions.jsonl, or a corpus (--format).")
-    ],
-    rubric: Annotated[
-        str, typer.Option("--rubric", help="A name (see `rubrics`), name:subset, or a YAML file.")
-    ] = "core",
-    repeats: Annotated[
-        int, typer.Option("--repeats", min=1, max=50, help="Judgements per unit (reshuffled).")
-    ] = 1,
-    fmt: Annotated[
-        str | None, typer.Option("--format", help="Corpus format of SRC (an importer's).")
-    ] = None,
-    out_dir: Annotated[
-        Path | None, typer.Option("--out", help="Where scores/ goes (default: the run dir).")
-    ] = None,
-    human: Annotated[
-        Path | None,
-        typer.Option("--human", help="Human labels (JSONL/CSV: unit,item,score) to agree with."),
-    ] = None,
-    against: Annotated[
-        Path | None,
-        typer.Option("--against", help="Compare SRC with this run (same persona and session)."),
-    ] = None,
-    turns_per_unit: Annotated[
-        int | None,
-        typer.Option("--turns-per-unit", min=1, help="Turn-level items: turns judged per unit."),
-    ] = None,
-    limit: Annotated[
-        int | None, typer.Option("--limit", min=1, help="Score only the first N units.")
-    ] = None,
-    temperature: Annotated[
-        float | None,
-        typer.Option("--temperature", min=0, max=2, help="Judge temperature (default 0)."),
-    ] = None,
+    src: SrcArg,
+    rubric: RubricOpt = "core",
+    repeats: RepeatsOpt = 1,
+    fmt: FormatOpt = None,
+    out_dir: ScoresOutOpt = None,
+    human: HumanOpt = None,
+    against: AgainstOpt = None,
+    turns_per_unit: TurnsPerUnitOpt = None,
+    limit: LimitOpt = None,
+    temperature: TemperatureOpt = None,
     seed: SeedOpt = None,
     config: ConfigOpt = None,
     packaged: PackagedOpt = None,
