@@ -15,7 +15,8 @@ out), then a module here whose ``@app.command()`` builds the options, calls the 
 prints the result, and import that module below.
 """
 
-from counselsim.cli import data, library, privacy, run, score
+# The order the commands are registered in is their order in `counselsim --help`.
+from counselsim.cli import run, score, data, library, privacy  # noqa: I001
 from counselsim.cli.app import app, main
 
 __all__ = ["app", "data", "library", "main", "privacy", "run", "score"]

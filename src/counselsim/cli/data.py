@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from counselsim.cli.app import app, out
-from counselsim.export.options import ExportFormat, ExportSide, ExportUnit
+from counselsim.services.options import ExportFormat, ExportSide, ExportUnit
 
 # export's own options
 ReasoningOpt = Annotated[

@@ -29,7 +29,6 @@ from counselsim.cli.app import (
 )
 from counselsim.config import CheckMode
 from counselsim.llm.serve import ServeEngine
-from counselsim.runs import RunDir
 from counselsim.services.options import Executor
 
 if TYPE_CHECKING:
@@ -79,6 +78,8 @@ def simulate(
 
     flags = ModelFlags(config, packaged, model_path, base_url, model, n_threads)
     opts = SimulateOptions(profile, out_dir, sessions, max_turns, seed, checklist, flags)
+    from counselsim.runs import RunDir
+
     client, cfg = opts.load()  # validated before anything is loaded or written
     with err.status("loading model..."):
         sim = build_simulation(cfg)
@@ -237,6 +238,8 @@ def generate(
         ModelFlags(config, packaged, model_path, None, model), tuple(base_url or ()), serve,
         checkpoint_dsn, chroma_url, executor, ray_address, shards,
     )  # fmt: skip
+    from counselsim.runs import RunDir
+
     job = plan_generate(opts)  # validated before anything starts or is written
     with resumable(RunDir(out_dir).saved):
         _generate(job)
@@ -342,6 +345,7 @@ def reconstruct(
 
     Writes DIR/sessions.jsonl in the same schema as simulate; reruns resume.
     """
+    from counselsim.runs import RunDir
     from counselsim.services.compose import build_simulation
     from counselsim.services.options import ModelFlags
     from counselsim.services.reconstruct import (

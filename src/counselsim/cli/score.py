@@ -24,9 +24,9 @@ from counselsim.cli.app import (
     progress_bars,
     resumable,
 )
-from counselsim.runs import ComparisonSummary, ScoreSummary
 
 if TYPE_CHECKING:
+    from counselsim.runs import ComparisonSummary, ScoreSummary
     from counselsim.services.score import ScoreJob
 
 
@@ -104,6 +104,8 @@ def score(
     saved = f"the units judged so far are in {opts.target}/scores"
     with resumable(lambda: saved), _judging(job) as progress:
         result = run_score(job, on_done=progress)
+    from counselsim.runs import ComparisonSummary
+
     if isinstance(result.summary, ComparisonSummary):
         _print_comparison(result.summary, job)
     else:

@@ -89,10 +89,7 @@ from counselsim.export.options import (
     REASONS,
     SIDES,
     UNITS,
-    ExportFormat,
     ExportOptions,
-    ExportSide,
-    ExportUnit,
     parse_min_items,
 )
 from counselsim.export.samples import (
@@ -110,11 +107,8 @@ __all__ = [
     "REASONS",
     "SIDES",
     "UNITS",
-    "ExportFormat",
     "ExportOptions",
-    "ExportSide",
     "ExportStats",
-    "ExportUnit",
     "ProfileSource",
     "Sample",
     "build_samples",

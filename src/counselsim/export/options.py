@@ -5,33 +5,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 
 from counselsim.errors import ConfigError
-
-
-class ExportFormat(StrEnum):
-    """The data formats ``export`` writes."""
-
-    SHAREGPT = "sharegpt"
-    OPENAI = "openai"
-    LLAMAFACTORY = "llamafactory"
-    HF = "hf"
-
-
-class ExportSide(StrEnum):
-    """Who the assistant is."""
-
-    COUNSELOR = "counselor"
-    CLIENT = "client"
-
-
-class ExportUnit(StrEnum):
-    """One sample per session or per course."""
-
-    SESSION = "session"
-    COURSE = "course"
-
+from counselsim.services.options import ExportFormat, ExportSide, ExportUnit
 
 FORMATS = tuple(f.value for f in ExportFormat)
 SIDES = tuple(s.value for s in ExportSide)

@@ -1,4 +1,5 @@
-"""Options shared by the services: which model (the model flags), resolved into a config."""
+"""Options shared by the services: which model (the model flags), resolved into a config,
+and the choices of command options (kept here, light to import, so the CLI can offer them)."""
 
 from __future__ import annotations
 
@@ -45,3 +46,26 @@ class Executor(StrEnum):
 
     LOCAL = "local"  # asyncio in this process
     RAY = "ray"  # shards on a Ray cluster
+
+
+class ExportFormat(StrEnum):
+    """The data formats ``export`` writes."""
+
+    SHAREGPT = "sharegpt"
+    OPENAI = "openai"
+    LLAMAFACTORY = "llamafactory"
+    HF = "hf"
+
+
+class ExportSide(StrEnum):
+    """Who the assistant is in exported samples."""
+
+    COUNSELOR = "counselor"
+    CLIENT = "client"
+
+
+class ExportUnit(StrEnum):
+    """One exported sample per session or per course."""
+
+    SESSION = "session"
+    COURSE = "course"
