@@ -17,7 +17,6 @@ from counselsim.prompts import PromptLibrary
 from counselsim.records import ClientTurn, CounselorTurn, CriticReport, SessionPlan, SessionRecord
 from counselsim.runs import RunDir
 
-PROFILES_DIR = "profiles"
 _EPS = 1e-9  # score comparisons: 0.7 must pass --min-score 0.7 despite float rounding
 MessageRole = Literal["system", "user", "assistant"]
 
@@ -28,7 +27,7 @@ class ProfileSource:
     system prompt)."""
 
     def __init__(self, run: RunDir) -> None:
-        self._dir = run.root / PROFILES_DIR
+        self._dir = run.profiles_dir
         self._known: dict[str, ClientProfile | None] = dict(run.profiles())
 
     def get(self, profile_id: str) -> ClientProfile | None:

@@ -14,6 +14,7 @@ A run directory holds::
     leaks.json          reconstruct: the leak audit against the unmasked sources
     corpus_index/       reconstruct: the corpus's embedding index
     metrics.json        metrics --out DIR/metrics.json: read by the report
+    profiles/           optional, by hand: <id>.yaml profiles export looks up by id
 
 Every command reads and writes a run through a ``RunDir``. Opened to run again
 (:meth:`RunDir.open_run`), it reconciles its logs first: a torn last line is cut, and a
@@ -75,6 +76,7 @@ class RunDir:
     LEAKS = "leaks.json"
     CORPUS_INDEX = "corpus_index"
     METRICS = "metrics.json"
+    PROFILES = "profiles"
 
     def __init__(self, root: Path, sessions_file: Path | None = None) -> None:
         self.root = root
@@ -146,6 +148,10 @@ class RunDir:
     @property
     def metrics_file(self) -> Path:
         return self.root / self.METRICS
+
+    @property
+    def profiles_dir(self) -> Path:
+        return self.root / self.PROFILES
 
     def shard(self, k: int) -> RunDir:
         """Shard ``k``'s own run directory (``shards/NNN``)."""
