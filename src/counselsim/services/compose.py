@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # the judges and the extractor are imported only by the comma
     from counselsim.agents.extractor import ProfileExtractor
     from counselsim.critic.compare import PairJudge
     from counselsim.critic.judge import RubricJudge
-    from counselsim.services.course import Progress, Workspace
+    from counselsim.services.course import Progress
 
 
 @dataclass
@@ -114,20 +114,6 @@ class Simulation:
         from counselsim.services.simulate import simulate
 
         return (await simulate(self, profile, out, embedder, on_progress)).records
-
-    async def run_course_in(
-        self,
-        ws: Workspace,
-        course_id: str,
-        profile: ClientProfile,
-        seed: int,
-        on_progress: Callable[[Progress], None] | None = None,
-    ) -> None:
-        """Run or resume one course in a shared workspace (see
-        :func:`counselsim.services.course.run_course_in`)."""
-        from counselsim.services.course import run_course_in
-
-        await run_course_in(self, ws, course_id, profile, seed, on_progress)
 
 
 def build_llm(chat_model: BaseChatModel, engine: Engine, model_id: str, cfg: RunConfig) -> LLM:
