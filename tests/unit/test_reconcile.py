@@ -27,11 +27,13 @@ from tests.conftest import CourseFakes, course_fakes
 EXCHANGES = 2  # counselor turns per session (the counselor closes the second)
 
 
-def fakes_for(sessions: list[int], n_sessions: int) -> CourseFakes:
+def fakes_for(
+    sessions: list[int], n_sessions: int, exchanges: int = EXCHANGES, max_turns: int = 3
+) -> CourseFakes:
     """Scripts for the given sessions (1-based) of an ``n_sessions`` course, as a fresh run
     would ask for them (session ``s``'s replies are the same whichever run asks)."""
-    full = course_fakes([EXCHANGES] * n_sessions, max_turns=3)
-    per_session = {"counselor": 1 + 2 * EXCHANGES, "client": EXCHANGES - 1, "critic": 2}
+    full = course_fakes([exchanges] * n_sessions, max_turns=max_turns)
+    per_session = {"counselor": 1 + 2 * exchanges, "client": exchanges - 1, "critic": 2}
     picked = {}
     for role, size in per_session.items():
         script = getattr(full, role).script
@@ -108,6 +110,32 @@ async def test_a_torn_last_session_is_cut_and_generated_again(
     with caplog.at_level(logging.WARNING, logger="counselsim"):
         await sim_on(two_sessions, idle).run_course(zh_profile, out, HashingEmbedding())
     assert not idle.counselor.calls and "repaired" not in caplog.text
+
+
+async def test_a_rewound_course_keeps_its_step_limit(
+    two_sessions, zh_profile: ClientProfile, tmp_path, monkeypatch
+):
+    from counselsim.services import course
+
+    cfg = two_sessions.model_copy(update={"max_turns": 12})  # a long session, then its loss
+    out = tmp_path / "run"
+    await sim_on(cfg, fakes_for([1, 2], 2, 12, 12)).run_course(zh_profile, out, HashingEmbedding())
+    whole = (out / RunDir.SESSIONS).read_text(encoding="utf-8")
+    cut_last_line(out / RunDir.SESSIONS)
+    resumed_with = []
+    stream = course._stream
+
+    async def spy(app, start, run_cfg, on_progress):
+        resumed_with.append(run_cfg)
+        await stream(app, start, run_cfg, on_progress)
+
+    monkeypatch.setattr(course, "_stream", spy)
+    again = fakes_for([2], 2, 12, 12)
+    await sim_on(cfg, again).run_course(zh_profile, out, HashingEmbedding())
+    assert used_up(again) and (out / RunDir.SESSIONS).read_text(encoding="utf-8") == whole
+    (used,) = resumed_with
+    assert used["configurable"]["checkpoint_id"]  # from the rewound checkpoint
+    assert used["recursion_limit"] == 10 * 12 * 2 + 100  # the course's, not LangGraph's
 
 
 async def test_the_lost_sessions_memories_are_replaced_not_kept(

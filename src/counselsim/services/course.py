@@ -158,7 +158,7 @@ async def _resume_point(
                 f"course {course_id}: session {missing} is missing from "
                 f"{ws.run.sessions_file.name}; its checkpoint is rewound to regenerate it"
             )
-            return False, state.config
+            return False, {**run_cfg, "configurable": dict(state.config["configurable"])}
     # No checkpoint before that session (a history cut short): start the course over; the
     # sessions already stored are regenerated but not written twice.
     await ws.saver.adelete_thread(course_id)
