@@ -20,6 +20,7 @@ class RunKind(StrEnum):
     SIMULATE = "simulate"
     GENERATE = "generate"
     RECONSTRUCT = "reconstruct"
+    PRACTICE = "practice"  # a trainee's sessions with simulated clients
 
 
 class Manifest(BaseModel):

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.language_models import BaseChatModel
 
 from counselsim import __version__
-from counselsim.agents import AgentDeps
+from counselsim.agents import AgentDeps, ClientAgent
 from counselsim.config import CheckMode, Engine, RunConfig
 from counselsim.critic.checklist import TurnReviewer, load_checklist
 from counselsim.critic.rubric import Level, Perspective, Rubric, load_rubric
@@ -25,6 +25,7 @@ from counselsim.errors import ConfigError
 from counselsim.labels import Role
 from counselsim.llm.models import build_chat_model
 from counselsim.llm.structured import LLM
+from counselsim.memory.store import MemoryStore
 from counselsim.personas.models import ClientProfile
 from counselsim.prompts import PromptLibrary
 from counselsim.records import Provenance, SessionRecord
@@ -101,6 +102,21 @@ class Simulation:
         if self.config.checklist is CheckMode.OFF:
             return None
         return TurnReviewer(self.deps(self.critic_llm), load_checklist(role), self.config.checklist)
+
+    def client_agent(self, memory: MemoryStore) -> ClientAgent:
+        """The simulated client on the client's model, with its in-loop critic."""
+        cfg = self.config
+        return ClientAgent(
+            self.deps(self.client_llm),
+            memory,
+            cfg.memory_k,
+            cfg.history_window,
+            self.reviewer(Role.CLIENT),
+        )
+
+    def critic_deps(self) -> AgentDeps:
+        """What the critic, the note-taker and judges are built from (the critic's model)."""
+        return self.deps(self.critic_llm)
 
     async def run_course(
         self,

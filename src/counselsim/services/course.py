@@ -20,7 +20,7 @@ from chromadb.api.types import Documents, EmbeddingFunction
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
-from counselsim.agents import ClientAgent, CounselorAgent, CriticAgent, ScribeAgent
+from counselsim.agents import CounselorAgent, CriticAgent, ScribeAgent
 from counselsim.checkpoints import open_checkpointer
 from counselsim.graphs.course import CourseDeps, build_course_graph, initial_course_state
 from counselsim.graphs.session import SessionDeps
@@ -83,17 +83,10 @@ def course_deps(sim: Simulation, ws: Workspace, seed: int) -> CourseDeps:
     counselor = CounselorAgent(
         sim.deps(sim.counselor_llm), cfg.history_window, sim.reviewer(Role.COUNSELOR)
     )
-    client = ClientAgent(
-        sim.deps(sim.client_llm),
-        ws.memory,
-        cfg.memory_k,
-        cfg.history_window,
-        sim.reviewer(Role.CLIENT),
-    )
     return CourseDeps(
-        session=SessionDeps(counselor=counselor, client=client, seed=seed),
-        scribe=ScribeAgent(sim.deps(sim.critic_llm)),
-        critic=CriticAgent(sim.deps(sim.critic_llm), sim.rubric),
+        session=SessionDeps(counselor=counselor, client=sim.client_agent(ws.memory), seed=seed),
+        scribe=ScribeAgent(sim.critic_deps()),
+        critic=CriticAgent(sim.critic_deps(), sim.rubric),
         sink=ws.sessions,
         provenance=sim.provenance(seed),
     )
