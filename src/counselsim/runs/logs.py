@@ -237,6 +237,7 @@ class KeyedFile(Generic[M, K]):
         self.rewrite(self.items.values())
 
     def rewrite(self, records: Iterable[M]) -> None:
+        """Replace the file's content with ``records``, atomically."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(self.path, "".join(r.model_dump_json() + "\n" for r in records))

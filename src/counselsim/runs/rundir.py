@@ -107,50 +107,62 @@ class RunDir:
 
     @property
     def run_file(self) -> Path:
+        """``run.json``, the manifest."""
         return self.root / self.RUN
 
     @property
     def courses_file(self) -> Path:
+        """``courses.jsonl``, the course outcomes (generate)."""
         return self.root / self.COURSES
 
     @property
     def summary_file(self) -> Path:
+        """``summary.json``, the last generate invocation's summary."""
         return self.root / self.SUMMARY
 
     @property
     def scores_dir(self) -> Path:
+        """``scores/``, what ``counselsim score`` writes."""
         return self.root / self.SCORES
 
     @property
     def checkpoints_file(self) -> Path:
+        """``checkpoints.sqlite``, LangGraph's checkpoints."""
         return self.root / self.CHECKPOINTS
 
     @property
     def checkpoints_pg_file(self) -> Path:
+        """``checkpoints.pg``, the run's Postgres schema name (with a DSN)."""
         return self.root / self.CHECKPOINTS_PG
 
     @property
     def memory_dir(self) -> Path:
+        """``memory/``, the client memory (Chroma)."""
         return self.root / self.MEMORY
 
     @property
     def intake_dir(self) -> Path:
+        """``intake/``, profiles imported for the run (``cactus:PATH``)."""
         return self.root / self.INTAKE
 
     @property
     def leaks_file(self) -> Path:
+        """``leaks.json``, reconstruct's leak audit."""
         return self.root / self.LEAKS
 
     @property
     def corpus_index_dir(self) -> Path:
+        """``corpus_index/``, reconstruct's corpus index."""
         return self.root / self.CORPUS_INDEX
 
     @property
     def metrics_file(self) -> Path:
+        """``metrics.json``, metrics the report shows."""
         return self.root / self.METRICS
 
     @property
     def profiles_dir(self) -> Path:
+        """``profiles/``, profiles placed by hand for export to find."""
         return self.root / self.PROFILES
 
     def shard(self, k: int) -> RunDir:
