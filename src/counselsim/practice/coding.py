@@ -55,12 +55,15 @@ STRATEGY_PATTERNS: dict[str, dict[Strategy, re.Pattern[str]]] = {
             _I,
         ),
         Strategy.ROLE_PLAY: re.compile(
-            r"\b(let's (pretend|role-?play|practi[cs]e what)|imagine i('m| am)|pretend i('m| am))\b",
+            r"\b(let's (pretend|role-?play|practi[cs]e what)|"
+            r"imagine i('m| am)|pretend i('m| am))\b",
             _I,
         ),
     },
     "zh": {
-        Strategy.RESTATEMENT: re.compile(r"你是说|你的意思是|也就是说|换句话说|我听到的是|你(刚才)?提到|你刚才说"),
+        Strategy.RESTATEMENT: re.compile(
+            r"你是说|你的意思是|也就是说|换句话说|我听到的是|你(刚才)?提到|你刚才说"
+        ),
         Strategy.REFLECTION: re.compile(
             r"听起来|感觉你|你(一定|肯定|似乎|好像)?(感到|觉得)(很|非常|特别|有些|有点)?"
             r"(难受|痛苦|辛苦|委屈|焦虑|害怕|失落|累|孤单|无助|生气|难过)|"
@@ -73,8 +76,12 @@ STRATEGY_PATTERNS: dict[str, dict[Strategy, re.Pattern[str]]] = {
         Strategy.SUGGESTION: re.compile(
             COUNSELING_TALK.pattern + r"|你可以(试着|尝试)|试试|建议|不妨|要不要试|我们可以一起试"
         ),
-        Strategy.INFORMATION: re.compile(r"研究(表明|显示|发现)|很多人|很常见|这(叫|称为|被称为)|一般来说"),
-        Strategy.SELF_DISCLOSURE: re.compile(r"我(也|曾经|以前)(有过|经历|遇到|觉得|感到)|我自己也"),
+        Strategy.INFORMATION: re.compile(
+            r"研究(表明|显示|发现)|很多人|很常见|这(叫|称为|被称为)|一般来说"
+        ),
+        Strategy.SELF_DISCLOSURE: re.compile(
+            r"我(也|曾经|以前)(有过|经历|遇到|觉得|感到)|我自己也"
+        ),
         Strategy.ROLE_PLAY: re.compile(r"假设我是|我们来(演|练习|模拟)|如果我是你的"),
     },
 }

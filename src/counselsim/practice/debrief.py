@@ -19,8 +19,8 @@ from counselsim.personas.models import ClientProfile
 from counselsim.practice.models import (
     Debrief,
     EvidenceSummary,
-    FormulationField,
     Formulation,
+    FormulationField,
     HiddenFactResult,
     JudgeStatus,
     PublicTurn,
@@ -29,11 +29,15 @@ from counselsim.records import ClientTurn, CounselorTurn, CriticReport, Turn
 
 UNCOVERED_SHARE = 0.25  # share of a hidden fact's words the client must say
 FOUND_SHARE = 0.3  # share of a reference item's words the trainee's field must hold
-_STOP = frozenset(
-    "the and for that this with from have has had was were are you your she her his him they "
-    "them their what when who how why not but she's it's its into onto over about just very "
-    "more most some any all can could would should will been being does did".split()
-)
+# fmt: off
+_STOP = frozenset((
+    "the", "and", "for", "that", "this", "with", "from", "have", "has", "had", "was", "were",
+    "are", "you", "your", "she", "her", "his", "him", "they", "them", "their", "what", "when",
+    "who", "how", "why", "not", "but", "she's", "it's", "its", "into", "onto", "over", "about",
+    "just", "very", "more", "most", "some", "any", "all", "can", "could", "would", "should",
+    "will", "been", "being", "does", "did",
+))
+# fmt: on
 _CJK = re.compile(r"[\u4e00-\u9fff]+")
 _WORD = re.compile(r"[a-z']+")
 _ITEMS = re.compile(r"[\n;；。,，、]+")
@@ -45,7 +49,13 @@ def _terms(text: str, lang: str) -> set[str]:
         runs = _CJK.findall(text)
         return {r[i : i + 2] for r in runs for i in range(max(len(r) - 1, 1))}
     words = (w.strip("'") for w in _WORD.findall(text.lower()))
-    return {re.sub(r"(ing|ed|es|s|ly)$", "", w) or w for w in words if len(w) > 2} - _STOP
+    return {_stem(w) for w in words if len(w) > 2 and w not in _STOP}
+
+
+def _stem(word: str) -> str:
+    """Drop a common suffix when at least three letters stay (wishes -> wish, days -> day)."""
+    cut = re.sub(r"(ing|ed|es|s|ly)$", "", word)
+    return cut if len(cut) >= 3 else word
 
 
 def term_share(reference: str, yours: str, lang: str) -> float:

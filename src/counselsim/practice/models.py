@@ -52,7 +52,9 @@ class PublicPersona(_Public):
         """The public face of ``profile`` (kind from its id, difficulty from its resistance)."""
         d = profile.demographics
         kind = profile.id.split("-", 1)[1] if profile.id[:3] in ("zh-", "en-") else profile.id
-        level = "easy" if profile.resistance <= 2 else "medium" if profile.resistance == 3 else "hard"
+        level = (
+            "easy" if profile.resistance <= 2 else "medium" if profile.resistance == 3 else "hard"
+        )
         return cls(
             id=profile.id,
             language=profile.language.value,
@@ -173,7 +175,14 @@ class DoneEvent(_Public):
 
 
 Event = Annotated[
-    TurnEvent | TokenEvent | ResetEvent | ReplyEvent | HintEvent | AlertEvent | ErrorEvent | DoneEvent,
+    TurnEvent
+    | TokenEvent
+    | ResetEvent
+    | ReplyEvent
+    | HintEvent
+    | AlertEvent
+    | ErrorEvent
+    | DoneEvent,
     Field(discriminator="type"),
 ]
 

@@ -150,7 +150,9 @@ class PracticeRoom:
             raise PracticeError(f"unknown persona '{persona_id}'", "not_found")
         return self.profiles[persona_id]
 
-    async def start(self, profile: ClientProfile, session_index: int | None = None) -> PracticeSession:
+    async def start(
+        self, profile: ClientProfile, session_index: int | None = None
+    ) -> PracticeSession:
         """Session ``session_index`` of ``profile``'s course (resumed if started); by default
         the unfinished one, else the next."""
         course = course_of(profile)
@@ -165,8 +167,12 @@ class PracticeRoom:
             if s.session_index == session_index:
                 return await self.session(s.id)
         sid = f"{course}.s{session_index}"
-        self.store.register(StartedSession(id=sid, course_id=course, profile_id=profile.id,
-                                           session_index=session_index), profile)
+        self.store.register(
+            StartedSession(
+                id=sid, course_id=course, profile_id=profile.id, session_index=session_index
+            ),
+            profile,
+        )
         session = PracticeSession(self, sid, profile, course, session_index)
         await session.begin()
         return session
@@ -277,8 +283,11 @@ class PracticeSession:
 
     # --- a turn, a retry, the end ------------------------------------------------------------
 
-    async def say(self, text: str, seen: int | None = None) -> AsyncIterator[Event]:
-        """The trainee's turn; returns the stream of its events.
+    async def say(
+        self, text: str, seen: int | None = None, hints: bool | None = None
+    ) -> AsyncIterator[Event]:
+        """The trainee's turn; returns the stream of its events (``hints`` overrides the
+        room's setting for this turn).
 
         Raises:
             PracticeError: an empty or over-long turn, a session not awaiting the trainee,
@@ -289,14 +298,15 @@ class PracticeSession:
         if seen is not None and seen != len(values.get("turns", [])):
             raise PracticeError("this session moved on in another tab: reload it", "conflict")
         await self._expect(SessionStatus.AWAITING_TRAINEE)
-        payload = Command(resume=TraineeInput(text=clean, end=False))
-        return self._guarded({SessionStatus.AWAITING_TRAINEE}, lambda: self._drive(payload))
+        payload: Command[Any] = Command(resume=TraineeInput(text=clean, end=False))
+        show = self.room.options.hints if hints is None else hints
+        return self._guarded({SessionStatus.AWAITING_TRAINEE}, lambda: self._drive(payload, show))
 
     async def retry(self) -> AsyncIterator[Event]:
         """Continue after a failure: the client's pending reply, or the session's wrap-up."""
         status = await self.status()
         if status is SessionStatus.CLIENT_PENDING:
-            return self._guarded({status}, lambda: self._drive(None))
+            return self._guarded({status}, lambda: self._drive(None, self.room.options.hints))
         if status is SessionStatus.ENDING:
             return self._guarded({status}, lambda: self._finish(None))
         raise PracticeError("nothing to retry: the session is not waiting on a model", "conflict")
@@ -316,7 +326,7 @@ class PracticeSession:
         values, _ = await self.snapshot()
         if not values.get("turns") and not clean:
             raise PracticeError("nothing to debrief yet: say something to the client first")
-        payload = Command(resume=TraineeInput(text=clean, end=True))
+        payload: Command[Any] = Command(resume=TraineeInput(text=clean, end=True))
         return self._guarded({SessionStatus.AWAITING_TRAINEE}, lambda: self._finish(payload))
 
     async def debrief(self) -> Debrief:
@@ -351,7 +361,7 @@ class PracticeSession:
 
         return run()
 
-    async def _drive(self, payload: Command[Any] | None) -> AsyncIterator[Event]:
+    async def _drive(self, payload: Command[Any] | None, hints: bool) -> AsyncIterator[Event]:
         """Run to the next interrupt: the trainee's turn echoed, the client's reply streamed,
         then hints (after the reply, never before it) and any open risk alert."""
         decoders: dict[str, ReplyText] = {}
@@ -380,15 +390,15 @@ class PracticeSession:
             yield DoneEvent(status=await self.status())
             return
         values, _ = await self.snapshot()
-        for event in self._after_reply(values.get("turns", [])):
+        for event in self._after_reply(values.get("turns", []), hints):
             yield event
         yield DoneEvent(status=await self.status())
 
-    def _after_reply(self, turns: Sequence[Turn]) -> list[Event]:
+    def _after_reply(self, turns: Sequence[Turn], hints: bool) -> list[Event]:
         if not turns or not isinstance(turns[-1], ClientTurn):
             return []
         out: list[Event] = []
-        if self.room.options.hints:
+        if hints:
             out.append(HintEvent(hints=self.hints_now(turns)))
         alert = self.room.hints.risk_alert(turns, self.lang)
         if alert is not None:
