@@ -59,13 +59,18 @@ def _stem(word: str) -> str:
 
 
 def term_share(reference: str, yours: str, lang: str) -> float:
-    """Share of ``reference``'s terms found in ``yours`` (a stem counts when either starts
-    with the other, e.g. guilt/guilty)."""
+    """Share of ``reference``'s terms found in ``yours`` (a term counts when either starts
+    with the other, e.g. guilt/guilty, exhaust/exhaustion)."""
     ref, got = _terms(reference, lang), _terms(yours, lang)
     if not ref:
         return 0.0
-    hit = sum(1 for r in ref if r in got or any(len(r) > 3 and g.startswith(r) for g in got))
+    hit = sum(1 for r in ref if r in got or any(_same_stem(r, g) for g in got))
     return hit / len(ref)
+
+
+def _same_stem(a: str, b: str) -> bool:
+    short, long = sorted((a, b), key=len)
+    return len(short) > 3 and long.startswith(short)
 
 
 def hidden_facts(

@@ -392,7 +392,10 @@ class PracticeSession:
         values, _ = await self.snapshot()
         for event in self._after_reply(values.get("turns", []), hints):
             yield event
-        yield DoneEvent(status=await self.status())
+        status = await self.status()
+        if status is SessionStatus.ENDED and self.room.store.debrief(self.id) is None:
+            await self._write_debrief()  # the turn cap ended the session
+        yield DoneEvent(status=status)
 
     def _after_reply(self, turns: Sequence[Turn], hints: bool) -> list[Event]:
         if not turns or not isinstance(turns[-1], ClientTurn):

@@ -84,17 +84,19 @@ def read_script(path: Path) -> Script:
     except (OSError, UnicodeDecodeError) as exc:
         raise PracticeError(f"{path}: cannot read the script: {exc}") from None
     turns: list[str] = []
+    closing = ""
     for n, raw in enumerate(lines, 1):
         line = raw.strip()
         if line == "/end" or line.startswith("/end "):
-            return Script(turns, _fit(line[4:].strip(), path, n))
+            closing = _fit(line[4:].strip(), path, n)
+            break
         if line.startswith("/"):
             raise PracticeError(f"{path}:{n}: unknown command {line.split()[0]} (only /end)")
         if line:
             turns.append(_fit(line, path, n))
-    if not turns:
+    if not turns and not closing:
         raise PracticeError(f"{path}: no trainee turns in the script")
-    return Script(turns)
+    return Script(turns, closing)
 
 
 def _fit(line: str, path: Path, n: int) -> str:
@@ -154,9 +156,10 @@ async def play_script(
         )
     if await session.status() is SessionStatus.CLIENT_PENDING:
         await _expect_reply(session, await session.retry())
-    if await session.status() is SessionStatus.AWAITING_TRAINEE:
-        for text in script.turns[len(said) :]:
-            await _expect_reply(session, await session.say(text))
+    for text in script.turns[len(said) :]:
+        if await session.status() is not SessionStatus.AWAITING_TRAINEE:
+            break  # the turn cap ended the session: the rest of the script is not said
+        await _expect_reply(session, await session.say(text))
     async for event in await session.end(script.closing, formulation):
         if event.type == "error":
             raise PracticeError(f"{event.message} Rerun the same command to resume.")
