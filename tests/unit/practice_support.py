@@ -43,6 +43,21 @@ def client_reply(messages: Sequence[BaseMessage], kwargs: dict[str, Any]) -> str
     return json.dumps({"emotion": ["Sadness"], "reply": reply}, ensure_ascii=False)
 
 
+STORY = [
+    "I'm just tired, honestly. Night shifts and the school run, it never stops.",
+    "Some days I just want to disappear. Sorry, that sounds dramatic.",
+    "I don't know. I keep going for the kids, I suppose.",
+]
+
+
+def story_reply(messages: Sequence[BaseMessage], kwargs: dict[str, Any]) -> str:
+    """An English client with a story: tired, then a risk cue, then what keeps her going."""
+    n = len(SPOKEN.findall(_text(messages)))
+    if n > len(STORY):
+        return client_reply(messages, kwargs)
+    return json.dumps({"emotion": ["Sadness"], "reply": STORY[n - 1]})
+
+
 def critic_reply(messages: Sequence[BaseMessage], kwargs: dict[str, Any]) -> str:
     """The note-taker and the rubric judge (told apart by what they are asked for)."""
     text = _text(messages)

@@ -212,7 +212,11 @@ async function runStream(suffix, method, body) {
   } finally {
     setBusy(false);
   }
-  if (state.session.status === "ended") await showDebrief();
+  if (state.session.status === "ended") {
+    showStatus("");
+    showHints([]);
+    await showDebrief();
+  }
   else if (state.session.status === "client_pending") showStatus("The client has not answered yet: retry.");
   loadSessions();
 }
