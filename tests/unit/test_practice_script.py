@@ -119,7 +119,7 @@ def test_end_may_carry_closing_words(tmp_path):
 
 def _cli(monkeypatch, capfd, tmp_path, *args):
     out = tmp_path / "out"
-    code, stdout, stderr = run_cli(monkeypatch, capfd, "practice", "--out", str(out), *args)
+    code, _, stderr = run_cli(monkeypatch, capfd, "practice", "--out", str(out), *args)
     lines = [x for x in stderr.splitlines() if x.strip()]
     assert code == 2, stderr
     assert len(lines) == 1 and "Traceback" not in stderr
@@ -155,3 +155,33 @@ def test_options_reach_the_room(tmp_path):
     debrief = run(out, script(tmp_path), options=PracticeOptions(max_turns=1))
     assert debrief is not None and debrief.end_reason.value == "turn_cap"
     assert len(files(out / "debriefs")) == 1
+
+
+def test_practice_sessions_are_scored_reported_and_exported_like_any_other(
+    monkeypatch, capfd, tmp_path
+):
+    from counselsim.critic.scoring import load_units
+    from counselsim.report.build import strategy_by_stage
+
+    out = tmp_path / "p"
+    run(out, script(tmp_path))
+    units = load_units(out)
+    assert len(units) == 1 and units[0].profile is not None
+    assert units[0].turns[0].labels == ("Question",)
+    records = [SessionRecord.model_validate_json(x) for x in (out / "sessions.jsonl").open()]
+    assert strategy_by_stage(records) == []  # no counselor plan, so no stage to group by
+    code, _, stderr = run_cli(
+        monkeypatch,
+        capfd,
+        "export",
+        str(out),
+        "--format",
+        "openai",
+        "--reasoning",
+        "--out",
+        str(tmp_path / "export"),
+    )
+    assert code == 0, stderr
+    sample = json.loads((tmp_path / "export" / "train.jsonl").read_text().splitlines()[0])
+    said = [m["content"] for m in sample["messages"] if m["role"] == "assistant"]
+    assert said[0] == "Hello. What brings you here today?"  # no invented <think> block
