@@ -220,3 +220,17 @@ async def test_a_second_turn_while_the_client_answers_is_refused(tmp_path):
         assert rest[-1].type == "done"
         with pytest.raises(PracticeError, match="another tab"):
             await session.say("Hello again.", seen=0)
+
+
+async def test_two_tabs_sending_at_once_record_one_turn(tmp_path):
+    async with room(tmp_path / "p") as r:
+        session = await r.start(get_persona("en-grief"))
+        first = await session.say("What brings you here?")
+        second = await session.say("Hello, how are you?")  # asked before the first ran
+        assert [e.type for e in [e async for e in first]][-1] == "done"
+        late = [e async for e in second]
+        assert [e.type for e in late] == ["error", "done"] and "moved on" in late[0].message
+        values, _ = await session.snapshot()
+    assert [t.text for t in values["turns"] if isinstance(t, CounselorTurn)] == [
+        "What brings you here?"
+    ]

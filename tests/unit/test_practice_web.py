@@ -136,6 +136,11 @@ async def test_the_api_needs_the_token_when_one_is_set(tmp_path):
         good = {"Authorization": "Bearer s3cret"}
         assert (await http.get("/api/personas", headers=good)).status_code == 200
         assert (await http.get("/api/personas?token=s3cret")).status_code == 200
+        started = await http.post("/api/sessions", json={"persona": PERSONA}, headers=good)
+        turns = f"/api/sessions/{started.json()['id']}/turns"
+        assert (await http.post(turns, json={"text": "Hello?"})).status_code == 401
+        streamed = await http.post(turns, json={"text": "Hello?"}, headers=good)
+        assert events(streamed.text)[-1]["type"] == "done"
 
 
 async def test_a_second_tab_follows_the_running_turn_from_its_start(tmp_path):

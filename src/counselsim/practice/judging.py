@@ -13,12 +13,12 @@ from counselsim.agents.base import AgentDeps
 from counselsim.config import Engine, derive_seed
 from counselsim.critic.judge import RubricJudge
 from counselsim.critic.rubric import Rubric
-from counselsim.critic.units import ScoreUnit, UnitTurn
+from counselsim.critic.units import ScoreUnit, unit_turns
 from counselsim.llm.structured import LLM
 from counselsim.personas.models import ClientProfile
 from counselsim.practice.hints import Messages
 from counselsim.practice.models import JudgeStatus
-from counselsim.records import ClientTurn, CriticReport, DimensionScore, RubricScore, Turn
+from counselsim.records import CriticReport, DimensionScore, RubricScore, Turn
 
 
 class RubricSessionJudge:
@@ -37,16 +37,7 @@ class RubricSessionJudge:
         unit = ScoreUnit(
             id=f"{course_id}#{session_index}",
             language=profile.language.value,
-            turns=tuple(
-                UnitTurn(
-                    t.role,
-                    t.text,
-                    tuple(e.value for e in t.emotion)
-                    if isinstance(t, ClientTurn)
-                    else tuple(s.value for s in t.strategy),
-                )
-                for t in turns
-            ),
+            turns=unit_turns(turns),
             profile=profile,
             profile_id=profile.id,
             course_id=course_id,

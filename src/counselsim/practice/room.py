@@ -120,6 +120,7 @@ class PracticeRoom:
         self.app: Any = build_practice_graph(deps).compile(checkpointer=ws.saver)
         self.profiles = {p.id: p for p in [*list_personas(), *profiles]}
         self._locks: dict[str, asyncio.Lock] = {}
+        self._starting = asyncio.Lock()  # two tabs starting one session register it once
 
     @classmethod
     @asynccontextmanager
@@ -155,6 +156,10 @@ class PracticeRoom:
     ) -> PracticeSession:
         """Session ``session_index`` of ``profile``'s course (resumed if started); by default
         the unfinished one, else the next."""
+        async with self._starting:
+            return await self._start(profile, session_index)
+
+    async def _start(self, profile: ClientProfile, session_index: int | None) -> PracticeSession:
         course = course_of(profile)
         mine = [s for s in self.store.started() if s.course_id == course]
         if session_index is None:
@@ -300,15 +305,15 @@ class PracticeSession:
         await self._expect(SessionStatus.AWAITING_TRAINEE)
         payload: Command[Any] = Command(resume=TraineeInput(text=clean, end=False))
         show = self.room.options.hints if hints is None else hints
-        return self._guarded({SessionStatus.AWAITING_TRAINEE}, lambda: self._drive(payload, show))
+        return await self._guarded(lambda: self._drive(payload, show))
 
     async def retry(self) -> AsyncIterator[Event]:
         """Continue after a failure: the client's pending reply, or the session's wrap-up."""
         status = await self.status()
         if status is SessionStatus.CLIENT_PENDING:
-            return self._guarded({status}, lambda: self._drive(None, self.room.options.hints))
+            return await self._guarded(lambda: self._drive(None, self.room.options.hints))
         if status is SessionStatus.ENDING:
-            return self._guarded({status}, lambda: self._finish(None))
+            return await self._guarded(lambda: self._finish(None))
         raise PracticeError("nothing to retry: the session is not waiting on a model", "conflict")
 
     async def end(
@@ -320,14 +325,14 @@ class PracticeSession:
             self.room.store.save_formulation(self.id, formulation)
         status = await self.status()
         if status in (SessionStatus.ENDED, SessionStatus.ENDING):
-            return self._guarded({status}, lambda: self._finish(None))
+            return await self._guarded(lambda: self._finish(None))
         await self._expect(SessionStatus.AWAITING_TRAINEE)
         clean = check_turn_text(closing) if closing.strip() else ""
         values, _ = await self.snapshot()
         if not values.get("turns") and not clean:
             raise PracticeError("nothing to debrief yet: say something to the client first")
         payload: Command[Any] = Command(resume=TraineeInput(text=clean, end=True))
-        return self._guarded({SessionStatus.AWAITING_TRAINEE}, lambda: self._finish(payload))
+        return await self._guarded(lambda: self._finish(payload))
 
     async def debrief(self) -> Debrief:
         """The ended session's debrief. Raises PracticeError (conflict) before the end:
@@ -341,20 +346,24 @@ class PracticeSession:
         if status is not want:
             raise PracticeError(f"the session is {status.value.replace('_', ' ')}", "conflict")
 
-    def _guarded(
-        self, allowed: set[SessionStatus], make: Callable[[], AsyncIterator[Event]]
-    ) -> AsyncIterator[Event]:
-        """``make()``'s events under the session's lock, rechecking the status once held."""
+    async def _state(self) -> tuple[SessionStatus, int]:
+        values, _ = await self.snapshot()
+        return await self.status(), len(values.get("turns", []))
+
+    async def _guarded(self, make: Callable[[], AsyncIterator[Event]]) -> AsyncIterator[Event]:
+        """``make()``'s events under the session's lock, if the session is still where it
+        was when asked (two tabs may ask at once: the second finds it moved on)."""
         lock = self.room.lock(self.id)
         if lock.locked():
             raise PracticeError("the client is still answering: wait for the reply", "conflict")
+        asked = await self._state()
 
         async def run() -> AsyncIterator[Event]:
             async with lock:
-                status = await self.status()
-                if status not in allowed:
+                now = await self._state()
+                if now != asked:
                     yield ErrorEvent(message="the session moved on in another tab", retry=False)
-                    yield DoneEvent(status=status)
+                    yield DoneEvent(status=now[0])
                     return
                 async for event in make():
                     yield event
