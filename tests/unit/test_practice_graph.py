@@ -16,7 +16,8 @@ from counselsim.llm.fake import FunctionChatModel
 from counselsim.memory.embeddings import HashingEmbedding
 from counselsim.personas.library import get_persona
 from counselsim.practice.models import SessionStatus
-from counselsim.practice.room import PracticeOptions, PracticeRoom, PracticeSession
+from counselsim.practice.room import PracticeOptions, PracticeRoom
+from counselsim.practice.session import PracticeSession
 from counselsim.records import ClientTurn, CounselorTurn, SessionRecord
 from tests.conftest import ROOT
 from tests.unit.practice_support import FailingClient, client_reply, practice_sim

@@ -30,7 +30,8 @@ from counselsim.practice.models import (
     Formulation,
     SessionStatus,
 )
-from counselsim.practice.room import PracticeOptions, PracticeRoom, PracticeSession
+from counselsim.practice.room import PracticeOptions, PracticeRoom
+from counselsim.practice.session import PracticeSession
 from counselsim.practice.terminal import Reader, Terminal, print_debrief
 from counselsim.records import CounselorTurn
 from counselsim.service import Simulation

@@ -17,7 +17,7 @@ from rich.table import Table
 from counselsim.errors import PracticeError
 from counselsim.personas.models import RiskFlag
 from counselsim.practice.models import Debrief, Event, Formulation, SessionStatus
-from counselsim.practice.room import PracticeSession
+from counselsim.practice.session import PracticeSession
 
 HELP = (
     "Type what you say to the client and press Enter.\n"
