@@ -98,6 +98,8 @@ async def test_a_session_through_the_api_shows_nothing_hidden_before_the_debrief
             h.content for h in profile.hidden
         ]
         assert debrief["formulation"][1]["yours"] == "I am failing"
+        late = await http.put(f"{base}/formulation", json={"core_beliefs": "copied after"})
+        assert late.status_code == 409 and "formulation is final" in late.json()["error"]
         record = await http.get(f"{base}/transcript.jsonl")
         assert record.status_code == 200 and '"stance"' in record.text
         assert "attachment" in record.headers["content-disposition"]

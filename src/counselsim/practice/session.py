@@ -67,6 +67,7 @@ def check_turn_text(text: str) -> str:
 
 
 def thread_config(session_id: str, max_turns: int = 40) -> RunnableConfig:
+    """The session's checkpoint thread (room for every step of ``max_turns`` turns)."""
     return {"configurable": {"thread_id": session_id}, "recursion_limit": 4 * max_turns + 50}
 
 
@@ -177,7 +178,7 @@ class PracticeSession:
         """End the session (with closing words, or none); summarised, scored, remembered and
         recorded, then the debrief is written. Returns the stream of its events."""
         if formulation is not None:
-            self.room.store.save_formulation(self.id, formulation)
+            await self.save_formulation(formulation)
         status = await self.status()
         if status in (SessionStatus.ENDED, SessionStatus.ENDING):
             return await self._guarded(lambda: self._finish(None))
@@ -188,6 +189,13 @@ class PracticeSession:
             raise PracticeError("nothing to debrief yet: say something to the client first")
         payload: Command[Any] = Command(resume=TraineeInput(text=clean, end=True))
         return await self._guarded(lambda: self._finish(payload))
+
+    async def save_formulation(self, formulation: Formulation) -> None:
+        """Keep the trainee's draft. Raises PracticeError (conflict) once the debrief has
+        shown the profile's: a draft written after it would compare against what was read."""
+        if await self.status() is SessionStatus.ENDED:
+            raise PracticeError("the session has ended: its formulation is final", "conflict")
+        self.room.store.save_formulation(self.id, formulation)
 
     async def debrief(self) -> Debrief:
         """The ended session's debrief. Raises PracticeError (conflict) before the end:

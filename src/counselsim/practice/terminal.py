@@ -92,7 +92,7 @@ class Terminal:
         if got is not None and got.strip():
             picked = [r.strip() for r in got.split(",") if r.strip() and r.strip() != "none"]
             data["risk"] = [r for r in picked if r in {f.value for f in RiskFlag}]
-        store.save_formulation(self.session.id, Formulation.model_validate(data))
+        await self.session.save_formulation(Formulation.model_validate(data))
         self.console.print("[green]formulation saved[/]")
 
     async def run(self) -> Debrief | None:

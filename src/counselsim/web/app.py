@@ -173,7 +173,7 @@ class PracticeApi:
         if request.method == "GET":
             return _json(self.room.store.formulation(session.id))
         body: Formulation = await _body(request, Formulation)
-        self.room.store.save_formulation(session.id, body)
+        await session.save_formulation(body)
         return _json(body)
 
     async def end(self, request: Request) -> Response:

@@ -281,10 +281,15 @@ function row(...cells) {
   return tr;
 }
 
+function lockFormulation(locked) {
+  for (const field of $("formulation").querySelectorAll("textarea, input")) field.disabled = locked;
+}
+
 async function showDebrief() {
   const d = await api(sessionPath("/debrief"));
   $("debrief").hidden = false;
   $("say").hidden = true;
+  lockFormulation(true);  // the profile's is shown now: the draft is final
   $("judge-note").textContent = d.judge.note;
   $("scores").tBodies[0].replaceChildren(...(d.scores.scores.length
     ? d.scores.scores.map((s) => row(s.dimension, `${s.score}/${s.max}`, s.rationale))
@@ -322,6 +327,7 @@ async function openSession(id) {
   $("formulation").hidden = false;
   $("debrief").hidden = true;
   $("say").hidden = false;
+  lockFormulation(false);
   $("hints-on").checked = s.hints_on;
   $("session-title").textContent = `Session ${s.session_index} with a client: ${s.persona.kind} (${s.persona.language}, ${s.persona.difficulty})`;
   $("transcript").replaceChildren();
