@@ -1093,7 +1093,7 @@ def practice(
     from counselsim.personas.library import resolve_profile
     from counselsim.practice.room import PracticeOptions
     from counselsim.practice.service import PracticeRequest, run_practice
-    from counselsim.service import build_simulation
+    from counselsim.service import Simulation, build_simulation
 
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
     model_flags = {"packaged": packaged, "model_path": model_path, "base_url": base_url}
@@ -1111,7 +1111,7 @@ def practice(
         token=token,
     )
 
-    def load() -> Any:
+    def load() -> Simulation:
         with err.status("loading model..."):
             return build_simulation(cfg)
 

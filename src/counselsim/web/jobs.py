@@ -8,10 +8,13 @@ the client's reply is stored either way and the page finds it when it comes back
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from functools import partial
 
-from counselsim.practice.models import Event
+from counselsim.practice.models import ErrorEvent, Event
+
+log = logging.getLogger(__name__)
 
 
 class Job:
@@ -22,13 +25,20 @@ class Job:
         self.done = False
         self._changed = asyncio.Condition()
 
+    async def _keep(self, event: Event) -> None:
+        async with self._changed:
+            self.events.append(event)
+            self._changed.notify_all()
+
     async def run(self, events: AsyncIterator[Event]) -> None:
-        """Consume ``events``, keeping each and waking the followers."""
+        """Consume ``events``, keeping each and waking the followers. An unforeseen error
+        becomes an error event (the checkpoint still holds the session, so a retry resumes)."""
         try:
             async for event in events:
-                async with self._changed:
-                    self.events.append(event)
-                    self._changed.notify_all()
+                await self._keep(event)
+        except Exception as exc:  # the page must hear of it; the log keeps the traceback
+            log.exception("practice turn failed")
+            await self._keep(ErrorEvent(message=f"internal error: {type(exc).__name__}: {exc}"))
         finally:
             async with self._changed:
                 self.done = True
