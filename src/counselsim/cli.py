@@ -1049,6 +1049,75 @@ def leaks_command(
         raise typer.Exit(2)
 
 
+@app.command()
+def practice(
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Practice directory (sessions, debriefs; reruns resume).")
+    ],
+    profile: Annotated[
+        str | None, typer.Option(help="The client: a profile file or a persona id (en-grief).")
+    ] = None,
+    session: Annotated[
+        int | None, typer.Option(help="Session of the course (default: the open one, or next).")
+    ] = None,
+    hints: Annotated[bool, typer.Option("--hints", help="Hints after every turn.")] = False,
+    script: Annotated[
+        Path | None, typer.Option(help="Trainee turns from a file, one per line; /end finishes.")
+    ] = None,
+    formulation: Annotated[
+        Path | None, typer.Option(help="Your case formulation (YAML/JSON) for the debrief.")
+    ] = None,
+    web: Annotated[bool, typer.Option("--web", help="Serve the practice page instead.")] = False,
+    host: Annotated[str, typer.Option(help="Web page address (not loopback needs --token).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Web page port.")] = 8000,
+    token: Annotated[
+        str | None, typer.Option(help="Token the page must send.", envvar="COUNSELSIM_TOKEN")
+    ] = None,
+    max_turns: Annotated[int, typer.Option(min=1, max=200, help="Your most turns.")] = 40,
+    crisis: Annotated[
+        Path | None, typer.Option(help="Crisis protocol and resources for your locale (YAML).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Run seed.")] = None,
+    config: ConfigOpt = None,
+    packaged: PackagedOpt = None,
+    model_path: ModelPathOpt = None,
+    base_url: BaseUrlOpt = None,
+    model: ModelOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Practise as the counselor with a simulated client: in the terminal, from a script, or
+    in a web page (--web). Writes DIR/sessions.jsonl and DIR/debrief.json."""
+    from counselsim.config import load_config
+    from counselsim.personas.library import resolve_profile
+    from counselsim.practice.room import PracticeOptions
+    from counselsim.practice.service import PracticeRequest, run_practice
+    from counselsim.service import Simulation, build_simulation
+
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
+    model_flags = {"packaged": packaged, "model_path": model_path, "base_url": base_url}
+    cfg = load_config(config, {"seed": seed, "model": {**model_flags, "model": model}})
+    req = PracticeRequest(
+        out=out_dir,
+        profile=resolve_profile(profile) if profile else None,
+        session=session,
+        options=PracticeOptions(hints=hints, max_turns=max_turns, crisis_file=crisis),
+        script=script,
+        formulation=formulation,
+        web=web,
+        host=host,
+        port=port,
+        token=token,
+    )
+
+    def load() -> Simulation:
+        with err.status("loading model..."):
+            return build_simulation(cfg)
+
+    run_practice(req, load, out)
+
+
 def main() -> None:
     """Entry point: user errors become one red line and exit code 2, never a traceback."""
     try:

@@ -537,14 +537,16 @@ class SampleBuilder:
 
     def assistant_content(self, said: list[_Said], lang: str) -> str:
         text = "\n\n".join(s.turn.text.strip() for s in said)
+        # a trainee's turns (practice) carry no reasoning to learn from: plain text
         turns = [s.turn for s in said if isinstance(s.turn, CounselorTurn)]
+        turns = [t for t in turns if t.author == "agent"]
         if not (self.options.reasoning and turns):
             return text
         thought = {
-            "observation": " ".join(_unique(t.observation for t in turns)),
+            "observation": " ".join(_unique(t.observation for t in turns if t.observation)),
             "client_emotion": _unique(e.value for t in turns for e in t.client_emotion),
             "strategy": _unique(s.value for t in turns for s in t.strategy),
-            "reasoning": " ".join(_unique(t.reasoning for t in turns)),
+            "reasoning": " ".join(_unique(t.reasoning for t in turns if t.reasoning)),
         }
         plan = next((s.plan for s in said if s.plan is not None), None)
         plan_data = plan.model_dump(mode="json") if plan else None

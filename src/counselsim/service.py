@@ -33,6 +33,7 @@ from counselsim.llm.models import build_chat_model
 from counselsim.llm.structured import LLM, current_course
 from counselsim.memory.chroma import ChromaMemory
 from counselsim.memory.embeddings import USEEmbedding
+from counselsim.memory.store import MemoryStore
 from counselsim.output import SESSIONS_FILE, JsonlSink, prepare_out_dir
 from counselsim.personas.models import ClientProfile
 from counselsim.prompts import PromptLibrary
@@ -100,6 +101,21 @@ class Simulation:
             self._deps(self.critic_llm), load_checklist(role), self.config.checklist
         )
 
+    def client_agent(self, memory: MemoryStore) -> ClientAgent:
+        """The simulated client on the client's model, with its in-loop critic."""
+        cfg = self.config
+        return ClientAgent(
+            self._deps(self.client_llm),
+            memory,
+            cfg.memory_k,
+            cfg.history_window,
+            self._reviewer(Role.CLIENT),
+        )
+
+    def critic_deps(self) -> AgentDeps:
+        """What the critic, the note-taker and judges are built from (the critic's model)."""
+        return self._deps(self.critic_llm)
+
     def run_info(self, resume_key: str, **extra: Any) -> dict[str, Any]:
         """What ``DIR/run.json`` records: the resolved config and provenance, plus ``extra``."""
         return {
@@ -144,17 +160,12 @@ class Simulation:
         counselor = CounselorAgent(
             self._deps(self.counselor_llm), cfg.history_window, self._reviewer(Role.COUNSELOR)
         )
-        client = ClientAgent(
-            self._deps(self.client_llm),
-            ws.memory,
-            cfg.memory_k,
-            cfg.history_window,
-            self._reviewer(Role.CLIENT),
-        )
         deps = CourseDeps(
-            session=SessionDeps(counselor=counselor, client=client, seed=seed),
-            scribe=ScribeAgent(self._deps(self.critic_llm)),
-            critic=CriticAgent(self._deps(self.critic_llm), self.rubric),
+            session=SessionDeps(
+                counselor=counselor, client=self.client_agent(ws.memory), seed=seed
+            ),
+            scribe=ScribeAgent(self.critic_deps()),
+            critic=CriticAgent(self.critic_deps(), self.rubric),
             sink=ws.sink,
             provenance=self.provenance(seed),
         )
