@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from counselsim.critic.checklist import COUNSELING_TALK
+from counselsim.critic.rules import COUNSELING_TALK
 from counselsim.labels import Strategy
 
 QuestionForm = Literal["open", "closed"]

@@ -19,7 +19,7 @@ from typing import Protocol
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from counselsim.critic.checklist import CRISIS_CUE, SAFETY_ASKED
+from counselsim.critic.rules import CRISIS_CUE, SAFETY_ASKED
 from counselsim.errors import ConfigError, field_error
 from counselsim.labels import Strategy
 from counselsim.practice.coding import TurnCode, code_turn
