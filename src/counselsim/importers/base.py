@@ -249,7 +249,9 @@ class Importer(ABC):
         that would hit every record propagate.
         """
         self.check(ctx)
-        seen: dict[str, str] = {}
+        # Only a record that was imported claims its id: an invalid record earlier in the
+        # source must not make a later valid one with the same id a "duplicate".
+        imported: dict[str, str] = {}
         count = 0
         for rec in self.read(src):
             if limit is not None and count >= limit:
@@ -261,25 +263,30 @@ class Importer(ABC):
             if not _SAFE_ID.match(rec.id):
                 yield rec.failure("record id is not a safe file name ([A-Za-z0-9_.-], ≤64)")
                 continue
-            if rec.id in seen:
-                yield rec.failure(f"duplicate record id '{rec.id}' (first at {seen[rec.id]})")
+            if rec.id in imported:
+                yield rec.failure(f"duplicate record id '{rec.id}' (first at {imported[rec.id]})")
                 continue
-            seen[rec.id] = rec.where
             if rec.id in skip:
+                # Imported by an earlier run; which record of that id it was is not known
+                # without converting again, so every record of the id is reported skipped.
                 yield Skipped(rec.id, rec.file, rec.line)
                 continue
-            try:
-                item = await self.convert(rec, ctx)
-            except RecordError as exc:
-                yield rec.failure(exc.reason)
-                continue
-            except StructuredOutputError as exc:
-                yield rec.failure(f"model output invalid: {exc}")
-                continue
-            except ValidationError as exc:
-                yield rec.failure(short_validation_error(exc))
-                continue
-            yield Imported(rec.id, rec.file, rec.line, item)
+            event = await self._convert(rec, ctx)
+            if isinstance(event, Imported):
+                imported[rec.id] = rec.where
+            yield event
+
+    async def _convert(self, rec: SourceRecord, ctx: ImportContext) -> Imported | ImportFailure:
+        """One record converted, or the failure that names why not."""
+        try:
+            item = await self.convert(rec, ctx)
+        except RecordError as exc:
+            return rec.failure(exc.reason)
+        except StructuredOutputError as exc:
+            return rec.failure(f"model output invalid: {exc}")
+        except ValidationError as exc:
+            return rec.failure(short_validation_error(exc))
+        return Imported(rec.id, rec.file, rec.line, item)
 
 
 # --------------------------------------------------------------------------- reading
