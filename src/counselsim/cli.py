@@ -408,7 +408,10 @@ def profiles_validate(
 
 @profiles_app.command("import")
 def profiles_import(
-    src: Annotated[Path, typer.Argument(help="Source file or folder.")],
+    src: Annotated[
+        Path,
+        typer.Argument(help="Source file or folder, or a Hugging Face dataset hf:NAME[:SPLIT]."),
+    ],
     fmt: Annotated[
         str,
         typer.Option(
@@ -729,7 +732,8 @@ def metrics(
         list[Path],
         typer.Argument(
             help="sessions.jsonl or run dirs, PsyDial messages JSONL, folders of [{role, "
-            "content}] JSON files; any importer format as FORMAT:PATH (transcript:x.jsonl)."
+            "content}] JSON files; any importer format as FORMAT:PATH (transcript:x.jsonl), "
+            "PATH also a Hugging Face dataset hf:NAME[:SPLIT] (transcript:hf:org/name:test)."
         ),
     ],
     out_file: Annotated[Path, typer.Option("--out", help="Where metrics.json goes.")],
@@ -741,6 +745,13 @@ def metrics(
     ] = None,
     draws: Annotated[int, typer.Option(min=1, help="Subsamples for equal-D LDD.")] = 10,
     seed: Annotated[int, typer.Option(help="Seed of the subsamples.")] = 0,
+    identifiers: Annotated[
+        bool,
+        typer.Option(
+            "--identifiers/--no-identifiers",
+            help="Count identifiers the masker still finds (most of the time on a large corpus).",
+        ),
+    ] = True,
 ) -> None:
     """Automatic corpus metrics: LDD, Distinct-n, turns, lengths, minimal responses,
     strategy/emotion mix, repetition, identifiers. Several inputs are compared side by side
