@@ -488,7 +488,9 @@ def profiles_import(
 
 @app.command()
 def reconstruct(
-    corpus: Annotated[Path, typer.Option(help="Real dialogues: a file or folder.")],
+    corpus: Annotated[
+        Path, typer.Option(help="Real dialogues: a file, a folder or hf:NAME[:SPLIT].")
+    ],
     profiles: Annotated[
         str, typer.Option(help="Target profiles: a file, a folder, or 'library' (personas).")
     ],
@@ -567,7 +569,11 @@ def reconstruct(
 @app.command()
 def score(
     src: Annotated[
-        Path, typer.Argument(help="A run directory, a sessions.jsonl, or a corpus (--format).")
+        Path,
+        typer.Argument(
+            help="A run directory, a sessions.jsonl, or a corpus (--format): a file, a folder "
+            "or hf:NAME[:SPLIT]."
+        ),
     ],
     rubric: Annotated[
         str, typer.Option(help="Rubric: a name (see `rubrics`), name:subset, or a YAML file.")
@@ -766,7 +772,9 @@ def metrics(
         return str(p), load_input(p, fmt)
 
     loaded = [read(p) for p in inputs]
-    result = compute_metrics(loaded, equal_d=equal_d, draws=draws, seed=seed)
+    result = compute_metrics(
+        loaded, equal_d=equal_d, draws=draws, seed=seed, identifiers=identifiers
+    )
     write_metrics(result, out_file)
     blocks = result.get("inputs") or [{"input": ", ".join(map(str, inputs)), **result}]
     table = Table(title=str(out_file))
