@@ -218,8 +218,8 @@ def _read_jsonl(path: Path) -> list[MetricDialogue]:
             if kind is None:
                 raise MetricsError(
                     f"{where}: cannot tell the format (expected a sessions.jsonl record, a "
-                    "PsyDial 'messages' record or a dialogues.jsonl line); pass a format"
-                    + _format_hint(path, value)
+                    "PsyDial 'messages' record or a dialogues.jsonl line)"
+                    + (_format_hint(path, value) or "; pass a format")
                 )
         try:
             if kind == "session":
