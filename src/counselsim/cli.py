@@ -408,7 +408,10 @@ def profiles_validate(
 
 @profiles_app.command("import")
 def profiles_import(
-    src: Annotated[Path, typer.Argument(help="Source file or folder.")],
+    src: Annotated[
+        Path,
+        typer.Argument(help="Source file or folder, or a Hugging Face dataset hf:NAME[:SPLIT]."),
+    ],
     fmt: Annotated[
         str,
         typer.Option(
@@ -485,7 +488,9 @@ def profiles_import(
 
 @app.command()
 def reconstruct(
-    corpus: Annotated[Path, typer.Option(help="Real dialogues: a file or folder.")],
+    corpus: Annotated[
+        Path, typer.Option(help="Real dialogues: a file, a folder or hf:NAME[:SPLIT].")
+    ],
     profiles: Annotated[
         str, typer.Option(help="Target profiles: a file, a folder, or 'library' (personas).")
     ],
@@ -564,7 +569,11 @@ def reconstruct(
 @app.command()
 def score(
     src: Annotated[
-        Path, typer.Argument(help="A run directory, a sessions.jsonl, or a corpus (--format).")
+        Path,
+        typer.Argument(
+            help="A run directory, a sessions.jsonl, or a corpus (--format): a file, a folder "
+            "or hf:NAME[:SPLIT]."
+        ),
     ],
     rubric: Annotated[
         str, typer.Option(help="Rubric: a name (see `rubrics`), name:subset, or a YAML file.")
@@ -729,7 +738,8 @@ def metrics(
         list[Path],
         typer.Argument(
             help="sessions.jsonl or run dirs, PsyDial messages JSONL, folders of [{role, "
-            "content}] JSON files; any importer format as FORMAT:PATH (transcript:x.jsonl)."
+            "content}] JSON files; any importer format as FORMAT:PATH (transcript:x.jsonl), "
+            "PATH also a Hugging Face dataset hf:NAME[:SPLIT] (transcript:hf:org/name:test)."
         ),
     ],
     out_file: Annotated[Path, typer.Option("--out", help="Where metrics.json goes.")],
@@ -741,6 +751,13 @@ def metrics(
     ] = None,
     draws: Annotated[int, typer.Option(min=1, help="Subsamples for equal-D LDD.")] = 10,
     seed: Annotated[int, typer.Option(help="Seed of the subsamples.")] = 0,
+    identifiers: Annotated[
+        bool,
+        typer.Option(
+            "--identifiers/--no-identifiers",
+            help="Count identifiers the masker still finds (most of the time on a large corpus).",
+        ),
+    ] = True,
 ) -> None:
     """Automatic corpus metrics: LDD, Distinct-n, turns, lengths, minimal responses,
     strategy/emotion mix, repetition, identifiers. Several inputs are compared side by side
@@ -755,7 +772,9 @@ def metrics(
         return str(p), load_input(p, fmt)
 
     loaded = [read(p) for p in inputs]
-    result = compute_metrics(loaded, equal_d=equal_d, draws=draws, seed=seed)
+    result = compute_metrics(
+        loaded, equal_d=equal_d, draws=draws, seed=seed, identifiers=identifiers
+    )
     write_metrics(result, out_file)
     blocks = result.get("inputs") or [{"input": ", ".join(map(str, inputs)), **result}]
     table = Table(title=str(out_file))

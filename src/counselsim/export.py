@@ -50,6 +50,12 @@ prompt: it is the counselor's own hidden step, so a trained model learns to plan
 sample does not reveal later sessions' plans up front. The system prompt then describes the
 format. Without reasoning an assistant message is just the reply.
 
+**Chat-template tokens.** Control tokens of chat templates found in a profile or a turn
+(``<|im_start|>``, ``<|im_end|>``, ``<|endoftext|>`` and any other ``<|…|>``, ``[INST]``,
+``[/INST]``, ``<<SYS>>``, ``<s>``, ``</s>``, ``<start_of_turn>``) are removed from every
+message, never copied: a tokenizer would read them as turn boundaries. The summary warns with
+their number, and ``export.json`` counts them (``template_tokens_removed``).
+
 **Filters.** The critic score of a session is its share of the possible points,
 ``Σ(score − min) / Σ(max − min)`` over the rubric's items, in [0, 1] (so 0.75 means three
 quarters of the possible points whatever the rubric). ``min_score`` keeps sessions scoring at
@@ -86,6 +92,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -399,6 +406,29 @@ class Sample:
     generic_system: bool = False
 
 
+# Chat-template control tokens. A tokenizer reads them in training text as the special tokens
+# that delimit turns, so a profile or a turn holding "<|im_end|>" would end a message early or
+# open a new role. They are removed rather than escaped: an escaped form still teaches the model
+# to write a near-token, and nothing a counselor or a client says needs one.
+TEMPLATE_TOKEN_RE = re.compile(
+    r"<\|[A-Za-z0-9_]{1,40}\|>"  # ChatML, Llama 3, Phi: <|im_start|>, <|eot_id|>, <|endoftext|>
+    r"|\[/?INST\]|<</?SYS>>"  # Llama 2, Mistral
+    r"|</?s>"  # SentencePiece BOS/EOS
+    r"|<(?:start|end)_of_turn>"  # Gemma
+)
+
+
+def strip_template_tokens(messages: Sequence[Message]) -> tuple[list[Message], int]:
+    """``messages`` with every :data:`TEMPLATE_TOKEN_RE` match removed, and how many were."""
+    removed = 0
+    out: list[Message] = []
+    for m in messages:
+        text, n = TEMPLATE_TOKEN_RE.subn("", m.content)
+        removed += n
+        out.append(Message(m.role, text) if n else m)
+    return out, removed
+
+
 @dataclass
 class ExportStats:
     """What was read, left out and skipped."""
@@ -410,6 +440,7 @@ class ExportStats:
     no_assistant: int = 0
     generic_system: int = 0
     languages: Counter[str] = field(default_factory=Counter)
+    template_tokens: int = 0
 
     def filtered_text(self) -> str:
         parts = [f"{self.excluded[k]} {v}" for k, v in REASONS.items() if self.excluded[k]]
@@ -577,6 +608,8 @@ def build_samples(run: RunData, options: ExportOptions) -> tuple[list[Sample], E
             groups = [[rec] for rec in kept]
         for group in groups:
             sample = builder.build(course, group)
+            sample.messages, removed = strip_template_tokens(sample.messages)
+            stats.template_tokens += removed
             if not any(m.role == "assistant" for m in sample.messages):
                 stats.no_assistant += 1
                 continue
@@ -838,6 +871,11 @@ class ExportReport:
             text += f"; {s.no_assistant} skipped without an assistant turn"
         if s.generic_system:
             text += f"; {s.generic_system} with a generic system prompt (no profile found)"
+        if s.template_tokens:
+            text += (
+                f"; warning: {s.template_tokens} chat-template tokens (<|im_start|>, [INST], ...) "
+                "removed from profiles and turns"
+            )
         return text
 
 
@@ -882,6 +920,7 @@ def export_run(
             "courses_dropped": stats.courses_dropped,
             "no_assistant_turn": stats.no_assistant,
             "generic_system_prompt": stats.generic_system,
+            "template_tokens_removed": stats.template_tokens,
             "languages": dict(sorted(stats.languages.items())),
         },
         "files": sorted(files),

@@ -30,6 +30,7 @@ from counselsim.importers.base import (
     MaskerFactory,
     Skipped,
 )
+from counselsim.importers.hf import parse_hf
 from counselsim.importers.registry import get_importer
 from counselsim.importers.store import (
     DIALOGUES_FILE,
@@ -139,9 +140,8 @@ def build_extractor(config: Path | None, model_overrides: dict[str, Any]) -> Pro
 
 
 def _resume_key(importer: Importer, src: Path, options: dict[str, Any]) -> str:
-    blob = json.dumps(
-        {"format": importer.name, "source": str(src.resolve()), **options}, sort_keys=True
-    )
+    source = str(src) if parse_hf(src) else str(src.resolve())  # hf:NAME is no local path
+    blob = json.dumps({"format": importer.name, "source": source, **options}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
