@@ -84,7 +84,8 @@ def make_fakes(cfg: Any, clock: dict[str, list[Any]], words: int = 10) -> dict[s
 
 async def run_without_checkpointer(sim: Any, profile: Any, out: Path, on_node: Any) -> Any:
     """Simulation.run_course's wiring, compiled with no checkpointer at all."""
-    from counselsim.agents import ClientAgent, CounselorAgent, CriticAgent, ScribeAgent
+    from counselsim.agents import ClientAgent, CounselorAgent, ScribeAgent
+    from counselsim.critic.session_judge import CriticAgent
     from counselsim.graphs.course import CourseDeps, build_course_graph, initial_course_state
     from counselsim.graphs.session import SessionDeps
     from counselsim.memory.chroma import ChromaMemory

@@ -18,13 +18,13 @@ import pytest
 from counselsim.config import load_config
 from counselsim.errors import ModelUnavailableError
 from counselsim.llm.serve import free_port
-from counselsim.llm.simserver import SimServer
 from counselsim.memory.chroma import ChromaMemory
 from counselsim.memory.embeddings import HashingEmbedding
 from counselsim.runs import RunDir
 from counselsim.services.compose import build_simulation
 from counselsim.services.generate import generate, resume_key
 from counselsim.services.profiles import load_profile_set
+from tests.support.simserver import SimServer
 
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
 ray = pytest.importorskip("ray")

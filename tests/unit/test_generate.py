@@ -14,7 +14,6 @@ import pytest
 from counselsim.config import load_config
 from counselsim.errors import ConfigError, DataError, ModelUnavailableError, ProfileError
 from counselsim.llm import retry, structured
-from counselsim.llm.simserver import SimServer
 from counselsim.memory.embeddings import HashingEmbedding
 from counselsim.personas.library import resolve_profile
 from counselsim.runs import CourseLog, CourseStatus, RunDir, read_statuses
@@ -22,6 +21,7 @@ from counselsim.services.compose import build_simulation
 from counselsim.services.generate import generate
 from counselsim.services.profiles import load_profile_set
 from counselsim.services.runner import plan_courses
+from tests.support.simserver import SimServer
 
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "profiles"

@@ -15,8 +15,9 @@ import pytest
 
 from counselsim.errors import ConfigError, ModelUnavailableError
 from counselsim.llm.serve import ManagedServer, ServeEngine, pick_engine, serve, server_command
-from counselsim.llm.simserver import SimServer
 from counselsim.runs import RunDir
+from tests.support import simserver
+from tests.support.simserver import SimServer
 from tests.unit.test_cli import EXE, child_env
 
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
@@ -129,12 +130,13 @@ def test_engine_choice_and_commands():
     assert llama[llama.index("--model_alias") + 1] == "q"
 
 
-def test_managed_server_starts_answers_and_stops(tmp_path):
+def test_managed_server_starts_answers_and_stops(tmp_path, monkeypatch):
     """The launcher over a real subprocess server (the simulated one, standing in for vLLM)."""
     from counselsim.llm.serve import free_port
 
     port = free_port()
-    cmd = [sys.executable, "-m", "counselsim.llm.simserver", "--port", str(port)]
+    cmd = simserver.command("--port", str(port))
+    monkeypatch.chdir(simserver.ROOT)  # the launcher starts it in the working directory
     server = ManagedServer(cmd, port, tmp_path / "server.log")
     server.start()
     try:

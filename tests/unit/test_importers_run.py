@@ -101,6 +101,28 @@ def test_bad_records_counted_reported_and_the_rest_imported(tmp_path):
     assert (again.imported, again.skipped, again.failed) == (0, 2, 2)
 
 
+def test_an_invalid_record_does_not_claim_its_id(tmp_path):
+    """Issue 11: a valid profile was rejected as a duplicate of an invalid one before it."""
+    src = tmp_path / "profiles"
+    src.mkdir()
+    valid = {"id": "en-x", "language": "en", "presenting_problem": "Cannot sleep."}
+    invalid = {**valid, "language": "fr"}
+    (src / "a.json").write_text(json.dumps(invalid), encoding="utf-8")
+    (src / "b.json").write_text(json.dumps(valid), encoding="utf-8")
+    (src / "c.json").write_text(json.dumps(valid), encoding="utf-8")
+    out = tmp_path / "imp"
+    report = run_import("counselsim", src, out)
+    assert (report.imported, report.failed) == (1, 2)
+    a, c = report.failures
+    assert a.startswith(f"{src / 'a.json'}") and "language" in a and "duplicate" not in a
+    # the duplicate is the second *valid* record, and it names the imported one
+    assert c == f"{src / 'c.json'}:1: duplicate record id 'en-x' (first at {src / 'b.json'}:1)"
+    assert load_profile(out / "profiles" / "en-x.yaml").presenting_problem == "Cannot sleep."
+    # a rerun converts nothing again: every record of an imported id is skipped
+    again = run_import("counselsim", src, out)
+    assert (again.imported, again.skipped, again.failed) == (0, 3, 0)
+
+
 async def test_psyqa_profiles_written_and_resumed_without_the_model(tmp_path):
     out = tmp_path / "imp"
     ext, fake = extractor([draft(), draft()])

@@ -21,12 +21,12 @@ import pytest
 from counselsim.checkpoints import open_checkpointer
 from counselsim.config import load_config
 from counselsim.errors import ConfigError, ModelUnavailableError
-from counselsim.llm.simserver import SimServer
 from counselsim.memory.embeddings import HashingEmbedding
 from counselsim.runs import RunDir
 from counselsim.services.compose import build_simulation
 from counselsim.services.generate import generate
 from counselsim.services.profiles import load_profile_set
+from tests.support.simserver import SimServer
 
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
 

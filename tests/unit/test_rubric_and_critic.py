@@ -10,9 +10,9 @@ import yaml
 from pydantic import ValidationError
 
 from counselsim.agents.base import AgentDeps
-from counselsim.agents.critic import CriticAgent
 from counselsim.config import Engine, RunConfig
 from counselsim.critic.rubric import Rubric, RubricView, load_rubric
+from counselsim.critic.session_judge import CriticAgent
 from counselsim.errors import ConfigError
 from counselsim.labels import Emotion, NextAction, Stage, Strategy
 from counselsim.llm.fake import ScriptedChatModel

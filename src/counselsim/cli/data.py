@@ -79,7 +79,8 @@ def metrics(
         typer.Argument(
             metavar="INPUT...",
             help="sessions.jsonl or run dirs, PsyDial messages JSONL, folders of [{role, "
-            "content}] JSON files; any importer format as FORMAT:PATH (transcript:x.jsonl).",
+            "content}] JSON files; any importer format as FORMAT:PATH (transcript:x.jsonl), "
+            "PATH also a Hugging Face dataset hf:NAME[:SPLIT] (transcript:hf:org/name:test).",
         ),
     ],
     out_file: Annotated[Path, typer.Option("--out", help="Where metrics.json goes.")],
@@ -91,6 +92,13 @@ def metrics(
     ] = None,
     draws: Annotated[int, typer.Option("--draws", min=1, help="Subsamples for equal-D.")] = 10,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the subsamples.")] = 0,
+    identifiers: Annotated[
+        bool,
+        typer.Option(
+            "--identifiers/--no-identifiers",
+            help="Count identifiers the masker still finds (most of the time on a large corpus).",
+        ),
+    ] = True,
 ) -> None:
     """Automatic corpus metrics: LDD, Distinct-n, turns, lengths, minimal responses,
     strategy/emotion mix, repetition, identifiers. Several inputs are compared side by side
@@ -98,7 +106,8 @@ def metrics(
     from counselsim.services.metrics import MetricsOptions
     from counselsim.services.metrics import metrics as run_metrics
 
-    result = run_metrics(MetricsOptions(tuple(inputs), out_file, fmt, equal_d, draws, seed))
+    opts = MetricsOptions(tuple(inputs), out_file, fmt, equal_d, draws, seed, identifiers)
+    result = run_metrics(opts)
     table = Table(title=str(out_file))
     columns = ("input", "dialogues", "avg turns", "LDD client", "LDD counselor",
                "Distinct-2 cl/co", "minimal resp.")  # fmt: skip

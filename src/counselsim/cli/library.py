@@ -94,7 +94,10 @@ SurrogatesOpt = Annotated[
 
 @profiles_app.command("import")
 def profiles_import(
-    src: Annotated[Path, typer.Argument(help="Source file or folder.")],
+    src: Annotated[
+        Path,
+        typer.Argument(help="Source file or folder, or a Hugging Face dataset hf:NAME[:SPLIT]."),
+    ],
     fmt: ImportFormatOpt,
     out_dir: ImportOutOpt,
     limit: ImportLimitOpt = None,

@@ -132,9 +132,8 @@ def _print_sessions(records: list[SessionRecord], out_dir: Path) -> None:
             got = sum(s.score for s in r.critic.scores)
             top = sum(s.max for s in r.critic.scores)
             crit = f"{got:g}/{top:g}"
-        table.add_row(
-            str(r.session_index), str(len(r.turns)), r.end_reason.value, r.plan.stage.value, crit
-        )
+        stage = r.plan.stage.value if r.plan else "-"
+        table.add_row(str(r.session_index), str(len(r.turns)), r.end_reason.value, stage, crit)
     out.print(table)
 
 
@@ -307,7 +306,9 @@ def _generate_progress(
 
 
 # reconstruct's own options
-CorpusOpt = Annotated[Path, typer.Option("--corpus", help="Real dialogues: a file or folder.")]
+CorpusOpt = Annotated[
+    Path, typer.Option("--corpus", help="Real dialogues: a file, a folder or hf:NAME[:SPLIT].")
+]
 TargetsOpt = Annotated[
     str, typer.Option("--profiles", help="Target profiles: a file, a folder, or 'library'.")
 ]

@@ -32,7 +32,11 @@ if TYPE_CHECKING:
 
 # score's own options
 SrcArg = Annotated[
-    Path, typer.Argument(help="A run directory, a sessions.jsonl, or a corpus (--format).")
+    Path,
+    typer.Argument(
+        help="A run directory, a sessions.jsonl, or a corpus (--format): a file, a folder "
+        "or hf:NAME[:SPLIT]."
+    ),
 ]
 RubricOpt = Annotated[
     str, typer.Option("--rubric", help="A name (see `rubrics`), name:subset, or a YAML file.")

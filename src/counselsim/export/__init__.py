@@ -51,6 +51,12 @@ prompt: it is the counselor's own hidden step, so a trained model learns to plan
 sample does not reveal later sessions' plans up front. The system prompt then describes the
 format. Without reasoning an assistant message is just the reply.
 
+**Chat-template tokens.** Control tokens of chat templates found in a profile or a turn
+(``<|im_start|>``, ``<|im_end|>``, ``<|endoftext|>`` and any other ``<|…|>``, ``[INST]``,
+``[/INST]``, ``<<SYS>>``, ``<s>``, ``</s>``, ``<start_of_turn>``) are removed from every
+message, never copied: a tokenizer would read them as turn boundaries. The summary warns with
+their number, and ``export.json`` counts them (``template_tokens_removed``).
+
 **Filters.** The critic score of a session is its share of the possible points,
 ``Σ(score − min) / Σ(max − min)`` over the rubric's items, in [0, 1] (so 0.75 means three
 quarters of the possible points whatever the rubric). ``min_score`` keeps sessions scoring at
@@ -93,12 +99,15 @@ from counselsim.export.options import (
     parse_min_items,
 )
 from counselsim.export.samples import (
+    TEMPLATE_TOKEN_RE,
     ExportStats,
+    Message,
     ProfileSource,
     Sample,
     build_samples,
     check_min_items,
     critic_score,
+    strip_template_tokens,
 )
 
 __all__ = [
@@ -106,9 +115,11 @@ __all__ = [
     "MANIFEST",
     "REASONS",
     "SIDES",
+    "TEMPLATE_TOKEN_RE",
     "UNITS",
     "ExportOptions",
     "ExportStats",
+    "Message",
     "ProfileSource",
     "Sample",
     "build_samples",
@@ -116,4 +127,5 @@ __all__ = [
     "critic_score",
     "parse_min_items",
     "render_files",
+    "strip_template_tokens",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -139,6 +140,29 @@ class Sample:
     generic_system: bool = False
 
 
+# Chat-template control tokens. A tokenizer reads them in training text as the special tokens
+# that delimit turns, so a profile or a turn holding "<|im_end|>" would end a message early or
+# open a new role. They are removed rather than escaped: an escaped form still teaches the model
+# to write a near-token, and nothing a counselor or a client says needs one.
+TEMPLATE_TOKEN_RE = re.compile(
+    r"<\|[A-Za-z0-9_]{1,40}\|>"  # ChatML, Llama 3, Phi: <|im_start|>, <|eot_id|>, <|endoftext|>
+    r"|\[/?INST\]|<</?SYS>>"  # Llama 2, Mistral
+    r"|</?s>"  # SentencePiece BOS/EOS
+    r"|<(?:start|end)_of_turn>"  # Gemma
+)
+
+
+def strip_template_tokens(messages: Sequence[Message]) -> tuple[list[Message], int]:
+    """``messages`` with every :data:`TEMPLATE_TOKEN_RE` match removed, and how many were."""
+    removed = 0
+    out: list[Message] = []
+    for m in messages:
+        text, n = TEMPLATE_TOKEN_RE.subn("", m.content)
+        removed += n
+        out.append(Message(m.role, text) if n else m)
+    return out, removed
+
+
 class ExportStats(BaseModel):
     """What was read, left out (per reason) and skipped."""
 
@@ -151,6 +175,7 @@ class ExportStats(BaseModel):
     no_assistant: int = 0
     generic_system: int = 0
     languages: dict[str, int] = Field(default_factory=dict)
+    template_tokens: int = 0
 
     def filtered_text(self) -> str:
         """The sessions left out, by reason, in words."""
@@ -279,14 +304,16 @@ class SampleBuilder:
 
     def assistant_content(self, said: list[_Said], lang: str) -> str:
         text = "\n\n".join(s.turn.text.strip() for s in said)
+        # a trainee's turns (practice) carry no reasoning to learn from: plain text
         turns = [s.turn for s in said if isinstance(s.turn, CounselorTurn)]
+        turns = [t for t in turns if t.author == "agent"]
         if not (self.options.reasoning and turns):
             return text
         thought = {
-            "observation": " ".join(_unique(t.observation for t in turns)),
+            "observation": " ".join(_unique(t.observation for t in turns if t.observation)),
             "client_emotion": _unique(e.value for t in turns for e in t.client_emotion),
             "strategy": _unique(s.value for t in turns for s in t.strategy),
-            "reasoning": " ".join(_unique(t.reasoning for t in turns)),
+            "reasoning": " ".join(_unique(t.reasoning for t in turns if t.reasoning)),
         }
         plan = next((s.plan for s in said if s.plan is not None), None)
         plan_data = plan.model_dump(mode="json") if plan else None
@@ -325,6 +352,8 @@ def build_samples(
             groups = [[rec] for rec in kept]
         for group in groups:
             sample = builder.build(course, group)
+            sample.messages, removed = strip_template_tokens(sample.messages)
+            stats.template_tokens += removed
             if not any(m.role == "assistant" for m in sample.messages):
                 stats.no_assistant += 1
                 continue

@@ -31,6 +31,7 @@ from counselsim.importers.base import (
     MaskerFactory,
     Skipped,
 )
+from counselsim.importers.hf import parse_hf
 from counselsim.importers.registry import get_importer
 from counselsim.importers.store import (
     DIALOGUES_FILE,
@@ -123,9 +124,8 @@ def parse_language(language: str | None) -> Lang | None:
 
 
 def _resume_key(importer: Importer, src: Path, options: dict[str, Any]) -> str:
-    blob = json.dumps(
-        {"format": importer.name, "source": str(src.resolve()), **options}, sort_keys=True
-    )
+    source = str(src) if parse_hf(src) else str(src.resolve())  # hf:NAME is no local path
+    blob = json.dumps({"format": importer.name, "source": source, **options}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 

@@ -153,7 +153,8 @@ def strategy_by_stage(records: Sequence[SessionRecord]) -> list[Bar]:
     """One bar per plan stage present (in :class:`Stage` order): strategy shares."""
     by_stage: dict[Stage, list[list[Strategy]]] = defaultdict(list)
     for rec in records:
-        by_stage[rec.plan.stage] += [t.strategy for t in _counselor_turns(rec)]
+        if rec.plan is not None:  # practice sessions (a trainee counseled) have no plan
+            by_stage[rec.plan.stage] += [t.strategy for t in _counselor_turns(rec)]
     return _bars({s.value: by_stage[s] for s in Stage if s in by_stage}, STRATEGY_COLORS)
 
 

@@ -15,6 +15,10 @@ A run directory holds::
     corpus_index/       reconstruct: the corpus's embedding index
     metrics.json        metrics --out DIR/metrics.json: read by the report
     profiles/           optional, by hand: <id>.yaml profiles export looks up by id
+    practice.json       practice: the sessions started (id, course, profile, session)
+    debrief.json        practice: the latest debrief; every one in debriefs/<session>.json
+    formulations/       practice: the trainee's case formulation drafts, <session>.json
+    transcripts/        practice: each finished session as <session>.jsonl and .md
 
 Every command reads and writes a run through a ``RunDir``. Opened to run again
 (:meth:`RunDir.open_run`), it reconciles its logs first: a torn last line is cut, and a
@@ -77,6 +81,11 @@ class RunDir:
     CORPUS_INDEX = "corpus_index"
     METRICS = "metrics.json"
     PROFILES = "profiles"
+    PRACTICE = "practice.json"
+    DEBRIEF = "debrief.json"
+    DEBRIEFS = "debriefs"
+    FORMULATIONS = "formulations"
+    TRANSCRIPTS = "transcripts"
 
     def __init__(self, root: Path, sessions_file: Path | None = None) -> None:
         self.root = root
@@ -164,6 +173,21 @@ class RunDir:
     def profiles_dir(self) -> Path:
         """``profiles/``, profiles placed by hand for export to find."""
         return self.root / self.PROFILES
+
+    @property
+    def practice_file(self) -> Path:
+        """``practice.json``, the practice sessions started."""
+        return self.root / self.PRACTICE
+
+    @property
+    def debrief_file(self) -> Path:
+        """``debrief.json``, practice's latest debrief."""
+        return self.root / self.DEBRIEF
+
+    def session_file(self, folder: str, session_id: str, suffix: str = ".json") -> Path:
+        """A practice session's file in ``folder`` (:attr:`DEBRIEFS`, :attr:`FORMULATIONS`,
+        :attr:`TRANSCRIPTS`): ``<folder>/<session_id><suffix>``."""
+        return self.root / folder / f"{session_id}{suffix}"
 
     def shard(self, k: int) -> RunDir:
         """Shard ``k``'s own run directory (``shards/NNN``)."""
@@ -331,9 +355,17 @@ class RunDir:
         body = (
             data.model_dump(mode="json", exclude_none=True) if isinstance(data, BaseModel) else data
         )
+        return self.write_text(path, json.dumps(body, ensure_ascii=False, indent=2) + "\n")
+
+    def write_text(self, path: Path, text: str) -> Path:
+        """Write a file of the run atomically (creating its folder); returns its path.
+
+        Raises:
+            OutputError: it cannot be written.
+        """
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(path, json.dumps(body, ensure_ascii=False, indent=2) + "\n")
+            write_atomic(path, text)
         except OSError as exc:
             raise cannot_write(path, exc) from None
         return path

@@ -20,8 +20,9 @@ from chromadb.api.types import Documents, EmbeddingFunction
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
-from counselsim.agents import CounselorAgent, CriticAgent, ScribeAgent
+from counselsim.agents import CounselorAgent, ScribeAgent
 from counselsim.checkpoints import open_checkpointer
+from counselsim.critic.session_judge import CriticAgent
 from counselsim.graphs.course import CourseDeps, build_course_graph, initial_course_state
 from counselsim.graphs.session import SessionDeps
 from counselsim.graphs.state import Node

@@ -54,6 +54,11 @@ class ExportSummary(Summary):
             text += f"; {s.no_assistant} skipped without an assistant turn"
         if s.generic_system:
             text += f"; {s.generic_system} with a generic system prompt (no profile found)"
+        if s.template_tokens:
+            text += (
+                f"; warning: {s.template_tokens} chat-template tokens (<|im_start|>, [INST], ...) "
+                "removed from profiles and turns"
+            )
         return text
 
 
@@ -140,6 +145,7 @@ def export_run(
             "courses_dropped": stats.courses_dropped,
             "no_assistant_turn": stats.no_assistant,
             "generic_system_prompt": stats.generic_system,
+            "template_tokens_removed": stats.template_tokens,
             "languages": dict(sorted(stats.languages.items())),
         },
         "files": sorted(files),

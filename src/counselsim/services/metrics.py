@@ -14,7 +14,9 @@ from counselsim.runs import Summary, refuse_same_path
 @dataclass(frozen=True)
 class MetricsOptions:
     """``counselsim metrics``: the inputs (a path, or ``FORMAT:PATH`` for an importer
-    format), the output file, the format of every input, and the equal-D subsampling."""
+    format; the path may be a Hugging Face dataset ``hf:NAME[:SPLIT]``), the output file, the
+    format of every input, the equal-D subsampling, and whether identifiers are counted (the
+    slowest measure on a large corpus)."""
 
     inputs: tuple[str, ...]
     out: Path
@@ -22,6 +24,7 @@ class MetricsOptions:
     equal_d: int | None = None
     draws: int = 10
     seed: int = 0
+    identifiers: bool = True
 
 
 class InputRow(BaseModel):
@@ -118,6 +121,12 @@ def metrics(opts: MetricsOptions) -> MetricsSummary:
     sources = [_source(spec, opts.fmt) for spec in opts.inputs]
     refuse_same_path(opts.out, *(path for path, _ in sources))
     loaded = [(str(path), load_input(path, fmt)) for path, fmt in sources]
-    result = compute_metrics(loaded, equal_d=opts.equal_d, draws=opts.draws, seed=opts.seed)
+    result = compute_metrics(
+        loaded,
+        equal_d=opts.equal_d,
+        draws=opts.draws,
+        seed=opts.seed,
+        identifiers=opts.identifiers,
+    )
     write_metrics(result, opts.out)
     return summarize(result, opts.out)

@@ -13,11 +13,11 @@ log = logging.getLogger(__name__)
 PROFILE_SUFFIXES = (".yaml", ".yml", ".json")
 
 
-def load_profile_set(spec: str, out: Path) -> list[ClientProfile]:
+def load_profile_set(spec: str, out: Path, flag: str = "--profiles") -> list[ClientProfile]:
     """Profiles from ``spec``: a folder (every profile file under it), a profile file,
     ``library`` / ``library:zh`` / ``library:en`` (the packaged personas), ``cactus:PATH``
     (Cactus intake forms, imported and masked into the run directory ``out``'s ``intake/``
-    first), or persona ids separated by commas.
+    first), or persona ids separated by commas. Error messages name the option as ``flag``.
 
     Raises:
         ProfileError: an invalid profile file or unknown persona id.
@@ -32,7 +32,7 @@ def load_profile_set(spec: str, out: Path) -> list[ClientProfile]:
     if spec.startswith("library"):
         _, _, lang = spec.partition(":")
         if lang and lang not in ("zh", "en"):
-            raise ConfigError(f"--profiles {spec}: the library's languages are zh and en")
+            raise ConfigError(f"{flag} {spec}: the library's languages are zh and en")
         profiles = list_personas(Language(lang) if lang else None)
     elif spec.startswith("cactus:"):
         profiles = import_cactus(Path(spec.removeprefix("cactus:")), RunDir(out).intake_dir)
@@ -42,11 +42,11 @@ def load_profile_set(spec: str, out: Path) -> list[ClientProfile]:
     else:
         profiles = [resolve_profile(s.strip()) for s in spec.split(",") if s.strip()]
     if not profiles:
-        raise DataError(f"--profiles {spec}: no profiles found")
+        raise DataError(f"{flag} {spec}: no profiles found")
     seen: set[str] = set()
     for p in profiles:
         if p.id in seen:
-            raise DataError(f"--profiles {spec}: two profiles have the id '{p.id}'")
+            raise DataError(f"{flag} {spec}: two profiles have the id '{p.id}'")
         seen.add(p.id)
     return profiles
 

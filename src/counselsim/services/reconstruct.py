@@ -18,9 +18,11 @@ from pathlib import Path
 
 from chromadb.api.types import Documents, EmbeddingFunction
 
-from counselsim.agents import CounselorAgent, CriticAgent, ScribeAgent
-from counselsim.agents.reconstructor import ReconstructorAgent, TurnChecker
+from counselsim.agents import CounselorAgent, ScribeAgent
+from counselsim.agents.reconstructor import ReconstructorAgent
 from counselsim.config import RunConfig
+from counselsim.critic.session_judge import CriticAgent
+from counselsim.critic.turn_check import TurnChecker
 from counselsim.errors import ProfileError
 from counselsim.graphs.course import RecordSink
 from counselsim.graphs.reconstruct import (

@@ -1,4 +1,4 @@
-"""The critic: scores a finished session on a rubric, every score range-checked."""
+"""The session judge: scores a finished session on a rubric, every score range-checked."""
 
 from __future__ import annotations
 

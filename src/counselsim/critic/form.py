@@ -1,7 +1,10 @@
-"""Per-turn checks that catch what small models do wrong, so the turn can be regenerated.
+"""The form checks, the critic's first layer: what small models do wrong with a turn's form.
 
-The checks look at form, not content: a reply that is empty, written as a script with
-speaker labels, spoken as the other role, a copy of an earlier turn, or looping on itself.
+They look at form, not content: a reply that is empty, written as a script with speaker
+labels, spoken as the other role, a copy of an earlier turn, looping on itself, or reciting
+the speaker's private notes. Free and deterministic; they run on every attempt of every
+spoken turn (:func:`form_check`), and their flags are explained to the model by the
+``common/regenerate`` prompt.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import re
 from collections.abc import Sequence
 from enum import StrEnum
 
+from counselsim.critic.verdict import Check, Finding, Verdict
 from counselsim.labels import Role
 from counselsim.records import Turn
 
@@ -145,3 +149,14 @@ def check_turn(
     ):
         flags.append(Flag.THOUGHT_LEAK)
     return flags
+
+
+def form_check(role: Role, history: Sequence[Turn], private: Sequence[str] = ()) -> Check:
+    """The form checks as one layer of the check-and-retry loop (see :func:`check_turn`)."""
+
+    async def check(text: str, attempt: int) -> Verdict:
+        return Verdict(
+            findings=[Finding(f.value) for f in check_turn(text, role, history, private=private)]
+        )
+
+    return check
