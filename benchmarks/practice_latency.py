@@ -118,7 +118,7 @@ def fake_client(messages: Any, kwargs: Any) -> str:
 def build(fake: bool, threads: int) -> Any:
     from counselsim.config import RunConfig
     from counselsim.llm.fake import FunctionChatModel
-    from counselsim.service import build_simulation
+    from counselsim.services.compose import build_simulation
 
     cfg = RunConfig(seed=1, model={"n_threads": threads})
     return build_simulation(cfg, FunctionChatModel(fn=fake_client) if fake else None)

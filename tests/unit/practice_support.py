@@ -17,7 +17,7 @@ from langchain_core.outputs import ChatGenerationChunk
 from counselsim.config import RunConfig
 from counselsim.errors import ModelUnavailableError
 from counselsim.llm.fake import FunctionChatModel, ScriptedChatModel
-from counselsim.service import Simulation, build_simulation
+from counselsim.services.compose import Simulation, build_simulation
 
 # The client prompt offers a hidden fact with these words (client/reply.{en,zh}.j2).
 OFFER = re.compile(r"(?:hesitantly: |犹豫地说出这件事：)(.+)")

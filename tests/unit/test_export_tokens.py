@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from counselsim.export import MANIFEST, ExportOptions, Message, export_run, strip_template_tokens
+from counselsim.export import MANIFEST, ExportOptions, Message, strip_template_tokens
 from counselsim.records import ClientTurn, CounselorTurn
+from counselsim.services.export import export_run
 from tests.unit.test_export import EN_PROFILE, session, write_run
 
 TOKENS = ("<|im_start|>", "<|im_end|>", "<|endoftext|>", "[INST]", "[/INST]", "<s>", "</s>")

@@ -15,9 +15,9 @@ import pytest
 
 from counselsim.errors import ConfigError, SourceError
 from counselsim.importers import read_dialogues, run_import
+from counselsim.importers.corpus import load_corpus
 from counselsim.importers.hf import HFSource, load_rows, parse_hf
 from counselsim.metrics import MetricsError, load_input
-from counselsim.reconstruction import load_corpus
 from tests.conftest import run_cli
 
 PHONE = "13812345678"

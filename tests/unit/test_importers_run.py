@@ -286,16 +286,16 @@ def test_cli_model_flags_only_where_a_model_is_used(monkeypatch, capfd, tmp_path
 
 
 def test_cli_psyqa_builds_the_extractor_from_the_model_flags(monkeypatch, capfd, tmp_path):
-    import counselsim.importers.run as run_mod
+    from counselsim.services import compose
 
     ext, fake = extractor([draft()])
     asked: list[Any] = []
 
-    def fake_build(config: Path | None, flags: dict[str, Any]) -> Any:
-        asked.append(flags)
+    def fake_build(cfg: Any, chat_model: Any = None) -> Any:
+        asked.append(cfg)
         return ext
 
-    monkeypatch.setattr(run_mod, "build_extractor", fake_build)
+    monkeypatch.setattr(compose, "build_extractor", fake_build)
     out = tmp_path / "imp"
     code, _, stderr = run_import_cli(
         monkeypatch,
@@ -311,7 +311,7 @@ def test_cli_psyqa_builds_the_extractor_from_the_model_flags(monkeypatch, capfd,
         "some-model",
     )
     assert code == 0, stderr
-    assert asked[0]["packaged"] == "some-model" and len(fake.calls) == 1
+    assert asked[0].model.packaged == "some-model" and len(fake.calls) == 1
     assert PHONE not in fake.calls[0].text
     assert (out / "profiles" / "psyqa-0001.yaml").is_file()
 

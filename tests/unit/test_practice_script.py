@@ -10,13 +10,14 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from counselsim.errors import PracticeError
+from counselsim.errors import OutputError, PracticeError
 from counselsim.llm.fake import FunctionChatModel
 from counselsim.memory.embeddings import HashingEmbedding
 from counselsim.personas.library import get_persona
 from counselsim.practice.room import PracticeOptions
 from counselsim.practice.service import PracticeRequest, read_script, run_practice
 from counselsim.records import SessionRecord
+from counselsim.runs import Manifest, RunDir, RunKind
 from tests.conftest import run_cli
 from tests.unit.practice_support import FailingClient, client_reply, files, practice_sim
 
@@ -97,6 +98,25 @@ def test_a_second_run_is_the_clients_next_session(tmp_path):
     assert second is not None and second.session_index == 2
     assert json.loads((out / "debrief.json").read_text())["session_index"] == 2
     assert len(list((out / "debriefs").iterdir())) == 2
+
+
+def test_a_practice_directory_is_a_run_directory_repaired_on_reopen(tmp_path):
+    out = tmp_path / "p"
+    first = run(out, script(tmp_path))
+    assert first is not None
+    practice_dir = RunDir(out)
+    manifest = practice_dir.manifest()
+    assert manifest is not None and manifest.kind is RunKind.PRACTICE
+    assert list(practice_dir.profiles()) == ["en-crisis-risk"]
+    for fmt in ("jsonl", "md"):
+        assert practice_dir.session_file(RunDir.TRANSCRIPTS, first.id, f".{fmt}").is_file()
+    with pytest.raises(OutputError, match="choose another --out"):  # not a simulate run
+        RunDir(out).open_run(Manifest(kind=RunKind.SIMULATE, resume_key="another run"))
+    with practice_dir.sessions_file.open("a", encoding="utf-8") as f:
+        f.write('{"course_id": "cut off mid-wr')  # a crash mid-write
+    second = run(out, script(tmp_path))
+    assert second is not None and second.session_index == 2
+    assert [r.session_index for r in RunDir(out).sessions()] == [1, 2]
 
 
 @pytest.mark.parametrize(

@@ -41,9 +41,9 @@ from counselsim.importers.registry import get_importer, guess_format
 from counselsim.importers.store import read_dialogues
 from counselsim.jsonl import json_error, json_lines
 from counselsim.labels import Role
-from counselsim.output import SESSIONS_FILE
 from counselsim.personas.mask import detect_language
 from counselsim.records import CounselorTurn, Dialogue, SessionRecord
+from counselsim.runs import RunDir
 
 
 class MetricsError(DataError):
@@ -102,8 +102,7 @@ _LDD_FILE = TypeAdapter(list[_LddTurn])
 _PSYDIAL_ROLES = {"user": Role.CLIENT, "assistant": Role.COUNSELOR}
 
 
-def _from_session(data: Any) -> MetricDialogue:
-    rec = SessionRecord.model_validate(data)
+def _from_session(rec: SessionRecord) -> MetricDialogue:
     turns = [
         MetricTurn(role=t.role, text=t.text, strategies=list(t.strategy))
         if isinstance(t, CounselorTurn)
@@ -171,7 +170,6 @@ def _invalid(where: str, what: str, exc: ValidationError) -> MetricsError:
 
 
 _KINDS: dict[str, str] = {
-    "session": "counselsim session record",
     "psydial": "PsyDial 'messages' record",
     "dialogue": "dialogues.jsonl line",
 }
@@ -205,8 +203,18 @@ def _kind_of(value: Any) -> str | None:
     return None
 
 
+def _read_run(path: Path) -> list[MetricDialogue]:
+    """A counselsim run's sessions (through its RunDir), in (course, session) order."""
+    try:
+        records = RunDir.at(path).sessions()
+    except DataError as exc:
+        raise MetricsError(str(exc)) from None
+    return [_from_session(r) for r in records]
+
+
 def _read_jsonl(path: Path) -> list[MetricDialogue]:
-    """A JSONL file of one kind, told by its first record."""
+    """A JSONL file of one kind, told by its first record (a run's sessions file is read as
+    a run)."""
     kind: str | None = None
     out: list[MetricDialogue] = []
     for n, value, reason in json_lines(_read(path)):
@@ -221,10 +229,10 @@ def _read_jsonl(path: Path) -> list[MetricDialogue]:
                     "PsyDial 'messages' record or a dialogues.jsonl line)"
                     + (_format_hint(path, value) or "; pass a format")
                 )
-        try:
             if kind == "session":
-                out.append(_from_session(value))
-            elif kind == "psydial":
+                return _read_run(path)
+        try:
+            if kind == "psydial":
                 out.append(_from_psydial(value, f"psydial-{len(out) + 1:04d}"))
             else:
                 out.append(_from_dialogue(Dialogue.model_validate(value)))
@@ -255,8 +263,8 @@ def _read_ldd_file(path: Path) -> MetricDialogue:
 
 
 def _read_folder(path: Path) -> list[MetricDialogue]:
-    if (path / SESSIONS_FILE).is_file():  # a simulate/reconstruct run folder
-        return _read_jsonl(path / SESSIONS_FILE)
+    if (path / RunDir.SESSIONS).is_file():  # a simulate/generate/reconstruct run folder
+        return _read_jsonl(path / RunDir.SESSIONS)
     files = sorted(f for f in path.glob("*.json") if f.is_file() and not f.name.startswith("."))
     return [_read_ldd_file(f) for f in files]
 

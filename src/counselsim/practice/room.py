@@ -29,8 +29,9 @@ from counselsim.practice.hints import HintSource, PatternHints, load_messages
 from counselsim.practice.judging import RubricSessionJudge
 from counselsim.practice.models import PublicPersona, SessionInfo, SessionStatus
 from counselsim.practice.session import PracticeSession, thread_config
-from counselsim.practice.store import PracticeStore, StartedSession
-from counselsim.service import Simulation
+from counselsim.practice.store import RESUME_KEY, PracticeStore, StartedSession
+from counselsim.runs import RunKind
+from counselsim.services.compose import Simulation
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ class PracticeRoom:
             client=sim.client_agent(ws.memory),
             scribe=ScribeAgent(sim.critic_deps()),
             judge=RubricSessionJudge(sim.critic_deps(), sim.rubric, cfg.seed),
-            sink=ws.sink,
+            sink=ws.sessions,
             provenance=sim.provenance(),
             code=code_strategies,
             seed=cfg.seed,
@@ -89,7 +90,8 @@ class PracticeRoom:
         profiles: Sequence[ClientProfile] = (),
     ) -> AsyncIterator[PracticeRoom]:
         """Open (or create) the practice directory ``out``."""
-        async with PracticeStore.open(out, sim.run_info("practice"), embedder) as store:
+        manifest = sim.manifest(RunKind.PRACTICE, RESUME_KEY)
+        async with PracticeStore.open(out, manifest, embedder) as store:
             yield cls(sim, store, options, hints, profiles)
 
     def lock(self, session_id: str) -> asyncio.Lock:

@@ -34,7 +34,7 @@ from counselsim.practice.room import PracticeOptions, PracticeRoom
 from counselsim.practice.session import PracticeSession
 from counselsim.practice.terminal import Reader, Terminal, print_debrief
 from counselsim.records import CounselorTurn
-from counselsim.service import Simulation
+from counselsim.services.compose import Simulation
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 

@@ -303,7 +303,7 @@ class PracticeSession:
         room = self.room
         record = next(
             r
-            for r in room.store.workspace.sink.records_of(self.course_id)
+            for r in room.store.workspace.sessions.records_of(self.course_id)
             if r.session_index == self.session_index
         )
         turns = values["turns"]
