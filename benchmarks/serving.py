@@ -50,8 +50,9 @@ def start_server(latency: float, capacity: int) -> tuple[subprocess.Popen[bytes]
 
 async def run(url: str, out: Path, courses: int, concurrency: int, args: Any) -> dict[str, Any]:
     from counselsim.config import load_config
-    from counselsim.generate import generate, load_profile_set
-    from counselsim.service import build_simulation
+    from counselsim.services.compose import build_simulation
+    from counselsim.services.generate import generate
+    from counselsim.services.profiles import load_profile_set
 
     cfg = load_config(
         overrides={
@@ -67,7 +68,7 @@ async def run(url: str, out: Path, courses: int, concurrency: int, args: Any) ->
     summary = await generate([sim], profiles, "bench", courses, out, concurrency)
     await sim.aclose()
     calls = sim.counselor_llm.usage.calls  # the one server LLM serves every role
-    return {**summary, "calls": calls}
+    return {**summary.model_dump(), "calls": calls}
 
 
 def main() -> None:

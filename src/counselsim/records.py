@@ -132,15 +132,24 @@ class PrincipleCheck(_Record):
 
 
 class CounselorTurn(_Record):
-    """A counselor turn with the thought it was conditioned on, exactly as used."""
+    """A counselor turn with the thought it was conditioned on, exactly as used.
+
+    ``author`` is ``human`` for a trainee's turn (``counselsim practice``): such a turn has no
+    observation or reasoning (none is invented), no perceived client emotion, and its
+    ``strategy`` is coded from its words (:mod:`counselsim.practice.coding`), not intended.
+    The field is left out of the JSON of agent turns, so existing records stay byte-identical.
+    """
 
     index: int = Field(ge=0)
     role: Literal[Role.COUNSELOR] = Role.COUNSELOR
+    author: Literal["agent", "human"] = Field(
+        default="agent", exclude_if=lambda v: v == "agent", description="who wrote the turn"
+    )
     text: str
-    observation: str
+    observation: str | None = None
     client_emotion: list[Emotion]
     strategy: list[Strategy]
-    reasoning: str
+    reasoning: str | None = None
     next_action: NextAction
     attempts: int = Field(default=1, ge=1, description="generations tried for this turn")
     flags: list[str] = Field(default_factory=list, description="checks the kept text failed")
@@ -150,6 +159,15 @@ class CounselorTurn(_Record):
     evidence: list[Evidence] = Field(
         default_factory=list, description="what the detectors found in the kept text"
     )
+
+    @model_validator(mode="after")
+    def _thought_by_author(self) -> CounselorTurn:
+        has_thought = self.observation is not None and self.reasoning is not None
+        if self.author == "agent" and not has_thought:
+            raise ValueError("an agent's counselor turn needs its observation and reasoning")
+        if self.author == "human" and (self.observation is not None or self.reasoning is not None):
+            raise ValueError("a human's counselor turn has no observation or reasoning")
+        return self
 
 
 class ClientTurn(_Record):
@@ -299,7 +317,9 @@ class SessionRecord(_Record):
     session_index: int = Field(ge=1)
     profile_id: str
     language: Literal["zh", "en"]
-    plan: SessionPlan
+    plan: SessionPlan | None = Field(
+        description="the counselor agent's plan; None when a human counseled (practice)"
+    )
     turns: list[Turn]
     end_reason: EndReason
     summary: str

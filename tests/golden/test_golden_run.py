@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from counselsim.config import load_config
-from counselsim.generate import generate, load_profile_set
 from counselsim.memory.embeddings import HashingEmbedding
-from counselsim.service import build_simulation
+from counselsim.services.compose import build_simulation
+from counselsim.services.generate import generate
+from counselsim.services.profiles import load_profile_set
 from tests.support.simserver import SimServer
 
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])

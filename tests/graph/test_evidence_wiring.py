@@ -10,9 +10,9 @@ from typing import Any
 
 from counselsim.config import CheckMode
 from counselsim.memory.embeddings import HashingEmbedding
-from counselsim.reconstruction import run_reconstruction
 from counselsim.records import ClientTurn, CounselorTurn, Dialogue, SessionRecord
-from counselsim.service import build_simulation
+from counselsim.services.compose import build_simulation
+from counselsim.services.reconstruct import run_reconstruction
 from tests.conftest import course_fakes, plan, thought
 from tests.graph.test_reconstruct import PHONE, Fakes
 
@@ -129,9 +129,9 @@ async def test_a_role_confusion_that_persists_is_flagged_and_counted(
     assert [e.detector for e in reply.evidence if e.detector == "ai_speech"] == ["ai_speech"]
     assert record.evidence is not None and record.evidence.rates["ai_speech"] == round(100 / 3, 3)
     # simulate's table reports the rates too
-    from counselsim import cli
+    from counselsim.cli.run import _print_sessions
 
-    cli._print_summary([record], tmp_path)
+    _print_sessions([record], tmp_path)
     printed = " ".join(capsys.readouterr().out.split())
     assert "role confusion per 100 turns: ai_speech 33.333" in printed
 

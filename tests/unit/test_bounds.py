@@ -155,7 +155,7 @@ async def test_counselsim_score_bounds_each_judgement_before_folding():
     assert score.evidence is not None and score.evidence.missed_crisis == [[1, 2, 4]]
     assert {e.detector for e in score.turn_evidence} >= {"risk_cue"}
     summary = summarize(load_rubric("cpsycoun"), [score])
-    assert summary["evidence"]["missed_crisis"] == 1 and summary["evidence"]["turns"] == 5
+    assert summary.evidence.missed_crisis == 1 and summary.evidence.turns == 5
 
 
 def _rubric_file(tmp_path: Path, detector: str) -> Path:

@@ -46,7 +46,7 @@ from counselsim.records import (
     TurnCheck,
     Utterance,
 )
-from counselsim.service import build_simulation
+from counselsim.services.compose import build_simulation
 from tests.conftest import counselor_turn
 from tests.support.simserver import (
     ROOT,

@@ -2,7 +2,8 @@
 
 :func:`with_evidence` puts on every kept turn what the detectors found on it and sums the
 session up (:class:`~counselsim.records.EvidenceTally`); :func:`run_evidence` adds sessions
-up for a run's summary: counts and rates per 100 turns, the role-confusion rates first.
+up for a run's summary: counts and rates per 100 turns, the role-confusion rates first
+(:func:`merge_evidence` adds the summaries of a sharded run's parts).
 """
 
 from __future__ import annotations
@@ -70,15 +71,26 @@ def _rate(count: int, turns: int) -> float:
 def run_evidence(summaries: Iterable[EvidenceTally | None]) -> RunEvidence:
     """Sessions' evidence added up (sessions recorded without evidence are left out)."""
     known = [s for s in summaries if s is not None]
-    turns = sum(s.turns for s in known)
+    return _added(len(known), sum(s.turns for s in known), [s.counts for s in known])
+
+
+def merge_evidence(parts: Iterable[RunEvidence]) -> RunEvidence:
+    """Runs' (or shards') evidence added up, the rates taken over all their turns."""
+    parts = list(parts)
+    return _added(
+        sum(p.sessions for p in parts), sum(p.turns for p in parts), [p.counts for p in parts]
+    )
+
+
+def _added(sessions: int, turns: int, tallies: Iterable[dict[str, int]]) -> RunEvidence:
     counts: dict[str, int] = {}
-    for s in known:
-        for name, n in s.counts.items():
+    for tally in tallies:
+        for name, n in tally.items():
             counts[name] = counts.get(name, 0) + n
     rates = {name: _rate(n, turns) for name, n in counts.items()}
     confusion = {name: rates.get(name, 0.0) for name in ROLE_CONFUSION}
     return RunEvidence(
-        sessions=len(known),
+        sessions=sessions,
         turns=turns,
         counts=counts,
         rates=rates,

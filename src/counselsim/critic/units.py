@@ -28,7 +28,7 @@ class UnitTurn:
     index: int | None = None
 
 
-def unit_turns(turns: Sequence[Turn]) -> tuple[UnitTurn, ...]:
+def unit_turns(turns: Iterable[Turn]) -> tuple[UnitTurn, ...]:
     """A session's turns as a judge sees them: the words, with strategies on counselor turns
     and emotions on client turns, never the counselor's reasoning."""
     return tuple(

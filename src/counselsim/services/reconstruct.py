@@ -1,4 +1,4 @@
-"""The reconstruction service (RMRR): real dialogues rewritten under new masked profiles.
+"""``counselsim reconstruct`` (RMRR): real dialogues rewritten under new masked profiles.
 
 For each profile the most similar unused corpus dialogues are retrieved, masked, rewritten
 turn by turn and refined, then summarised, scored and written as ``sessions.jsonl`` lines
@@ -9,22 +9,22 @@ finished (profile, source) pairs.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-import json
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from chromadb.api.types import Documents, EmbeddingFunction
 
-from counselsim.agents import AgentDeps, CounselorAgent, ScribeAgent
+from counselsim.agents import CounselorAgent, ScribeAgent
 from counselsim.agents.reconstructor import ReconstructorAgent
+from counselsim.config import RunConfig
 from counselsim.critic.safety_floor import SafetyFloor
 from counselsim.critic.session_judge import CriticAgent
 from counselsim.critic.turn_check import TurnChecker
-from counselsim.errors import ConfigError, ProfileError
+from counselsim.errors import ProfileError
 from counselsim.graphs.course import RecordSink
 from counselsim.graphs.reconstruct import (
     ReconstructDeps,
@@ -32,52 +32,24 @@ from counselsim.graphs.reconstruct import (
     build_reconstruct_graph,
     initial_reconstruct_state,
 )
-from counselsim.importers.base import ImportContext, Imported, ImportFailure
-from counselsim.importers.registry import get_importer
-from counselsim.importers.store import read_dialogues
+from counselsim.importers.corpus import load_corpus
 from counselsim.memory.corpus import CorpusIndex, profile_key
 from counselsim.memory.embeddings import USEEmbedding
-from counselsim.output import SESSIONS_FILE, JsonlSink, prepare_out_dir, write_atomic
 from counselsim.personas.library import list_personas, resolve_profile
 from counselsim.personas.load import load_profile
 from counselsim.personas.mask import Leak, Masker, find_leaks
 from counselsim.personas.models import ClientProfile
 from counselsim.records import Dialogue, SessionRecord
-from counselsim.service import Simulation
+from counselsim.runs import RunDir, RunKind
+from counselsim.services.compose import Simulation
+from counselsim.services.options import ModelFlags
 
 log = logging.getLogger(__name__)
-
-
-async def load_corpus(src: Path, fmt: str) -> tuple[list[Dialogue], list[str]]:
-    """Read a dialogue corpus in any dialogue importer format, *unmasked* (the Mask step of
-    the pipeline masks each source and keeps what it removed for the leak check).
-
-    Returns:
-        The dialogues and one ``file:line: reason`` line per record that could not be read.
-
-    Raises:
-        ConfigError: an unknown format or one that yields profiles, not dialogues.
-    """
-    if fmt == "dialogues":  # a dialogues.jsonl written by `profiles import` (already masked)
-        return read_dialogues(src), []
-    importer = get_importer(fmt)
-    if importer.produces != "dialogue":
-        raise ConfigError(f"format '{fmt}' yields profiles, not dialogues; it is not a corpus")
-    ctx = ImportContext(make_masker=lambda _id: Masker(detectors=()))
-    dialogues: list[Dialogue] = []
-    failures: list[str] = []
-    async for event in importer.run(src, ctx):
-        if isinstance(event, Imported) and isinstance(event.item, Dialogue):
-            dialogues.append(event.item)
-        elif isinstance(event, ImportFailure):
-            failures.append(str(event))
-    return dialogues, failures
 
 
 def load_targets(spec: str) -> list[ClientProfile]:
     """Target profiles: ``library`` (the whole persona library), a folder of profile files,
     a profile file, or one persona id."""
-
     if spec == "library":
         return list_personas()
     path = Path(spec)
@@ -89,7 +61,43 @@ def load_targets(spec: str) -> list[ClientProfile]:
     return [resolve_profile(spec)]
 
 
-LEAKS_FILE = "leaks.json"
+@dataclass(frozen=True)
+class ReconstructOptions:
+    """``counselsim reconstruct``: the corpus and its format, the target profiles, the run
+    directory, how many sources per profile and how much of each, and the model."""
+
+    corpus: Path
+    profiles: str
+    out: Path
+    fmt: str = "transcript"
+    per_profile: int = 1
+    max_source_turns: int = 0
+    critic_check: bool = True
+    seed: int | None = None
+    model: ModelFlags = field(default_factory=ModelFlags)
+
+
+@dataclass(frozen=True)
+class ReconstructJob:
+    """A checked invocation: the targets, the corpus read (and a line per record that could
+    not be), and the resolved config."""
+
+    options: ReconstructOptions
+    targets: list[ClientProfile]
+    dialogues: list[Dialogue]
+    failures: list[str]
+    config: RunConfig
+
+
+def plan_reconstruct(opts: ReconstructOptions) -> ReconstructJob:
+    """Read the targets and the corpus and resolve the config (no model loaded yet)."""
+    from counselsim.runs import refuse_same_path
+
+    refuse_same_path(opts.out, opts.corpus)
+    targets = load_targets(opts.profiles)
+    dialogues, failures = asyncio.run(load_corpus(opts.corpus, opts.fmt))
+    cfg = opts.model.resolve(seed=opts.seed)
+    return ReconstructJob(opts, targets, dialogues, failures, cfg)
 
 
 @dataclass(frozen=True)
@@ -98,6 +106,11 @@ class ReconstructionResult:
 
     records: list[SessionRecord]
     leaks: dict[str, list[Leak]]
+
+    @property
+    def leaky(self) -> int:
+        """Records in which an identifier of their source survived."""
+        return sum(1 for found in self.leaks.values() if found)
 
 
 def reconstruct_deps(
@@ -111,20 +124,16 @@ def reconstruct_deps(
     """Agents for the RMRR graph from the composition root's models: rewrites by the
     counselor's and the client's models, checks, notes and scores by the critic's."""
     cfg = sim.config
-
-    def deps(llm: Any) -> AgentDeps:
-        return AgentDeps(llm, sim.prompts, cfg.sampling, cfg.max_regenerations)
-
     return ReconstructDeps(
         retriever=retriever,
         masker=masker,
-        counselor=CounselorAgent(deps(sim.counselor_llm), cfg.history_window),
+        counselor=CounselorAgent(sim.deps(sim.counselor_llm), cfg.history_window),
         rebuilder=ReconstructorAgent(
-            deps(sim.counselor_llm), deps(sim.client_llm), cfg.history_window
+            sim.deps(sim.counselor_llm), sim.deps(sim.client_llm), cfg.history_window
         ),
-        checker=TurnChecker(deps(sim.critic_llm)) if critic_check else None,
-        scribe=ScribeAgent(deps(sim.critic_llm)),
-        critic=CriticAgent(deps(sim.critic_llm), sim.rubric),
+        checker=TurnChecker(sim.deps(sim.critic_llm)) if critic_check else None,
+        scribe=ScribeAgent(sim.deps(sim.critic_llm)),
+        critic=CriticAgent(sim.deps(sim.critic_llm), sim.rubric),
         sink=sink,
         provenance=sim.provenance(),
         seed=cfg.seed,
@@ -151,7 +160,7 @@ async def run_reconstruction(
     masker: Callable[[], Masker] = Masker,
     on_done: Callable[[SessionRecord], None] | None = None,
 ) -> ReconstructionResult:
-    """Reconstruct ``per_profile`` dialogues for each profile into ``out``.
+    """Reconstruct ``per_profile`` dialogues for each profile into the run directory ``out``.
 
     Args:
         sim: models, prompts, config and rubric (the same composition root as simulate).
@@ -170,33 +179,33 @@ async def run_reconstruction(
     labels and hashes only, never the identifiers).
     """
     cfg = sim.config
+    run = RunDir(out)
     corpus_digest = hashlib.sha256("\n".join(sorted(d.id for d in corpus)).encode()).hexdigest()
-    run_info = sim.run_info(
-        hashlib.sha256(
-            f"rmrr|{cfg.hash()}|{corpus_digest}|{per_profile}|{max_source_turns}".encode()
-        ).hexdigest()[:16],
-        profile_ids=[p.id for p in profiles],
-        profiles=[p.model_dump(mode="json") for p in profiles],
-        corpus_dialogues=len(corpus),
+    key = f"rmrr|{cfg.hash()}|{corpus_digest}|{per_profile}|{max_source_turns}"
+    run.open_run(
+        sim.manifest(
+            RunKind.RECONSTRUCT,
+            hashlib.sha256(key.encode()).hexdigest()[:16],
+            profile_ids=[p.id for p in profiles],
+            profiles=[p.model_dump(mode="json") for p in profiles],
+            corpus_dialogues=len(corpus),
+        )
     )
-    prepare_out_dir(out, run_info)
-    index = CorpusIndex(corpus, embedder or USEEmbedding(), out / "corpus_index", masker)
-    sink = JsonlSink(out / SESSIONS_FILE)
-
+    index = CorpusIndex(corpus, embedder or USEEmbedding(), run.corpus_index_dir, masker)
+    sink = run.session_log()
     graph = build_reconstruct_graph(
         reconstruct_deps(sim, index, sink, critic_check=critic_check, masker=masker)
     ).compile(checkpointer=False)  # the state holds source identifiers: never persisted
 
-    done = {r.course_id for r in sink.records}
-    used: set[str] = set()
     planned: list[tuple[str, str]] = []
+    used: set[str] = set()
     for profile in profiles:
         # most similar first; a source is used once per run
         for source_id in index.ranked(profile_key(profile), per_profile, frozenset(used)):
             used.add(source_id)
             course_id = reconstruction_id(profile, source_id)
             planned.append((course_id, source_id))
-            if course_id in done:
+            if sink.sessions_of(course_id):
                 log.info("reconstruction %s already done", course_id)
                 continue
             start = initial_reconstruct_state(course_id, profile, source_id, max_source_turns)
@@ -205,15 +214,14 @@ async def run_reconstruction(
             if on_done is not None:
                 on_done(sink.records_of(course_id)[0])
     by_id = {r.course_id: r for r in sink.records}
-    records = [by_id[c] for c, _ in planned]
     leaks = {c: audit_leaks(index.get(s), by_id[c]) for c, s in planned}
     report = {
         "checked": len(leaks),
         "records_with_leaks": sum(1 for found in leaks.values() if found),
         "leaks": {c: [{"label": x.label, "digest": x.digest} for x in v] for c, v in leaks.items()},
     }
-    write_atomic(out / LEAKS_FILE, json.dumps(report, indent=2) + "\n")
-    return ReconstructionResult(records=records, leaks=leaks)
+    run.write_json(run.leaks_file, report)
+    return ReconstructionResult(records=[by_id[c] for c, _ in planned], leaks=leaks)
 
 
 def audit_leaks(source: Dialogue, record: SessionRecord) -> list[Leak]:
