@@ -996,7 +996,7 @@ def mask_command(
 
     A malformed line is reported (file:line) and skipped; exit 2 if any line failed.
     """
-    from counselsim.personas.mask.batch import mask_jsonl
+    from counselsim.privacy.batch import mask_jsonl
 
     def report(line: str) -> None:
         err.print(f"[red]bad line:[/] {escape(line)}", highlight=False, soft_wrap=True)
@@ -1025,7 +1025,7 @@ def leaks_command(
     Prints label, position and a short hash, never the identifier. Exit 1 on any leak,
     2 on malformed lines.
     """
-    from counselsim.personas.mask.batch import leaks_jsonl
+    from counselsim.privacy.batch import leaks_jsonl
 
     def report(line: str) -> None:
         err.print(f"[red]bad line:[/] {escape(line)}", highlight=False, soft_wrap=True)

@@ -14,7 +14,7 @@ import pytest
 
 from counselsim.importers import ImportContext, Imported, ImportFailure, get_importer
 from counselsim.importers.psyqa import post_text
-from counselsim.personas.mask import Masker
+from counselsim.privacy import Masker
 from counselsim.personas.models import ClientProfile
 from counselsim.records import Dialogue
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from counselsim.personas.mask import (
+from counselsim.privacy import (
     DETECTORS,
     EntityType,
     MaskResult,

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from counselsim.personas.mask import Span, find_leaks
-from counselsim.personas.mask.batch import leaks_jsonl, mask_jsonl
+from counselsim.privacy import Span, find_leaks
+from counselsim.privacy.batch import leaks_jsonl, mask_jsonl
 from tests.conftest import run_cli
 
 EXE = Path(sys.executable).with_name("counselsim")
@@ -160,7 +160,7 @@ def test_bad_lines_are_reported_by_number_and_the_rest_is_processed(monkeypatch,
 
 
 def test_language_is_detected_when_absent(tmp_path):
-    from counselsim.personas.mask import detect_language
+    from counselsim.privacy import detect_language
 
     assert detect_language("我最近睡不好，Sarah 说我太累了。") == "zh"
     assert detect_language("I feel tired, 真的.") == "en"
@@ -176,7 +176,7 @@ def test_missing_input_is_one_line_and_exit_2(monkeypatch, capfd, tmp_path):
 
 
 def test_output_is_atomic_never_half_written(monkeypatch, tmp_path, good_input):
-    import counselsim.personas.mask.batch as batch
+    import counselsim.privacy.batch as batch
 
     out = tmp_path / "out.jsonl"
     out.write_text("previous complete output\n", encoding="utf-8")

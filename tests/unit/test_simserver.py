@@ -35,7 +35,7 @@ from counselsim.llm.simserver import SimServer, count_tokens, instance_for, plai
 from counselsim.llm.structured import json_schema
 from counselsim.memory.embeddings import HashingEmbedding
 from counselsim.personas.library import resolve_profile
-from counselsim.personas.mask.llm import DetectedIdentifiers
+from counselsim.privacy.llm import DetectedIdentifiers
 from counselsim.records import (
     ClientTurn,
     ClientUtterance,

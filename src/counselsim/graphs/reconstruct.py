@@ -30,7 +30,7 @@ from counselsim.config import derive_seed
 from counselsim.graphs.course import RecordSink
 from counselsim.graphs.state import Node
 from counselsim.labels import EndReason, NextAction
-from counselsim.personas.mask import (
+from counselsim.privacy import (
     EntityType,
     Leak,
     Masker,

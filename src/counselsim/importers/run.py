@@ -39,7 +39,7 @@ from counselsim.importers.store import (
     ProfileSink,
 )
 from counselsim.output import write_atomic
-from counselsim.personas.mask import Masker
+from counselsim.privacy import Masker
 from counselsim.personas.models import ClientProfile
 
 if TYPE_CHECKING:  # the agents (and langchain) are imported only when a model is used

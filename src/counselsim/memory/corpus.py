@@ -19,7 +19,7 @@ from chromadb.config import Settings
 
 from counselsim.errors import CounselsimError
 from counselsim.labels import Role
-from counselsim.personas.mask import Masker
+from counselsim.privacy import Masker
 from counselsim.personas.models import ClientProfile
 from counselsim.records import Dialogue
 

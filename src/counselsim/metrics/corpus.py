@@ -37,7 +37,7 @@ from counselsim.errors import CounselsimError, DataError, field_error
 from counselsim.jsonl import json_error, json_lines
 from counselsim.labels import Role
 from counselsim.output import SESSIONS_FILE
-from counselsim.personas.mask import detect_language
+from counselsim.privacy import detect_language
 from counselsim.records import CounselorTurn, Dialogue, SessionRecord
 
 

@@ -24,7 +24,7 @@ from typing import Any, Literal, TypedDict
 
 from counselsim.labels import Role
 from counselsim.metrics.corpus import MetricDialogue, MetricsError
-from counselsim.personas.mask.ner_zh import _segmenter
+from counselsim.privacy.ner_zh import _segmenter
 
 DISTINCT_N: tuple[int, ...] = (1, 2, 3)
 """The n of Distinct-n."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from counselsim.personas.mask.lexicon import (
+from counselsim.privacy.lexicon import (
     EN_AMBIGUOUS_NAMES,
     EN_CITIES,
     EN_FIRST_NAMES,
@@ -21,7 +21,7 @@ from counselsim.personas.mask.lexicon import (
     PINYIN_SURNAMES,
     words,
 )
-from counselsim.personas.mask.rules import EntityType, Span
+from counselsim.privacy.rules import EntityType, Span
 
 _WORD = r"(?:Mc|Mac|O['’])?[A-Z][a-z]+(?:-[A-Za-z][a-z]+)?"  # Jean-Luc, Hye-jin
 _WORD_RE = re.compile(rf"(?<![A-Za-z'’]){_WORD}(?![A-Za-z])")

@@ -9,7 +9,7 @@ identifier gets the same placeholder everywhere, and passing the previous ``mapp
 in keeps the numbering consistent across several texts (e.g. all turns of one dialogue).
 
 The NER/dictionary layer (:mod:`.ner`) and the LLM pass (:mod:`.llm`) plug in as further
-detectors; :mod:`counselsim.personas.mask` runs all of them by default.
+detectors; :mod:`counselsim.privacy` runs all of them by default.
 
 Nothing here logs text or identifiers.
 """

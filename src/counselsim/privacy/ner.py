@@ -7,20 +7,20 @@ freely in a detector tuple; overlaps are resolved by :func:`.rules.resolve_overl
 
 from __future__ import annotations
 
-from counselsim.personas.mask.ner_en import (
+from counselsim.privacy.ner_en import (
     EN_DETECTORS,
     find_en_addresses,
     find_en_institutions,
     find_en_names,
 )
-from counselsim.personas.mask.ner_zh import (
+from counselsim.privacy.ner_zh import (
     ZH_DETECTORS,
     find_zh_addresses,
     find_zh_employers,
     find_zh_institutions,
     find_zh_names,
 )
-from counselsim.personas.mask.rules import Detector, EntityType, Span
+from counselsim.privacy.rules import Detector, EntityType, Span
 
 
 def find_names(text: str) -> list[Span]:

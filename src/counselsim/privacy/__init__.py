@@ -15,16 +15,16 @@ surrogates (:mod:`.surrogate`); :func:`find_leaks` checks a masked text against 
 Nothing in this package logs text or identifiers.
 """
 
-from counselsim.personas.mask.core import DETECTORS, Masker, detect, detect_language, locate, mask
-from counselsim.personas.mask.leaks import Leak, find_leaks, fingerprint
-from counselsim.personas.mask.llm import (
+from counselsim.privacy.core import DETECTORS, Masker, detect, detect_language, locate, mask
+from counselsim.privacy.leaks import Leak, find_leaks, fingerprint
+from counselsim.privacy.llm import (
     DetectedIdentifier,
     DetectedIdentifiers,
     accept,
     is_protected,
     llm_spans,
 )
-from counselsim.personas.mask.ner import (
+from counselsim.privacy.ner import (
     NER_DETECTORS,
     find_addresses,
     find_en_addresses,
@@ -38,7 +38,7 @@ from counselsim.personas.mask.ner import (
     find_zh_institutions,
     find_zh_names,
 )
-from counselsim.personas.mask.rules import (
+from counselsim.privacy.rules import (
     PLACEHOLDER_RE,
     RULE_DETECTORS,
     Detector,
@@ -61,7 +61,7 @@ from counselsim.personas.mask.rules import (
     resolve_overlaps,
     substitute,
 )
-from counselsim.personas.mask.surrogate import SurrogateFactory, luhn_check_digit
+from counselsim.privacy.surrogate import SurrogateFactory, luhn_check_digit
 
 __all__ = [
     "DETECTORS",

@@ -21,7 +21,7 @@ import re
 import string
 from collections.abc import Callable, Iterable, Mapping
 
-from counselsim.personas.mask.lexicon import (
+from counselsim.privacy.lexicon import (
     EN_FIRST_FEMALE,
     EN_FIRST_MALE,
     EN_FIRST_NAMES,
@@ -38,14 +38,14 @@ from counselsim.personas.mask.lexicon import (
     words,
     zh_gender,
 )
-from counselsim.personas.mask.ner_zh import (
+from counselsim.privacy.ner_zh import (
     _FINE_SUFFIXES,
     _ORG_SUFFIXES,
     _SCHOOL_SUFFIXES,
     _UNITS,
     split_name,
 )
-from counselsim.personas.mask.rules import (
+from counselsim.privacy.rules import (
     _DATE_DMY_RE,
     _DATE_ISO_RE,
     _DATE_MD_EN_RE,

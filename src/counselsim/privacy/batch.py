@@ -20,9 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from counselsim.errors import DataError, OutputError, field_error
 from counselsim.jsonl import json_lines
 from counselsim.output import write_atomic
-from counselsim.personas.mask.core import Masker, detect_language
-from counselsim.personas.mask.leaks import Leak, find_leaks
-from counselsim.personas.mask.rules import EntityType, Span
+from counselsim.privacy.core import Masker, detect_language
+from counselsim.privacy.leaks import Leak, find_leaks
+from counselsim.privacy.rules import EntityType, Span
 
 ErrorSink = Callable[[str], None]
 R = TypeVar("R", bound=BaseModel)

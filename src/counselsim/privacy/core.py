@@ -11,9 +11,9 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
-from counselsim.personas.mask import rules
-from counselsim.personas.mask.ner import NER_DETECTORS
-from counselsim.personas.mask.rules import (
+from counselsim.privacy import rules
+from counselsim.privacy.ner import NER_DETECTORS
+from counselsim.privacy.rules import (
     CJK_RE,
     PLACEHOLDER_RE,
     RULE_DETECTORS,
@@ -25,10 +25,10 @@ from counselsim.personas.mask.rules import (
     resolve_overlaps,
     substitute,
 )
-from counselsim.personas.mask.surrogate import SurrogateFactory
+from counselsim.privacy.surrogate import SurrogateFactory
 
 if TYPE_CHECKING:
-    from counselsim.personas.mask.llm import ChatLLM
+    from counselsim.privacy.llm import ChatLLM
 
 DETECTORS: tuple[Detector, ...] = (*RULE_DETECTORS, *NER_DETECTORS)
 
@@ -183,7 +183,7 @@ class Masker:
         Returns:
             The masked text and all spans (original offsets), as from :meth:`__call__`.
         """
-        from counselsim.personas.mask.llm import llm_spans
+        from counselsim.privacy.llm import llm_spans
 
         spans = propagate(text, detect(text, self.detectors), self.known)
         premasked = apply_placeholders(text, spans).text

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from counselsim.personas.mask.lexicon import (
+from counselsim.privacy.lexicon import (
     ZH_COMMON_SURNAMES,
     ZH_COMPOUND_SURNAMES,
     ZH_DISTRICTS,
@@ -36,7 +36,7 @@ from counselsim.personas.mask.lexicon import (
     is_city_level,
     words,
 )
-from counselsim.personas.mask.rules import CJK_RE, EntityType, Span
+from counselsim.privacy.rules import CJK_RE, EntityType, Span
 
 _lock = threading.Lock()
 _posseg: Any = None
@@ -1026,7 +1026,7 @@ def _name_part(t: Token) -> str:
     if _ORDINAL_RE.match(w):
         return "named"
     if is_city_level(w):
-        from counselsim.personas.mask.lexicon import ZH_COUNTRIES, ZH_REGIONS
+        from counselsim.privacy.lexicon import ZH_COUNTRIES, ZH_REGIONS
 
         core = w.removesuffix("市").removesuffix("省")
         return "part" if core in ZH_COUNTRIES or core in ZH_REGIONS else "named"
