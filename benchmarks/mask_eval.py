@@ -892,8 +892,10 @@ def build(seed: int = 0) -> list[dict[str, Any]]:
 
 # ----------------------------------------------------------------------------- held-out set
 
-MARK_RE = re.compile(r"\[\[(?P<label>[A-Z_]+)\|(?P<id>[^|\]]+)(?:\|(?P<leak>[^\]]+))?\]\]"
-                     r"|\{\{(?P<cat>[a-z]+)\|(?P<term>[^}]+)\}\}")
+MARK_RE = re.compile(
+    r"\[\[(?P<label>[A-Z_]+)\|(?P<id>[^|\]]+)(?:\|(?P<leak>[^\]]+))?\]\]"
+    r"|\{\{(?P<cat>[a-z]+)\|(?P<term>[^}]+)\}\}"
+)
 
 
 def parse_marked(rid: str, lang: str, marked: str) -> dict[str, Any]:
@@ -1204,9 +1206,7 @@ def mask_in_process(gold: list[dict[str, Any]], surrogates: bool = False) -> dic
     return out
 
 
-def evaluate(
-    gold: list[dict[str, Any]], modes: list[str], cmd: list[str] | None
-) -> dict[str, Any]:
+def evaluate(gold: list[dict[str, Any]], modes: list[str], cmd: list[str] | None) -> dict[str, Any]:
     """Figures per mode, masking with ``cmd`` (a ``counselsim``-like command) or in process."""
     figs: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="counselsim-mask-eval-") as tmp:
@@ -1224,6 +1224,24 @@ def evaluate(
                 print(f"warning: {mode}: labels outside the contract: {sorted(map(str, unknown))}")
             figs[mode] = score(gold, outputs)
     return figs
+
+
+def misses(gold: list[dict[str, Any]], outputs: dict[str, Any] | None) -> str:
+    """Missed or partly masked identifiers and over-masked protected terms, one per line
+    (the sets are synthetic, so printing them is safe); in-process runs only."""
+    if outputs is None:
+        return "(--misses needs --in-process)"
+    lines = []
+    for g in gold:
+        cov = _covered(len(g["text"]), outputs[g["id"]].get("entities", []))
+        for span in g["identifiers"]:
+            chars = [i for i in range(span["start"], span["end"]) if not g["text"][i].isspace()]
+            if not all(cov[i] for i in chars):
+                lines.append(f"missed  {g['id']} {span['label']:<13} {span['text']}")
+        for term in g["protected"]:
+            if any(cov[i] for i in range(term["start"], term["end"])):
+                lines.append(f"overmask {g['id']} {term['category']:<12} {term['text']}")
+    return "\n".join(lines) or "no misses"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1246,6 +1264,9 @@ def main(argv: list[str] | None = None) -> int:
         "--modes", default=",".join(MODES), help="comma-separated: placeholder,surrogates"
     )
     ap.add_argument("--gate", action="store_true", help="exit 1 when a mode fails the CI gate")
+    ap.add_argument(
+        "--misses", action="store_true", help="list missed identifiers and over-masked terms"
+    )
     ap.add_argument("--json", type=Path, help="also save the figures as JSON here")
     args = ap.parse_args(argv)
     if args.regenerate:
@@ -1264,6 +1285,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.in_process:
         cmd = shlex.split(args.masker) if args.masker else default_masker()
     figs = evaluate(gold, modes, cmd)
+    if args.misses:
+        print(misses(gold, mask_in_process(gold) if cmd is None else None) + "\n")
     n = {lang: sum(g["language"] == lang for g in gold) for lang in LANGS}
     who = "in-process" if cmd is None else shlex.join(cmd)
     print(f"{who} mask: {args.set} set, {len(gold)} records ({n['zh']} zh, {n['en']} en)\n")

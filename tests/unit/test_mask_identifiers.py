@@ -17,7 +17,8 @@ from counselsim.privacy import (
     find_phones,
     mask,
 )
-from counselsim.privacy.rules import ssn_valid, zh_int
+from counselsim.privacy.checks import ssn_valid
+from counselsim.privacy.dates import zh_int
 
 
 def texts(spans: list) -> list[str]:

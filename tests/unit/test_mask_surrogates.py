@@ -29,7 +29,7 @@ from counselsim.privacy.lexicon import (
     ZH_FEMALE_GIVEN,
     ZH_MALE_GIVEN,
 )
-from counselsim.privacy.ner_zh import split_name
+from counselsim.privacy.ner.zh_name_shapes import split_name
 
 CJK = re.compile(r"^[\u4e00-\u9fff]+$")
 ZH_TEXT = (

@@ -9,7 +9,8 @@ import re
 import pytest
 
 from counselsim.privacy import EntityType, Masker, Span, SurrogateFactory, find_dates
-from counselsim.privacy.rules import ssn_valid, zh_int
+from counselsim.privacy.checks import ssn_valid
+from counselsim.privacy.dates import zh_int
 
 
 def fake(text: str, etype: EntityType, seed: int = 0) -> str:

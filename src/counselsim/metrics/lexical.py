@@ -24,7 +24,7 @@ from typing import Any, Literal, TypedDict
 
 from counselsim.labels import Role
 from counselsim.metrics.corpus import MetricDialogue, MetricsError
-from counselsim.privacy.ner_zh import _segmenter
+from counselsim.privacy.ner.zh_tokens import segmenter
 
 DISTINCT_N: tuple[int, ...] = (1, 2, 3)
 """The n of Distinct-n."""
@@ -33,7 +33,7 @@ _EN_TOKEN = re.compile(r"\w+(?:'\w+)?|[^\w\s]")
 
 
 def _jieba() -> Any:
-    _segmenter()  # imports jieba, silences its logger and loads the dictionary, once
+    segmenter()  # imports jieba, silences its logger and loads the dictionary, once
     import jieba
 
     return jieba

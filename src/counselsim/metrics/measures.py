@@ -21,7 +21,7 @@ from counselsim.metrics.corpus import MetricDialogue, MetricsError
 from counselsim.metrics.lexical import distinct, ldd, ldd_at, words
 from counselsim.output import write_atomic
 from counselsim.privacy import PLACEHOLDER_RE, detect
-from counselsim.privacy.rules import CJK_RE
+from counselsim.privacy.spans import CJK_RE
 
 ROLES: tuple[Role, ...] = (Role.CLIENT, Role.COUNSELOR)
 

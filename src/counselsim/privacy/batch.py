@@ -22,7 +22,7 @@ from counselsim.jsonl import json_lines
 from counselsim.output import write_atomic
 from counselsim.privacy.core import Masker, detect_language
 from counselsim.privacy.leaks import Leak, find_leaks
-from counselsim.privacy.rules import EntityType, Span
+from counselsim.privacy.spans import EntityType, Span
 
 ErrorSink = Callable[[str], None]
 R = TypeVar("R", bound=BaseModel)

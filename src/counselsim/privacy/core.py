@@ -11,18 +11,18 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
-from counselsim.privacy import rules
 from counselsim.privacy.ner import NER_DETECTORS
-from counselsim.privacy.rules import (
+from counselsim.privacy.recognizers import RULE_DETECTORS
+from counselsim.privacy.spans import (
     CJK_RE,
     PLACEHOLDER_RE,
-    RULE_DETECTORS,
     Detector,
     EntityType,
     MaskResult,
     Span,
     apply_placeholders,
     resolve_overlaps,
+    run_detectors,
     substitute,
 )
 from counselsim.privacy.surrogate import SurrogateFactory
@@ -53,7 +53,7 @@ def detect(text: str, detectors: Sequence[Detector] = DETECTORS) -> list[Span]:
     Returns:
         Non-overlapping spans ordered by start.
     """
-    return rules.detect(text, detectors)
+    return run_detectors(text, detectors)
 
 
 def propagate(text: str, spans: Sequence[Span], known: Mapping[str, EntityType]) -> list[Span]:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Protocol, TypeAlias
 from pydantic import BaseModel, Field
 
 from counselsim.privacy.lexicon import EN_CITIES, is_city_level, words
-from counselsim.privacy.rules import PLACEHOLDER_RE, EntityType, Span
+from counselsim.privacy.spans import PLACEHOLDER_RE, EntityType, Span
 
 if TYPE_CHECKING:
     from counselsim.config import Sampling
