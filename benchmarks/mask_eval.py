@@ -985,7 +985,7 @@ def run_masker(cmd: list[str], inp: Path, out: Path, surrogates: bool) -> dict[s
         raise SystemExit(f"cannot run {shlex.join(argv)}: {e}") from e
     if proc.returncode != 0:
         raise SystemExit(f"{shlex.join(argv)} exited {proc.returncode}:\n{proc.stderr.strip()}")
-    return {r["id"]: r for r in read_jsonl(out)}
+    return {r["id"]: r for r in read_jsonl(out) if "id" in r}  # error records have none
 
 
 def check_output(gold: list[dict[str, Any]], outputs: dict[str, dict[str, Any]]) -> list[str]:

@@ -329,9 +329,17 @@ def _generate(
             async def local() -> dict[str, Any]:
                 try:
                     return await run_generate(
-                        sims, profile_set, spec, n, out_dir, concurrency, urls,
-                        checkpoint_dsn=checkpoint_dsn, chroma_url=chroma_url, on_change=on_change,
-                    )  # fmt: skip
+                        sims,
+                        profile_set,
+                        spec,
+                        n,
+                        out_dir,
+                        concurrency,
+                        urls,
+                        checkpoint_dsn=checkpoint_dsn,
+                        chroma_url=chroma_url,
+                        on_change=on_change,
+                    )
                 finally:
                     for sim in sims:
                         await sim.aclose()
@@ -342,10 +350,19 @@ def _generate(
 
             address, shards = ray
             summary = generate_on_ray(
-                sims, profile_set, spec, n, out_dir, concurrency, urls, ray_address=address,
-                shards=shards or max(2, len(urls)), chroma_url=chroma_url,
-                checkpoint_dsn=checkpoint_dsn, on_change=on_change,
-            )  # fmt: skip
+                sims,
+                profile_set,
+                spec,
+                n,
+                out_dir,
+                concurrency,
+                urls,
+                ray_address=address,
+                shards=shards or max(2, len(urls)),
+                chroma_url=chroma_url,
+                checkpoint_dsn=checkpoint_dsn,
+                on_change=on_change,
+            )
             for problem in summary["shard_errors"]:
                 err.print(f"[red]shard failed:[/] {problem}", highlight=False)
     out.print(
@@ -424,6 +441,9 @@ def profiles_import(
     llm: Annotated[
         bool, typer.Option("--llm", help="cactus: the model also structures the free text.")
     ] = False,
+    llm_mask: Annotated[
+        bool, typer.Option("--llm-mask", help="The model also looks for missed identifiers.")
+    ] = False,
     surrogates: Annotated[
         bool, typer.Option("--surrogates", help="Replace identifiers with realistic surrogates.")
     ] = False,
@@ -438,23 +458,25 @@ def profiles_import(
     """Import profiles or dialogues into DIR/profiles/<id>.yaml or DIR/dialogues.jsonl, masked.
 
     One line on stderr per record that fails (file:line: reason); exit 2 if any failed.
-    The model flags apply to formats that use the model (psyqa; cactus with --llm).
+    The model flags apply where the model is used (psyqa; cactus with --llm; --llm-mask).
     """
     from counselsim.errors import ConfigError
     from counselsim.importers import ImportFailure
-    from counselsim.importers.run import build_extractor, check_import, run_import
+    from counselsim.importers.run import build_deps, build_extractor, check_import, run_import
 
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
     importer = check_import(fmt, src, language, llm)
     flags = {"packaged": packaged, "model_path": model_path, "base_url": base_url, "model": model}
-    extractor = None
-    if importer.needs_llm(llm):
+    extractor, mask_llm = None, None
+    if importer.needs_llm(llm) or llm_mask:
         with err.status("loading model..."):
-            extractor = build_extractor(config, flags)
+            extractor = build_extractor(config, flags) if importer.needs_llm(llm) else None
+            if llm_mask:  # the same model when the format uses one
+                mask_llm = extractor.deps if extractor else build_deps(config, flags)
     elif config is not None or any(v is not None for v in flags.values()):
         raise ConfigError(
-            f"model flags apply only where the model is used (psyqa; cactus with --llm), "
-            f"not to --format {importer.name}"
+            f"model flags apply only where the model is used (psyqa; cactus with --llm; "
+            f"--llm-mask), not to --format {importer.name}"
         )
     with err.status(f"importing {importer.name}...") as status:
         seen = 0
@@ -476,6 +498,7 @@ def profiles_import(
             seed=seed,
             use_llm=llm,
             extractor=extractor,
+            llm_mask=mask_llm,
             on_event=on_event,
         )
     out.print(report.summary(), highlight=False, soft_wrap=True)
@@ -983,33 +1006,64 @@ def personas_show(
 @app.command("mask")
 def mask_command(
     in_file: Annotated[Path, typer.Argument(help='JSONL: {"id", "text", "language"?} per line.')],
-    out_file: Annotated[Path, typer.Option("--out", help="Masked JSONL (written atomically).")],
+    out_file: Annotated[
+        Path, typer.Option("--out", help="Masked JSONL (written atomically; not the input).")
+    ],
     surrogates: Annotated[
         bool, typer.Option("--surrogates", help="Realistic fakes instead of [TYPE_n].")
     ] = False,
     keep_originals: Annotated[
         bool, typer.Option("--keep-originals", help="Also write each entity's original text.")
     ] = False,
-    seed: Annotated[int, typer.Option(help="Surrogate seed.")] = 0,
+    seed: Annotated[int, typer.Option(help="Surrogate and model seed.")] = 0,
+    llm: Annotated[
+        bool, typer.Option("--llm", help="Also ask the model what the rules missed (a call each).")
+    ] = False,
+    config: ConfigOpt = None,
+    packaged: PackagedOpt = None,
+    model_path: ModelPathOpt = None,
+    base_url: BaseUrlOpt = None,
+    model: ModelOpt = None,
 ) -> None:
     """Mask identifiers in IN.jsonl; offsets in the output point into the input text.
 
-    A malformed line is reported (file:line) and skipped; exit 2 if any line failed.
+    A malformed line is reported (file:line) and written as an error record in its place;
+    exit 2 if any line failed. The model flags apply with --llm only.
     """
-    from counselsim.privacy.batch import mask_jsonl
+    from counselsim.errors import ConfigError
+    from counselsim.importers.run import build_deps
+    from counselsim.privacy.batch import amask_jsonl, check_paths, mask_jsonl
 
     def report(line: str) -> None:
         err.print(f"[red]bad line:[/] {escape(line)}", highlight=False, soft_wrap=True)
 
+    flags = {"packaged": packaged, "model_path": model_path, "base_url": base_url, "model": model}
+    if not llm and (config is not None or any(v is not None for v in flags.values())):
+        raise ConfigError("model flags apply only with --llm")
+    check_paths(in_file, out_file)  # before a model loads
     with err.status("masking..."):
-        stats = mask_jsonl(
-            in_file,
-            out_file,
-            surrogates=surrogates,
-            keep_originals=keep_originals,
-            seed=seed,
-            on_error=report,
-        )
+        if llm:
+            deps = build_deps(config, flags)
+            stats = asyncio.run(
+                amask_jsonl(
+                    in_file,
+                    out_file,
+                    deps,
+                    surrogates=surrogates,
+                    seed=seed,
+                    keep_originals=keep_originals,
+                    on_error=report,
+                )
+            )
+        else:
+            stats = mask_jsonl(
+                in_file,
+                out_file,
+                surrogates=surrogates,
+                seed=seed,
+                keep_originals=keep_originals,
+                on_error=report,
+            )
     out.print(f"processed: {stats.processed}, failed: {stats.failed}", highlight=False)
     if stats.failed:
         raise typer.Exit(2)
@@ -1040,7 +1094,8 @@ def leaks_command(
         )
     out.print(
         f"checked: {result.checked}, leaks: {len(result.leaks)} in {result.leaky_records} records,"
-        f" failed: {result.failed}",
+        f" failed: {result.failed}"
+        + (f", error records: {result.error_records}" if result.error_records else ""),
         highlight=False,
     )
     if result.leaks:

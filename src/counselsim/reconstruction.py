@@ -37,8 +37,8 @@ from counselsim.memory.embeddings import USEEmbedding
 from counselsim.output import SESSIONS_FILE, JsonlSink, prepare_out_dir, write_atomic
 from counselsim.personas.library import list_personas, resolve_profile
 from counselsim.personas.load import load_profile
-from counselsim.privacy import Leak, Masker, find_leaks
 from counselsim.personas.models import ClientProfile
+from counselsim.privacy import Leak, Masker, find_leaks
 from counselsim.records import Dialogue, SessionRecord
 from counselsim.service import Simulation
 

@@ -30,6 +30,7 @@ from counselsim.config import derive_seed
 from counselsim.graphs.course import RecordSink
 from counselsim.graphs.state import Node
 from counselsim.labels import EndReason, NextAction
+from counselsim.personas.models import ClientProfile
 from counselsim.privacy import (
     EntityType,
     Leak,
@@ -39,7 +40,6 @@ from counselsim.privacy import (
     find_leaks,
     resolve_overlaps,
 )
-from counselsim.personas.models import ClientProfile
 from counselsim.records import (
     ClientTurn,
     CounselorTurn,

@@ -27,8 +27,8 @@ from counselsim.errors import SourceError, StructuredOutputError
 from counselsim.jsonl import json_error, json_lines
 from counselsim.labels import Role
 from counselsim.personas.load import short_validation_error
-from counselsim.privacy import Masker, detect_language
 from counselsim.personas.models import ClientProfile
+from counselsim.privacy import Masker, detect_language
 from counselsim.records import Dialogue, DialogueTurn
 
 if TYPE_CHECKING:

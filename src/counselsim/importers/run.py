@@ -13,7 +13,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,11 +39,14 @@ from counselsim.importers.store import (
     ProfileSink,
 )
 from counselsim.output import write_atomic
-from counselsim.privacy import Masker
 from counselsim.personas.models import ClientProfile
+from counselsim.privacy import Masker
+from counselsim.privacy.llm import RecordRemasker
 
 if TYPE_CHECKING:  # the agents (and langchain) are imported only when a model is used
+    from counselsim.agents.base import AgentDeps
     from counselsim.agents.extractor import ProfileExtractor
+    from counselsim.privacy.llm import ChatLLM
 
 log = logging.getLogger(__name__)
 
@@ -121,11 +124,11 @@ def parse_language(language: str | None) -> Lang | None:
     raise ConfigError(f"--language must be zh or en, not '{language}'")
 
 
-def build_extractor(config: Path | None, model_overrides: dict[str, Any]) -> ProfileExtractor:
-    """The profile extractor on the configured model (loaded now, so a bad model fails before
-    anything is written)."""
+def build_deps(config: Path | None, model_overrides: dict[str, Any]) -> AgentDeps:
+    """The configured model with prompts and sampling, for an import's model steps (the
+    profile extractor, the LLM masking pass); loaded now, so a bad model fails before
+    anything is written."""
     from counselsim.agents.base import AgentDeps
-    from counselsim.agents.extractor import ProfileExtractor
     from counselsim.config import load_config
     from counselsim.llm.models import build_chat_model
     from counselsim.prompts import PromptLibrary
@@ -134,8 +137,14 @@ def build_extractor(config: Path | None, model_overrides: dict[str, Any]) -> Pro
     cfg = load_config(config, {"model": model_overrides})
     chat, model_id = build_chat_model(cfg.model)
     llm = build_llm(chat, cfg.model.engine, model_id, cfg)
-    deps = AgentDeps(llm, PromptLibrary(), cfg.sampling, cfg.max_regenerations)
-    return ProfileExtractor(deps)
+    return AgentDeps(llm, PromptLibrary(), cfg.sampling, cfg.max_regenerations)
+
+
+def build_extractor(config: Path | None, model_overrides: dict[str, Any]) -> ProfileExtractor:
+    """The profile extractor on the configured model (see :func:`build_deps`)."""
+    from counselsim.agents.extractor import ProfileExtractor
+
+    return ProfileExtractor(build_deps(config, model_overrides))
 
 
 def _resume_key(importer: Importer, src: Path, options: dict[str, Any]) -> str:
@@ -185,9 +194,13 @@ async def import_source(
     seed: int = 0,
     use_llm: bool = False,
     extractor: ProfileExtractor | None = None,
+    llm_mask: ChatLLM | None = None,
     on_event: Callable[[ImportEvent], None] | None = None,
 ) -> ImportReport:
     """Import ``src`` (a file or folder) of format ``fmt`` into the directory ``out``.
+
+    With ``llm_mask`` (a model), each record, once masked by the rules and dictionaries,
+    also goes through the LLM masking pass (:class:`~counselsim.privacy.llm.RecordRemasker`).
 
     Writes ``out/profiles/<id>.yaml`` or ``out/dialogues.jsonl`` as records are converted,
     and ``out/import.json`` at the start and the end. Records already in ``out`` are skipped,
@@ -204,14 +217,18 @@ async def import_source(
     lang = parse_language(language)
     if importer.needs_llm(use_llm) and extractor is None:
         raise ConfigError(f"--format {importer.name} needs a model, and none was given")
+    remasker = RecordRemasker(llm_mask, seed=seed) if llm_mask is not None else None
+    make_masker = masker_factory(surrogates, seed)
     ctx = ImportContext(
         language=lang,
-        make_masker=masker_factory(surrogates, seed),
+        make_masker=remasker.track(make_masker) if remasker else make_masker,
         extractor=extractor if importer.needs_llm(use_llm) else None,
         use_llm=use_llm,
         seed=seed,
     )
     options = {"language": lang, "surrogates": surrogates, "seed": seed, "llm": use_llm}
+    if remasker is not None:  # only when used, so earlier imports still resume
+        options["llm_mask"] = True
     key = _resume_key(importer, src, options)
     resumed = _prepare_out(out, key)
     if resumed:
@@ -225,6 +242,8 @@ async def import_source(
     )
     try:
         async for event in importer.run(src, ctx, skip=set(sink.ids), limit=limit):
+            if isinstance(event, Imported) and remasker is not None:
+                event = replace(event, item=await remasker.remask(event.id, event.item))
             if isinstance(event, Imported):
                 if isinstance(event.item, ClientProfile):
                     assert isinstance(sink, ProfileSink)
@@ -257,6 +276,7 @@ def run_import(
     seed: int = 0,
     use_llm: bool = False,
     extractor: ProfileExtractor | None = None,
+    llm_mask: ChatLLM | None = None,
     on_event: Callable[[ImportEvent], None] | None = None,
 ) -> ImportReport:
     """Synchronous :func:`import_source` (for the CLI and scripts)."""
@@ -271,6 +291,7 @@ def run_import(
             seed=seed,
             use_llm=use_llm,
             extractor=extractor,
+            llm_mask=llm_mask,
             on_event=on_event,
         )
     )
@@ -279,6 +300,7 @@ def run_import(
 __all__ = [
     "ImportFailure",
     "ImportReport",
+    "build_deps",
     "build_extractor",
     "check_import",
     "import_source",

@@ -18,7 +18,9 @@ surrogates (:mod:`.surrogate`); :func:`find_leaks` checks a masked text against 
 Nothing in this package logs text or identifiers.
 """
 
+from counselsim.privacy.checks import id_check_char, luhn_valid, ssn_valid
 from counselsim.privacy.core import DETECTORS, Masker, detect, detect_language, locate, mask
+from counselsim.privacy.fakes import luhn_check_digit
 from counselsim.privacy.leaks import Leak, find_leaks, fingerprint
 from counselsim.privacy.llm import (
     DetectedIdentifier,
@@ -41,8 +43,6 @@ from counselsim.privacy.ner import (
     find_zh_institutions,
     find_zh_names,
 )
-from counselsim.privacy.checks import id_check_char, luhn_valid, ssn_valid
-from counselsim.privacy.fakes import luhn_check_digit
 from counselsim.privacy.recognizers import (
     RULE_DETECTORS,
     find_bank_cards,

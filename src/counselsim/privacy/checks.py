@@ -136,7 +136,7 @@ def id_like(token_text: str) -> bool:
 _NO_TRUNK = ("CN", "US", "CA", "HK", "MO", "SG")
 # Regions whose national format starts with a trunk "0" (07700 900123, 090-1234-5678).
 _TRUNK0 = ("GB", "JP", "AU", "DE", "FR", "CN", "KR", "NZ", "IE", "IT", "NL", "IN", "TH", "TW")
-_TRUNK0 += ("MY", "PH", "VN", "AE", "ES")
+_TRUNK0_MORE = ("MY", "PH", "VN", "AE", "ES")
 
 
 def _parse(number: str, region: str | None) -> phonenumbers.PhoneNumber | None:
@@ -164,7 +164,7 @@ def phone_local(number: str) -> bool:
     if not 7 <= len(d) <= 15:
         return False
     regions, test = (
-        (_TRUNK0, phonenumbers.is_possible_number)
+        ((*_TRUNK0, *_TRUNK0_MORE), phonenumbers.is_possible_number)
         if d[0] == "0"
         else (_NO_TRUNK, phonenumbers.is_valid_number)
     )

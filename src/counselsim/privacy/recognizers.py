@@ -105,7 +105,7 @@ def _sentence_end(text: str, pos: int) -> int:
 
 def _alternatives(cues: dict[Lang, list[str]]) -> str:
     parts = []
-    for cue in (c for lang in ("zh", "en") for c in cues.get(lang, [])):  # type: ignore[attr-defined]
+    for cue in (c for lang in ("zh", "en") for c in cues.get(lang, [])):
         head = r"(?<![A-Za-z])" if cue[:1].isascii() and cue[:1].isalpha() else ""
         parts.append(head + cue)
     return "|".join(f"(?:{p})" for p in parts)

@@ -188,11 +188,11 @@ def _cued_names(text: str) -> list[Span]:
             spans.append(make_span(text, m.start("name"), end, EntityType.NAME))
     for m in _CONTACT_CUE_RE.finditer(text):
         first = m.group("name")
-        if first not in EN_NAME_STOPWORDS and first not in EN_CITIES:
-            if first not in GENERIC_WORDS:
-                end = _surname_after(text, m.end("name"), loose=True)
-                if end > m.end("name"):  # a first and a last name, not a lone capital
-                    spans.append(make_span(text, m.start("name"), end, EntityType.NAME))
+        if first in EN_NAME_STOPWORDS or first in EN_CITIES or first in GENERIC_WORDS:
+            continue
+        end = _surname_after(text, m.end("name"), loose=True)
+        if end > m.end("name"):  # a first and a last name, not a lone capital
+            spans.append(make_span(text, m.start("name"), end, EntityType.NAME))
     return spans
 
 

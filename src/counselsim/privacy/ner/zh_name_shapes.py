@@ -199,7 +199,7 @@ def _given_word(t: Token) -> bool:
     return (
         len(t.word) == 2
         and is_cjk(t.word)
-        and not t.flag.startswith(FUNCTION_FLAGS + ("v", "a", "ns", "nt"))
+        and not t.flag.startswith((*FUNCTION_FLAGS, "v", "a", "ns", "nt"))
         and not any(ch in FUNCTION_CHARS for ch in t.word)
         and any(ch in ZH_GIVEN_CHARS for ch in t.word)
         and t.word not in ZH_NAME_STOPWORDS

@@ -168,10 +168,14 @@ def _word_names(c: _Ctx) -> list[Span]:
             spans.append(c.span(t.start, t.end))
         elif len(t.word) == 1 and t.word in ZH_SURNAMES and i + 1 < len(c.toks):
             nxt = c.toks[i + 1]  # jieba sometimes splits: 陈/nr 宇航/nr
-            joined = t.word + nxt.word
-            if nxt.start == t.end and nxt.flag.startswith("n") and nxt.flag != "ns":
-                if full_name_shape(joined) and nxt.word not in ZH_NAME_STOPWORDS:
-                    spans.append(c.span(t.start, nxt.end))
+            if (
+                nxt.start == t.end
+                and nxt.flag.startswith("n")
+                and nxt.flag != "ns"
+                and full_name_shape(t.word + nxt.word)
+                and nxt.word not in ZH_NAME_STOPWORDS
+            ):
+                spans.append(c.span(t.start, nxt.end))
     return spans + [c.span(s, e) for s, e in _dictionary_names(c)]
 
 
@@ -350,9 +354,12 @@ def _compound_surnames(c: _Ctx, found: list[Span]) -> list[Span]:
             spans.append(c.span(m.start("sur"), given_end))
     for m in _COMPOUND_DOUBLED_RE.finditer(text):
         pair = m.group("pair")
-        if m.start() in b.starts and pair not in _REDUPLICATED_WORDS:
-            if pair[0] not in FUNCTION_CHARS:
-                spans.append(c.span(*m.span()))
+        if (
+            m.start() in b.starts
+            and pair not in _REDUPLICATED_WORDS
+            and pair[0] not in FUNCTION_CHARS
+        ):
+            spans.append(c.span(*m.span()))
     for s in [*found, *spans]:
         for sur_start in (s.start - 2, s.start - 1):
             if (
