@@ -329,17 +329,9 @@ def _generate(
             async def local() -> dict[str, Any]:
                 try:
                     return await run_generate(
-                        sims,
-                        profile_set,
-                        spec,
-                        n,
-                        out_dir,
-                        concurrency,
-                        urls,
-                        checkpoint_dsn=checkpoint_dsn,
-                        chroma_url=chroma_url,
-                        on_change=on_change,
-                    )
+                        sims, profile_set, spec, n, out_dir, concurrency, urls,
+                        checkpoint_dsn=checkpoint_dsn, chroma_url=chroma_url, on_change=on_change,
+                    )  # fmt: skip
                 finally:
                     for sim in sims:
                         await sim.aclose()
@@ -350,19 +342,10 @@ def _generate(
 
             address, shards = ray
             summary = generate_on_ray(
-                sims,
-                profile_set,
-                spec,
-                n,
-                out_dir,
-                concurrency,
-                urls,
-                ray_address=address,
-                shards=shards or max(2, len(urls)),
-                chroma_url=chroma_url,
-                checkpoint_dsn=checkpoint_dsn,
-                on_change=on_change,
-            )
+                sims, profile_set, spec, n, out_dir, concurrency, urls, ray_address=address,
+                shards=shards or max(2, len(urls)), chroma_url=chroma_url,
+                checkpoint_dsn=checkpoint_dsn, on_change=on_change,
+            )  # fmt: skip
             for problem in summary["shard_errors"]:
                 err.print(f"[red]shard failed:[/] {problem}", highlight=False)
     out.print(

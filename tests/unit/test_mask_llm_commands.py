@@ -118,6 +118,15 @@ async def test_record_remasker_masks_every_field_consistently():
     assert "p1" not in fake.calls[0].text  # ids are no text
 
 
+async def test_record_remasker_numbers_on_for_an_untracked_record():
+    profile = ClientProfile.model_validate(
+        {"id": "p2", "language": "zh", "presenting_problem": "[NAME_1]和邻居大壮吵架了。"}
+    )
+    llm, _ = deps(answer(("大壮", "NAME")))
+    out = await RecordRemasker(llm).remask("p2", profile)
+    assert out.presenting_problem == "[NAME_1]和邻居[NAME_2]吵架了。"  # no clash with NAME_1
+
+
 @pytest.mark.parametrize("surrogates", [False, True])
 def test_profiles_import_llm_mask(monkeypatch, capfd, tmp_path, surrogates):
     import counselsim.importers.run as run_mod

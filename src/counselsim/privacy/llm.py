@@ -218,11 +218,16 @@ class RecordRemasker:
         Raises:
             StructuredOutputError: The model's answer stayed invalid after the repairs.
         """
-        masker = self._maskers.pop(record_id, None) or Masker()
+        masker = self._maskers.pop(record_id, None)
         data = item.model_dump(mode="json")
         texts = [s for s in _strings(data) if s.strip()]
         if not texts:
             return item
+        if masker is None:  # not tracked: number on after the record's own placeholders
+            masker = Masker()
+            masker.mapping = {
+                m.group(): m.group() for t in texts for m in PLACEHOLDER_RE.finditer(t)
+            }
         language = data.get("language") if data.get("language") in ("zh", "en") else None
         joined = "\n".join(texts)
         found = await llm_spans(

@@ -163,17 +163,6 @@ def _prefix_start(toks: Sequence[Token], i: int) -> tuple[int, bool]:
     j = i - 1
     while j >= 0 and toks[j].end == start and t.end - toks[j].start <= 16:
         part = _name_part(toks[j])
-        if (
-            not part
-            and j > 0
-            and start == t.start
-            and len(toks[j].word) == 2
-            and toks[j].flag in ("v", "a", "an", "vn")
-            and toks[j - 1].end == toks[j].start
-            and is_city_level(toks[j - 1].word)
-            and toks[j].word not in _PREFIX_STOP
-        ):
-            part = "named"  # 北京/安定/医院: city + a word jieba reads as a verb + suffix
         if not part:
             break
         named = named or part == "named"
