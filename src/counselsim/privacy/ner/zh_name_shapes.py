@@ -160,7 +160,7 @@ def name_after(text: str, pos: int, b: Bounds) -> int | None:
     if pos >= len(text) or pos not in b.starts:
         return None
     surname = text[pos : pos + 2] if text[pos : pos + 2] in ZH_COMPOUND_SURNAMES else text[pos]
-    if surname not in ZH_SURNAMES:
+    if surname not in ZH_SURNAMES or surname in JOINERS:  # 和/但/跟 after a cue: "and", "but"
         return None
     g = pos + len(surname)
     if any(text.startswith(title, g) for title in ZH_TITLES):
@@ -194,15 +194,17 @@ def _given_length(text: str, g: int, surname_len: int, b: Bounds) -> int:
 
 
 def _given_word(t: Token) -> bool:
-    """A two-character jieba word that can be a given name after a surname: Chinese, no
-    function word or character, and at least one given-name character (天一, 一鸣)."""
+    """A two-character jieba word that is a given name after a surname even with a
+    character that usually ends one (天一, 一鸣): Chinese, a name-like POS flag (person,
+    distinguishing word, name morpheme), no relative, person or place word."""
     return (
         len(t.word) == 2
         and is_cjk(t.word)
-        and not t.flag.startswith((*FUNCTION_FLAGS, "v", "a", "ns", "nt"))
-        and not any(ch in FUNCTION_CHARS for ch in t.word)
+        and t.flag.startswith(("nr", "b", "z", "ng", "g", "j"))
+        and not any(ch in FUNCTION_CHARS or ch in "人地" for ch in t.word)
         and any(ch in ZH_GIVEN_CHARS for ch in t.word)
         and t.word not in ZH_NAME_STOPWORDS
+        and t.word not in ZH_RELATIVES
     )
 
 

@@ -110,7 +110,7 @@ _REDUPLICATED_WORDS = frozenset(
     )
 )
 # POS flags that never start or end a relative's lone given name.
-_NOT_GIVEN_FLAGS = ("t", "m", "q", "p", "c", "u", "r", "f", "v", "y", "nt", "s")
+_NOT_GIVEN_FLAGS = ("t", "m", "q", "p", "c", "u", "r", "f", "v", "y", "nt", "s", "d", "ad")
 
 
 @dataclass(frozen=True)
@@ -270,10 +270,12 @@ def _cued_names(c: _Ctx) -> list[Span]:
     spans = [c.span(*m.span("name")) for m in _SURNAME_ONLY_RE.finditer(text)]
     for m in _CUE_RE.finditer(text):
         cue = m.group().rstrip("：:，, ")
-        end = name_after(text, m.end(), b)
-        if end is None and cue in _NAME_CUES:  # jieba's name after 朋友, not after 奶奶
-            end = proper_name_after(text, m.end(), b)
-        if end is None and cue != "我是":  # 我是拉萨人: no name
+        end = None
+        if cue in _NAME_CUES or cue == "我是":  # not after 奶奶 or 母亲：(a speaker label)
+            end = name_after(text, m.end(), b)
+        if end is None and cue in _NAME_CUES:  # 我是拉萨人: no name
+            end = proper_name_after(text, m.end(), b) or _given_after(c, m.end())
+        elif end is None and cue in _KIN:  # 我妹妹婷婷
             end = _given_after(c, m.end())
         if end is not None:
             spans.append(c.span(m.end(), end))
