@@ -188,14 +188,6 @@ def recognizer(name: str) -> Compiled:
     raise KeyError(name)
 
 
-def find_structured(text: str, labels: frozenset[EntityType] | None = None) -> list[Span]:
-    """Candidates of every packaged recognizer (of ``labels`` only, when given); overlaps
-    are left to :func:`.spans.resolve_overlaps`."""
-    return [
-        s for r in recognizers() if labels is None or r.spec.label in labels for s in r.find(text)
-    ]
-
-
 def finder(*labels: EntityType, names: tuple[str, ...] = ()) -> Detector:
     """A detector for the recognizers of some labels (or some names)."""
     wanted = frozenset(labels)
