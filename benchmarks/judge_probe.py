@@ -26,7 +26,7 @@ from counselsim.critic.rubric import Perspective, load_rubric
 from counselsim.critic.units import ScoreUnit, UnitTurn
 from counselsim.labels import Role
 from counselsim.prompts import PromptLibrary
-from counselsim.service import build_judge_llm
+from counselsim.services.compose import build_judge_llm
 
 DATA = Path(__file__).parent / "data" / "judge_probe.jsonl"
 

@@ -6,9 +6,16 @@ engine's constrained decoding: a small model cannot ramble past them.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 
 from counselsim.labels import Emotion, EndReason, NextAction, Role, Stage, Stance, Strategy
 
@@ -84,35 +91,79 @@ class TurnCheck(_Record):
     consistent: bool = Field(description="fits the target profile and the conversation")
 
 
+CheckStatus = Literal["checked", "judge_failed", "skipped"]
+"""``checked``: the principle was decided (``passed`` says how); ``judge_failed``: the judge's
+output stayed invalid, so nothing was decided; ``skipped``: not asked (a rule already failed)."""
+
+
 class PrincipleCheck(_Record):
-    """One checklist principle checked on one generated attempt of a turn (in-loop critic)."""
+    """One checklist principle checked on one generated attempt of a turn (in-loop critic).
+
+    A check that decided nothing (``status`` not ``checked``) has ``passed`` None: it neither
+    passes nor rejects the turn, and ``problem`` says why it was not decided.
+    """
 
     principle: str
     method: Literal["rule", "judge"]
     attempt: int = Field(ge=0, description="0 = first generation, then each rewrite")
-    passed: bool
-    problem: str = Field(default="", description="what was wrong, when it failed")
+    passed: bool | None = Field(description="None when nothing was decided (see status)")
+    problem: str = Field(default="", description="what was wrong, or why it was not decided")
+    status: CheckStatus = Field(
+        default="checked", description="written only when not 'checked' (records stay compact)"
+    )
+
+    @model_validator(mode="after")
+    def _decided(self) -> PrincipleCheck:
+        if (self.status == "checked") != (self.passed is not None):
+            raise ValueError(f"check '{self.principle}': passed must be set iff status is checked")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _compact(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # a decided check is written as before the status existed: old and new records match
+        data: dict[str, Any] = handler(self)
+        if self.status == "checked":
+            data.pop("status", None)
+        return data
 
 
 # --- the transcript ---------------------------------------------------------------------------
 
 
 class CounselorTurn(_Record):
-    """A counselor turn with the thought it was conditioned on, exactly as used."""
+    """A counselor turn with the thought it was conditioned on, exactly as used.
+
+    ``author`` is ``human`` for a trainee's turn (``counselsim practice``): such a turn has no
+    observation or reasoning (none is invented), no perceived client emotion, and its
+    ``strategy`` is coded from its words (:mod:`counselsim.practice.coding`), not intended.
+    The field is left out of the JSON of agent turns, so existing records stay byte-identical.
+    """
 
     index: int = Field(ge=0)
     role: Literal[Role.COUNSELOR] = Role.COUNSELOR
+    author: Literal["agent", "human"] = Field(
+        default="agent", exclude_if=lambda v: v == "agent", description="who wrote the turn"
+    )
     text: str
-    observation: str
+    observation: str | None = None
     client_emotion: list[Emotion]
     strategy: list[Strategy]
-    reasoning: str
+    reasoning: str | None = None
     next_action: NextAction
     attempts: int = Field(default=1, ge=1, description="generations tried for this turn")
     flags: list[str] = Field(default_factory=list, description="checks the kept text failed")
     checks: list[PrincipleCheck] = Field(
         default_factory=list, description="checklist results of every attempt (in-loop critic)"
     )
+
+    @model_validator(mode="after")
+    def _thought_by_author(self) -> CounselorTurn:
+        has_thought = self.observation is not None and self.reasoning is not None
+        if self.author == "agent" and not has_thought:
+            raise ValueError("an agent's counselor turn needs its observation and reasoning")
+        if self.author == "human" and (self.observation is not None or self.reasoning is not None):
+            raise ValueError("a human's counselor turn has no observation or reasoning")
+        return self
 
 
 class ClientTurn(_Record):
@@ -223,7 +274,9 @@ class SessionRecord(_Record):
     session_index: int = Field(ge=1)
     profile_id: str
     language: Literal["zh", "en"]
-    plan: SessionPlan
+    plan: SessionPlan | None = Field(
+        description="the counselor agent's plan; None when a human counseled (practice)"
+    )
     turns: list[Turn]
     end_reason: EndReason
     summary: str

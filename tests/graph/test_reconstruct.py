@@ -1,5 +1,6 @@
 """RMRR end to end with fake models: Retrieve from a Chroma index, Mask, Reconstruct turn by
-turn, Refine with leak/placeholder checks and the critic's per-turn check, record, resume."""
+turn, Refine (the check-and-retry loop) with leak/placeholder checks and the critic's per-turn
+check, record, resume."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ from counselsim.labels import EndReason
 from counselsim.llm.fake import FunctionChatModel
 from counselsim.memory.corpus import CorpusIndex, nearest_profile
 from counselsim.memory.embeddings import HashingEmbedding
-from counselsim.reconstruction import run_reconstruction
 from counselsim.records import ClientTurn, CounselorTurn, Dialogue, SessionRecord
-from counselsim.service import build_simulation
+from counselsim.services.compose import build_simulation
+from counselsim.services.reconstruct import run_reconstruction
 
 PHONE = "13812345678"
 EMAIL = "lihua.test@example.com"
@@ -166,6 +167,11 @@ async def test_a_leaking_turn_is_rewritten_with_feedback(config, zh_profile, tmp
     assert not first_client.flags
     retry_prompts = [c.text for c in fakes.client.calls[1:3]]
     assert any("否定" in p for p in retry_prompts)  # the rejection reason reached the model
+    # the reason itself, in the dialogue's language, and the judge not asked about a leak
+    assert "照搬了原文里的人名、地名或数字" in fakes.client.calls[1].text
+    first_checks = {(c.attempt, c.principle): c.status for c in first_client.checks}
+    assert first_checks[(0, "in_role")] == first_checks[(0, "consistent")] == "skipped"
+    assert first_checks[(1, "in_role")] == "checked"
 
 
 async def test_critic_rejection_is_bounded_and_recorded(config, zh_profile, tmp_path):
@@ -175,6 +181,29 @@ async def test_critic_rejection_is_bounded_and_recorded(config, zh_profile, tmp_
     assert len(record.turns) == 2
     assert all("out_of_role" in t.flags for t in record.turns)
     assert fakes.check_n == 4  # 2 turns x (1 + 1 refine)
+    for turn in record.turns:  # every verdict of every attempt is on the turn
+        in_role = [
+            (c.attempt, c.passed, c.problem) for c in turn.checks if c.principle == "in_role"
+        ]
+        assert in_role == [(0, False, "像咨询师在说话"), (1, False, "像咨询师在说话")]
+
+
+async def test_a_failed_turn_check_is_recorded_never_passed_nor_rewritten(
+    config, zh_profile, tmp_path
+):
+    fakes = Fakes()
+    fakes.critic.fn = lambda messages, kwargs: (  # type: ignore[method-assign]
+        "not json"
+        if "in_role" in str(messages[-1].content)
+        else Fakes._critic(fakes, messages, kwargs)
+    )
+    [record] = await _run(config, zh_profile, tmp_path / "out", fakes, max_source_turns=2)
+    for turn in record.turns:
+        assert turn.attempts == 1 and not turn.flags
+        assert [(c.principle, c.status, c.passed) for c in turn.checks] == [
+            ("in_role", "judge_failed", None),
+            ("consistent", "judge_failed", None),
+        ]
 
 
 async def test_a_rejection_without_a_stated_problem_is_not_acted_on(config, zh_profile, tmp_path):
@@ -232,7 +261,7 @@ async def test_a_turn_that_keeps_leaking_is_scrubbed_not_kept(config, zh_profile
 
 
 def test_leak_audit_finds_a_source_identifier_in_a_record(zh_profile):
-    from counselsim.reconstruction import audit_leaks
+    from counselsim.services.reconstruct import audit_leaks
     from tests.conftest import counselor_turn
 
     record_turns = [counselor_turn(0, "好的，我记下了 138-1234-5678。")]
@@ -244,7 +273,7 @@ def test_leak_audit_finds_a_source_identifier_in_a_record(zh_profile):
 
 async def test_graph_retrieves_the_nearest_source_when_none_is_given(config, zh_profile):
     from counselsim.graphs.reconstruct import build_reconstruct_graph, initial_reconstruct_state
-    from counselsim.reconstruction import reconstruct_deps
+    from counselsim.services.reconstruct import reconstruct_deps
 
     class ListSink:
         def __init__(self) -> None:

@@ -10,21 +10,17 @@ from pydantic import ValidationError
 
 from counselsim.agents.base import AgentDeps
 from counselsim.config import CheckMode, Engine, RunConfig
-from counselsim.critic.checklist import (
-    RULES,
-    Checklist,
-    RuleInput,
-    TurnReviewer,
-    load_checklist,
-)
+from counselsim.critic.checklist import Checklist, TurnReviewer, load_checklist
+from counselsim.critic.rules import RULES, RuleInput
+from counselsim.errors import ConfigError
 from counselsim.labels import Emotion, Role
 from counselsim.llm.fake import ScriptedChatModel
 from counselsim.llm.structured import LLM
 from counselsim.memory.embeddings import HashingEmbedding
 from counselsim.prompts import PromptLibrary
-from counselsim.records import ClientTurn, CounselorTurn
-from counselsim.service import build_simulation
-from tests.conftest import course_fakes, critic, plan, summary, thought
+from counselsim.records import ClientTurn, CounselorTurn, PrincipleCheck
+from counselsim.services.compose import build_simulation
+from tests.conftest import counselor_turn, course_fakes, critic, plan, summary, thought
 
 
 def client_said(text: str) -> list:
@@ -121,12 +117,78 @@ async def test_a_violation_without_a_stated_problem_rejects_nothing(en_profile):
     assert all(c.passed for c in checks)
 
 
-async def test_an_unusable_verdict_checks_nothing(en_profile):
+async def test_an_unusable_verdict_is_recorded_as_judge_failed_never_as_a_pass(en_profile):
     fake = ScriptedChatModel(script=["not json"])
     checks = await TurnReviewer(deps_for(fake), load_checklist(Role.CLIENT), CheckMode.ALL).review(
         "I don't know.", [], en_profile, 0, 1
     )
-    assert [c.method for c in checks] == ["rule", "rule"]
+    assert [(c.method, c.status) for c in checks] == [
+        ("rule", "checked"),
+        ("rule", "checked"),
+        ("judge", "judge_failed"),
+        ("judge", "judge_failed"),
+    ]
+    failed = [c for c in checks if c.status == "judge_failed"]
+    assert {c.principle for c in failed} == {"in_character", "within_profile"}
+    assert all(c.passed is None and "no valid output" in c.problem for c in failed)
+    assert len(fake.calls) == 1
+
+
+async def test_judge_principles_are_recorded_as_skipped_when_a_rule_failed(en_profile):
+    fake = ScriptedChatModel(script=[])  # the judge must not be asked
+    checks = await TurnReviewer(deps_for(fake), load_checklist(Role.CLIENT), CheckMode.ALL).review(
+        "I suggest you rest. You should try yoga.", [], en_profile, 2, 1
+    )
+    by = {c.principle: c for c in checks}
+    assert by["no_counseling"].passed is False
+    assert by["in_character"].status == by["within_profile"].status == "skipped"
+    assert by["in_character"].passed is None and by["in_character"].attempt == 2
+    assert not fake.calls
+
+
+def test_a_check_that_decided_nothing_round_trips_and_decided_ones_stay_compact():
+    undecided_check = PrincipleCheck(
+        principle="responsive", method="judge", attempt=1, passed=None, status="judge_failed"
+    )
+    turn = counselor_turn(0, "Hi.").model_copy(
+        update={
+            "checks": [
+                undecided_check,
+                PrincipleCheck(principle="one_question", method="rule", attempt=0, passed=True),
+            ]
+        }
+    )
+    raw = turn.model_dump_json()
+    assert '"status":"judge_failed"' in raw and raw.count('"status"') == 1
+    assert CounselorTurn.model_validate_json(raw) == turn
+    with pytest.raises(ValidationError, match="passed must be set iff status is checked"):
+        PrincipleCheck(principle="x", method="judge", attempt=0, passed=True, status="skipped")
+
+
+def test_rules_come_from_any_source_of_named_functions():
+    def never(_: RuleInput) -> bool:
+        return False
+
+    def always(_: RuleInput) -> bool:
+        return True
+
+    rules = {name: never for name in RULES} | {"one_question": always}
+    assert load_checklist(Role.COUNSELOR, rules=rules).role is Role.COUNSELOR
+    with pytest.raises(ConfigError, match="unknown rule 'brief'"):
+        load_checklist(Role.CLIENT, rules={"no_counseling": never})
+
+
+async def test_a_reviewer_applies_the_rules_it_is_given(en_profile):
+    rules = {name: (lambda i: i.text == "flag me") for name in RULES}
+    reviewer = TurnReviewer(
+        deps_for(ScriptedChatModel(script=[])),
+        load_checklist(Role.COUNSELOR, rules=rules),
+        CheckMode.RULES,
+        rules=rules,
+    )
+    flagged = await reviewer.review("flag me", [], en_profile, 0, 1)
+    assert flagged and not any(c.passed for c in flagged)
+    assert all(c.passed for c in await reviewer.review("fine", [], en_profile, 0, 1))
 
 
 async def _course(config, profile, tmp_path: Path, counselor_script, critic_script):
@@ -233,3 +295,74 @@ async def test_judge_principles_in_the_loop(config, en_profile, tmp_path):
     assert "ignores what the client said" in fakes.counselor.calls[3].text
     # the checklist judge never sees the counselor's hidden plan or reasoning
     assert all("SECRET" not in c.text for c in fakes.critic.calls[:4])
+
+
+# --- the checks run whatever the form checks said (issue 12: the demo's crisis turn) ----------
+
+DISCLOSURE = "如果自己消失了，父母是不是就不用为我操心了"
+
+
+async def test_a_turn_kept_after_failing_form_checks_has_its_rules_checked(
+    config, zh_profile, tmp_path
+):
+    # In the demo the counselor echoed this disclosure and asked nothing about risk; the echo
+    # failed a form check, so the checklist never ran and the reply was kept with checks: [].
+    echo = json.dumps({"reply": DISCLOSURE + "。"}, ensure_ascii=False)
+    fakes = course_fakes([2], max_turns=2)
+    fakes.counselor.script[:] = [
+        plan(1),
+        thought(0),
+        json.dumps({"reply": "你好，今天想聊些什么？"}, ensure_ascii=False),
+        thought(1, close=True),
+        echo,
+        echo,
+    ]
+    fakes.client.script[:] = [
+        json.dumps({"emotion": ["Depression"], "reply": DISCLOSURE}, ensure_ascii=False)
+    ]
+    sim = build_simulation(
+        one_session(config, CheckMode.RULES),
+        counselor_model=fakes.counselor,
+        client_model=fakes.client,
+        critic_model=fakes.critic,
+    )
+    (record,) = await sim.run_course(zh_profile, tmp_path / "run", embedder=HashingEmbedding())
+    reply = record.turns[2]
+    assert isinstance(reply, CounselorTurn) and reply.attempts == 2
+    assert reply.flags == ["echo", "checklist:safety_protocol"]
+    rules = {p.id for p in load_checklist(Role.COUNSELOR).principles if p.method == "rule"}
+    for attempt in (0, 1):
+        assert {c.principle for c in reply.checks if c.attempt == attempt} == rules
+    safety = [(c.attempt, c.passed) for c in reply.checks if c.principle == "safety_protocol"]
+    assert safety == [(0, False), (1, False)]
+    # the rewrite was told both: the echo and the missed safety protocol
+    retry = fakes.counselor.calls[5].text
+    assert "照抄了对方刚才说的话" in retry and "直接询问并提供危机求助资源" in retry
+    on_disk = (tmp_path / "run" / "sessions.jsonl").read_text(encoding="utf-8")
+    assert '"principle":"safety_protocol","method":"rule","attempt":1,"passed":false' in on_disk
+
+
+async def test_a_failed_checklist_judge_neither_passes_nor_rejects_and_is_counted(zh_profile):
+    from counselsim.agents.counselor import CounselorAgent, SessionContext
+    from counselsim.records import CounselorThought, SessionPlan
+
+    counselor = ScriptedChatModel(script=[json.dumps({"reply": "你最近睡得怎么样？"})])
+    critic_model = ScriptedChatModel(script=["not json"])
+    reviewer = TurnReviewer(deps_for(critic_model), load_checklist(Role.COUNSELOR), CheckMode.ALL)
+    agent = CounselorAgent(deps_for(counselor), reviewer=reviewer)
+    ctx = SessionContext(
+        profile=zh_profile,
+        plan=SessionPlan.model_validate_json(plan(1)),
+        session_index=1,
+        n_sessions=1,
+    )
+    text, checked = await agent.reply(
+        ctx, [], CounselorThought.model_validate_json(thought(0)), seed=3
+    )
+    assert text == "你最近睡得怎么样？"
+    assert checked.attempts == 1 and checked.flags == []  # not regenerated on it
+    assert checked.judge_failures == 2  # responsive, non_judgemental
+    assert [c.principle for c in checked.checks if c.status == "judge_failed"] == [
+        "responsive",
+        "non_judgemental",
+    ]

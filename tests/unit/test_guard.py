@@ -1,14 +1,17 @@
-"""Turn checks (form, not content) and the check-and-regenerate loop."""
+"""Form checks (form, not content) and the check-and-retry loop."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
-from counselsim.agents.base import Checked, Rejected, generate_checked
-from counselsim.agents.guard import Flag, check_turn, containment, similarity
 from counselsim.config import Sampling
+from counselsim.critic.form import Flag, check_turn, containment, form_check, similarity
+from counselsim.critic.loop import Checked, Rejected, generate_checked
+from counselsim.critic.verdict import Finding, Verdict, rejections, undecided
 from counselsim.labels import Emotion, Role, Strategy
-from counselsim.records import ClientTurn, CounselorTurn
+from counselsim.records import ClientTurn, CounselorTurn, PrincipleCheck
 from tests.conftest import counselor_turn
 
 C, K = Role.COUNSELOR, Role.CLIENT
@@ -297,7 +300,9 @@ class Maker:
 async def test_generate_checked_regenerates_after_a_bad_text():
     make = Maker(["咨询师：你好。", "你好，今天想聊点什么？"])
     base = Sampling(temperature=0.7)
-    out, checked = await generate_checked(make, lambda s: s, C, [], base, max_regenerations=2)
+    out, checked = await generate_checked(
+        make, lambda s: s, [form_check(C, [])], base, max_regenerations=2
+    )
     assert out == "你好，今天想聊点什么？"
     assert checked == Checked(attempts=2, flags=[])
     assert [a for a, _ in make.seen] == [0, 1]
@@ -315,7 +320,7 @@ async def test_generate_checked_regenerates_after_a_bad_text():
 async def test_generate_checked_passes_each_previous_rejection():
     texts = ["Client: one.", "", "I am not sure."]
     make = Maker(texts)
-    out, checked = await generate_checked(make, lambda s: s, K, [], Sampling(), 2)
+    out, checked = await generate_checked(make, lambda s: s, [form_check(K, [])], Sampling(), 2)
     assert out == "I am not sure." and checked == Checked(attempts=3, flags=[])
     assert make.rejected == [
         None,
@@ -326,7 +331,7 @@ async def test_generate_checked_passes_each_previous_rejection():
 
 async def test_generate_checked_stops_at_the_first_clean_candidate():
     make = Maker(["Hi, how are you feeling today?", "never used"])
-    out, checked = await generate_checked(make, lambda s: s, C, [], Sampling(), 3)
+    out, checked = await generate_checked(make, lambda s: s, [form_check(C, [])], Sampling(), 3)
     assert out == "Hi, how are you feeling today?"
     assert checked.attempts == 1 and checked.flags == []
     assert len(make.seen) == 1
@@ -340,7 +345,7 @@ async def test_generate_checked_keeps_the_candidate_with_fewest_flags():
     ]
     assert [len(check_turn(t, K, [])) for t in texts] == [2, 1, 3]
     make = Maker(texts)
-    out, checked = await generate_checked(make, lambda s: s, K, [], Sampling(), 2)
+    out, checked = await generate_checked(make, lambda s: s, [form_check(K, [])], Sampling(), 2)
     assert len(make.seen) == 3
     assert out == texts[1]
     assert checked.attempts == 3
@@ -349,20 +354,22 @@ async def test_generate_checked_keeps_the_candidate_with_fewest_flags():
 
 async def test_generate_checked_ties_keep_the_earliest_candidate():
     texts = ["Client: first.", "Client: second."]
-    out, checked = await generate_checked(Maker(texts), lambda s: s, K, [], Sampling(), 1)
+    out, checked = await generate_checked(
+        Maker(texts), lambda s: s, [form_check(K, [])], Sampling(), 1
+    )
     assert out == "Client: first."
     assert checked == Checked(attempts=2, flags=["speaker_label"])
 
 
 async def test_generate_checked_with_no_regenerations_makes_one_attempt():
     make = Maker(["Client: oops."])
-    out, checked = await generate_checked(make, lambda s: s, K, [], Sampling(), 0)
+    out, checked = await generate_checked(make, lambda s: s, [form_check(K, [])], Sampling(), 0)
     assert out == "Client: oops." and checked.attempts == 1 and checked.flags == ["speaker_label"]
 
 
 async def test_generate_checked_temperature_is_capped():
     make = Maker(["", "", "", "", "", ""])
-    await generate_checked(make, lambda s: s, K, [], Sampling(temperature=1.0), 5)
+    await generate_checked(make, lambda s: s, [form_check(K, [])], Sampling(temperature=1.0), 5)
     temps = [s.temperature for _, s in make.seen]
     assert temps == sorted(temps)
     assert max(temps) == pytest.approx(1.2)
@@ -377,9 +384,77 @@ async def test_generate_checked_uses_text_of_and_history():
     async def make(attempt: int, sampling: Sampling, rejected: Rejected | None) -> Out:
         return Out([EN_OPEN, "What would you like to focus on first?"][attempt])
 
-    out, checked = await generate_checked(make, lambda o: o.reply, C, EN_HISTORY, Sampling(), 2)
+    out, checked = await generate_checked(
+        make, lambda o: o.reply, [form_check(C, EN_HISTORY)], Sampling(), 2
+    )
     assert out.reply == "What would you like to focus on first?"
     assert checked.attempts == 2
+
+
+class Recording:
+    """A check that records the attempts it saw and answers with what it is given."""
+
+    def __init__(self, verdict: Callable[[str, int], Verdict]) -> None:
+        self.verdict = verdict
+        self.seen: list[tuple[str, int]] = []
+
+    async def __call__(self, text: str, attempt: int) -> Verdict:
+        self.seen.append((text, attempt))
+        return self.verdict(text, attempt)
+
+
+def rule(attempt: int, problem: str = "") -> PrincipleCheck:
+    return PrincipleCheck(
+        principle="p", method="rule", attempt=attempt, passed=not problem, problem=problem
+    )
+
+
+async def test_every_check_runs_on_every_attempt_whatever_the_form_checks_said():
+    texts = ["Client: one.", "Client: two."]  # both fail a form check
+    later = Recording(lambda text, a: Verdict(checks=[rule(a)]))
+    out, checked = await generate_checked(
+        Maker(texts), lambda s: s, [form_check(K, []), later], Sampling(), 1
+    )
+    assert later.seen == [("Client: one.", 0), ("Client: two.", 1)]
+    assert out == "Client: one." and checked.flags == ["speaker_label"]
+    assert checked.checks == [rule(0), rule(1)]  # every check of every attempt is kept
+
+
+async def test_stated_problems_and_named_flags_reach_the_next_attempt():
+    said = "Client: fine, because I said so."
+    stated = Recording(
+        lambda text, a: (
+            Verdict(
+                findings=[Finding("checklist:p", "too blunt"), Finding("other", "too blunt")],
+                checks=[rule(a, "too blunt")],
+            )
+            if a == 0
+            else Verdict(checks=[rule(a)])
+        )
+    )
+    make = Maker([said, "I see."])
+    out, checked = await generate_checked(
+        make, lambda s: s, [form_check(K, []), stated], Sampling(), 2
+    )
+    assert out == "I see." and checked.attempts == 2 and checked.flags == []
+    assert make.rejected[1] == Rejected(
+        flags=["speaker_label"],
+        text=said,
+        problems=["too blunt"],  # one problem, said once
+    )
+
+
+async def test_an_undecided_check_neither_passes_nor_rejects_and_is_counted():
+    broken = Recording(
+        lambda text, a: Verdict(
+            checks=undecided(["responsive", "kind"], "judge", a, "judge_failed", "invalid")
+        )
+    )
+    make = Maker(["What brings you here today?", "never used"])
+    out, checked = await generate_checked(make, lambda s: s, [broken], Sampling(), 3)
+    assert out == "What brings you here today?" and checked.attempts == 1
+    assert checked.flags == [] and checked.judge_failures == 2
+    assert rejections(checked.checks) == []
 
 
 @pytest.mark.parametrize(
@@ -414,7 +489,7 @@ def test_speaking_to_the_client_is_not_a_thought_leak():
     ],
 )
 def test_clean_spoken_trims_json_debris_only(raw, clean):
-    from counselsim.agents.guard import clean_spoken
+    from counselsim.critic.form import clean_spoken
 
     assert clean_spoken(raw) == clean
 

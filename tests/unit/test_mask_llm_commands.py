@@ -64,35 +64,40 @@ async def test_amask_jsonl_masks_what_the_model_finds_one_call_per_record(tmp_pa
 
 
 def test_mask_cli_llm_builds_the_model_from_the_flags(monkeypatch, capfd, tmp_path):
-    import counselsim.importers.run as run_mod
+    from counselsim.services import compose
 
     llm, fake = deps(answer(("铁蛋", "NAME")))
-    asked: list[dict[str, Any]] = []
+    asked: list[RunConfig] = []
 
-    def build(config: Path | None, flags: dict[str, Any]) -> AgentDeps:
-        asked.append(flags)
+    def build(cfg: RunConfig, chat_model: Any = None) -> AgentDeps:
+        asked.append(cfg)
         return llm
 
-    monkeypatch.setattr(run_mod, "build_deps", build)
+    monkeypatch.setattr(compose, "build_masker_deps", build)
     src = write(tmp_path / "in.jsonl", {"id": "a", "text": "我们都叫他铁蛋，铁蛋不爱说话。"})
     out = tmp_path / "out.jsonl"
     argv = ["mask", str(src), "--out", str(out), "--llm", "--base-url", "http://127.0.0.1:9/v1"]
     code, stdout, stderr = run_cli(monkeypatch, capfd, *argv)
     assert code == 0, stderr
-    assert asked == [
-        {"packaged": None, "model_path": None, "base_url": "http://127.0.0.1:9/v1", "model": None}
-    ]
+    assert len(asked) == 1
+    given = asked[0].model  # the config the flags resolved to: the server, nothing else
+    assert (given.engine, given.base_url, given.model_path, given.model) == (
+        Engine.OPENAI,
+        "http://127.0.0.1:9/v1",
+        None,
+        None,
+    )
     assert read(out)[0]["masked_text"] == "我们都叫他[NAME_1]，[NAME_1]不爱说话。"
     assert len(fake.calls) == 1 and "铁蛋" not in stdout + stderr
 
 
 def test_mask_cli_refuses_the_input_as_output_before_loading_a_model(monkeypatch, capfd, tmp_path):
-    import counselsim.importers.run as run_mod
+    from counselsim.services import compose
 
-    def build(config: Path | None, flags: dict[str, Any]) -> AgentDeps:
+    def build(cfg: RunConfig, chat_model: Any = None) -> AgentDeps:
         raise AssertionError("the model must not load")
 
-    monkeypatch.setattr(run_mod, "build_deps", build)
+    monkeypatch.setattr(compose, "build_masker_deps", build)
     src = write(tmp_path / "in.jsonl", {"id": "a", "text": "x"})
     code, _, stderr = run_cli(monkeypatch, capfd, "mask", str(src), "--out", str(src), "--llm")
     assert code == 2 and "is the input file" in stderr
@@ -129,10 +134,10 @@ async def test_record_remasker_numbers_on_for_an_untracked_record():
 
 @pytest.mark.parametrize("surrogates", [False, True])
 def test_profiles_import_llm_mask(monkeypatch, capfd, tmp_path, surrogates):
-    import counselsim.importers.run as run_mod
+    from counselsim.services import compose
 
     llm, fake = deps(answer(("大壮", "NAME")))
-    monkeypatch.setattr(run_mod, "build_deps", lambda config, flags: llm)
+    monkeypatch.setattr(compose, "build_masker_deps", lambda cfg, chat_model=None: llm)
     src = tmp_path / "p.yaml"
     src.write_text(
         yaml.safe_dump(
@@ -160,12 +165,12 @@ def test_profiles_import_llm_mask(monkeypatch, capfd, tmp_path, surrogates):
 
 
 def test_profiles_import_without_llm_mask_never_calls_a_model(monkeypatch, capfd, tmp_path):
-    import counselsim.importers.run as run_mod
+    from counselsim.services import compose
 
-    def build(config: Path | None, flags: dict[str, Any]) -> AgentDeps:
+    def build(cfg: RunConfig, chat_model: Any = None) -> AgentDeps:
         raise AssertionError("no model without --llm-mask")
 
-    monkeypatch.setattr(run_mod, "build_deps", build)
+    monkeypatch.setattr(compose, "build_masker_deps", build)
     src = Path(__file__).resolve().parents[1] / "fixtures" / "import" / "counselsim"
     out = tmp_path / "imp"
     argv = ["profiles", "import", str(src), "--format", "counselsim", "--out", str(out)]

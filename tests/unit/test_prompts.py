@@ -22,11 +22,12 @@ import pytest
 from jinja2 import Environment, PackageLoader, StrictUndefined, UndefinedError
 from langchain_core.messages import BaseMessage
 
-from counselsim.agents import AgentDeps, ClientAgent, CounselorAgent, CriticAgent, ScribeAgent
+from counselsim.agents import AgentDeps, ClientAgent, CounselorAgent, ScribeAgent
 from counselsim.agents.counselor import SessionContext
-from counselsim.agents.guard import Flag
 from counselsim.config import Engine, RunConfig
+from counselsim.critic.form import Flag
 from counselsim.critic.rubric import load_rubric
+from counselsim.critic.session_judge import CriticAgent
 from counselsim.errors import ConfigError
 from counselsim.labels import Emotion, NextAction, Stage, Strategy
 from counselsim.llm.fake import ScriptedChatModel

@@ -86,14 +86,15 @@ async def test_scoring_resumes_and_summarises_with_agreement(tmp_path):
         HumanLabel(unit="Family-9", item="helpfulness", score=3),
     ]
     summary = summarize(rubric, scores, human)
-    assert summary["scored"] == 2 and summary["failed"] == 0 and summary["repeats"] == 2
-    assert summary["items"]["helpfulness"] == {
+    assert summary.scored == 2 and summary.failed == 0 and summary.repeats == 2
+    assert summary.items["helpfulness"].model_dump() == {
         "mean": 3.0,
         "sd_between_units": pytest.approx(1.4142, abs=1e-4),
         "judge_sd": 0.0,
         "n": 2,
     }
-    agree = summary["agreement"]["helpfulness"]
+    assert summary.agreement is not None
+    agree = summary.agreement["helpfulness"]
     assert agree["n"] == 2 and agree["spearman"] == pytest.approx(1.0)
 
 

@@ -4,7 +4,6 @@ They know nothing about LangGraph."""
 from counselsim.agents.base import AgentDeps
 from counselsim.agents.client import ClientAgent
 from counselsim.agents.counselor import CounselorAgent
-from counselsim.agents.critic import CriticAgent
 from counselsim.agents.scribe import ScribeAgent
 
-__all__ = ["AgentDeps", "ClientAgent", "CounselorAgent", "CriticAgent", "ScribeAgent"]
+__all__ = ["AgentDeps", "ClientAgent", "CounselorAgent", "ScribeAgent"]

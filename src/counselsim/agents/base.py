@@ -1,24 +1,24 @@
-"""What every agent is built from, and the check-and-regenerate loop for spoken turns."""
+"""What every agent is built from, and :func:`speak`: a spoken turn produced through the
+critic's check-and-retry loop (:mod:`counselsim.critic.loop`)."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Protocol, TypeVar, cast
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel
 
-from counselsim.agents.guard import check_turn, clean_spoken
 from counselsim.config import Sampling, Step
+from counselsim.critic.form import clean_spoken, form_check
+from counselsim.critic.loop import Checked, Rejected, generate_checked
+from counselsim.critic.verdict import Check
 from counselsim.labels import Role
 from counselsim.llm.structured import LLM
 from counselsim.prompts import PromptLibrary, RenderedPrompt
-from counselsim.records import PrincipleCheck, Turn
+from counselsim.records import Turn
 
-log = logging.getLogger(__name__)
-R = TypeVar("R")
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -89,76 +89,6 @@ def messages(prompt: RenderedPrompt, feedback: str | None = None) -> list[BaseMe
     return out
 
 
-@dataclass(frozen=True)
-class Rejected:
-    """A spoken attempt the checks rejected: why, and what it said."""
-
-    flags: list[str]
-    text: str
-    problems: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Checked:
-    """A spoken output kept after the turn checks, with every checklist result."""
-
-    attempts: int
-    flags: list[str]
-    checks: list[PrincipleCheck] = field(default_factory=list)
-
-
-Review = Callable[[str, int], Awaitable[list[PrincipleCheck]]]
-"""The in-loop critic: ``review(text, attempt)`` checks one attempt against a checklist."""
-
-
-async def generate_checked(
-    make: Callable[[int, Sampling, Rejected | None], Awaitable[R]],
-    text_of: Callable[[R], str],
-    role: Role,
-    history: Sequence[Turn],
-    sampling: Sampling,
-    max_regenerations: int,
-    private: Sequence[str] = (),
-    review: Review | None = None,
-) -> tuple[R, Checked]:
-    """Generate a turn, regenerating (hotter, new seed) while it fails a check.
-
-    ``make(attempt, sampling, rejected)`` produces one candidate; ``rejected`` is None on the
-    first attempt, then the previous attempt's flags, text and checklist problems, for the
-    agent to tell the model what was wrong. The form checks run first; an attempt that passes
-    them goes to ``review`` (the in-loop critic), whose failed principles also reject it
-    (recorded as ``checklist:<principle>`` flags). After ``max_regenerations`` the candidate
-    with the fewest failures is kept with its flags, so a long corpus run is not lost to one
-    bad turn and the record says what was wrong.
-    """
-    best: tuple[R, list[str]] | None = None
-    attempts = 0
-    rejected: Rejected | None = None
-    checks: list[PrincipleCheck] = []
-    for attempt in range(max_regenerations + 1):
-        attempts += 1
-        hotter = sampling.model_copy(
-            update={"temperature": min(sampling.temperature + 0.15 * attempt, 1.2)}
-        )
-        out = await make(attempt, hotter, rejected)
-        text = text_of(out)
-        flags = [f.value for f in check_turn(text, role, history, private=private)]
-        failed: list[PrincipleCheck] = []
-        if not flags and review is not None:
-            got = await review(text, attempt)
-            checks += got
-            failed = [c for c in got if not c.passed]
-        bad = flags + [f"checklist:{c.principle}" for c in failed]
-        rejected = Rejected(flags=flags, text=text, problems=[c.problem for c in failed])
-        if best is None or len(bad) < len(best[1]):
-            best = (out, bad)
-        if not bad:
-            break
-        log.info("%s turn rejected (%s), regenerating", role.value, ",".join(bad))
-    assert best is not None
-    return best[0], Checked(attempts=attempts, flags=best[1], checks=checks)
-
-
 async def speak(
     deps: AgentDeps,
     prompt: RenderedPrompt,
@@ -169,19 +99,33 @@ async def speak(
     history: Sequence[Turn],
     seed: int,
     private: Sequence[str] = (),
-    review: Review | None = None,
+    checks: Sequence[Check] = (),
+    max_regenerations: int | None = None,
+    restate: Callable[[list[str]], RenderedPrompt] | None = None,
 ) -> tuple[S, Checked]:
-    """One spoken turn: a structured call, the turn checks and the in-loop critic, and
-    regeneration that tells the model why its last attempt was rejected."""
+    """One spoken turn: a structured call, then the critic's checks on every attempt (the
+    form checks first, then ``checks``), regenerating with the reasons stated.
+
+    Args:
+        private: the speaker's hidden notes the turn must not recite (a form check).
+        checks: the critic's other layers (checklist, reconstruction checks).
+        max_regenerations: retries after the first attempt (default: the deps' bound).
+        restate: the prompt with a rejection's stated problems written into it (a
+            reconstruction prompt has a place for the reviewer's words); without it they
+            follow the prompt with the failed form checks, in the regenerate message.
+    """
 
     async def make(attempt: int, sampling: Sampling, rejected: Rejected | None) -> S:
+        asked, problems = prompt, rejected.problems if rejected else []
+        if problems and restate is not None:  # the prompt has a place for the reviewer's words
+            asked, problems = restate(problems), []
         feedback = (
-            deps.regenerate_feedback(lang, rejected.flags, rejected.text, rejected.problems)
-            if rejected
+            deps.regenerate_feedback(lang, rejected.flags, rejected.text, problems)
+            if rejected and (rejected.flags or problems)
             else None
         )
         out: S = await deps.ask(
-            prompt,
+            asked,
             schema,  # type: ignore[type-var]
             step,
             lang,
@@ -191,13 +135,11 @@ async def speak(
         )
         return cast(S, out.model_copy(update={"reply": clean_spoken(out.reply)}))  # type: ignore[attr-defined]
 
+    bound = deps.max_regenerations if max_regenerations is None else max_regenerations
     return await generate_checked(
         make,
         lambda u: u.reply,
-        role,
-        history,
+        [form_check(role, history, private), *checks],
         deps.sampling[step],
-        deps.max_regenerations,
-        private,
-        review,
+        bound,
     )

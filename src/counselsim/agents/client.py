@@ -6,14 +6,15 @@ import asyncio
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from counselsim.agents.base import AgentDeps, Checked, speak
+from counselsim.agents.base import AgentDeps, speak
 from counselsim.agents.stance import StanceDecision, choose_stance
 from counselsim.agents.views import spoken_text, window
 from counselsim.config import Step
+from counselsim.critic.loop import Checked
 from counselsim.labels import Emotion, Role
 from counselsim.memory.store import MemoryHit, MemoryItem, MemoryKind, MemoryStore
 from counselsim.personas.models import ClientProfile
-from counselsim.records import ClientUtterance, PrincipleCheck, SessionSummary, Turn
+from counselsim.records import ClientUtterance, SessionSummary, Turn
 
 if TYPE_CHECKING:
     from counselsim.critic.checklist import TurnReviewer
@@ -80,10 +81,7 @@ class ClientAgent:
             disclose=disclose.model_dump(mode="json") if disclose else None,
         )
 
-        async def review(text: str, attempt: int) -> list[PrincipleCheck]:
-            assert self.reviewer is not None
-            return await self.reviewer.review(text, turns, profile, attempt, seed)
-
+        checks = [self.reviewer.check(turns, profile, seed)] if self.reviewer else []
         out, checked = await speak(
             self.deps,
             prompt,
@@ -93,7 +91,7 @@ class ClientAgent:
             Role.CLIENT,
             turns,
             seed,
-            review=review if self.reviewer else None,
+            checks=checks,
         )
         return out, checked, decision
 

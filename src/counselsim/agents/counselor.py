@@ -7,12 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from counselsim.agents.base import AgentDeps, Checked, speak
+from counselsim.agents.base import AgentDeps, speak
 from counselsim.agents.views import intake, spoken_text, window
 from counselsim.config import Step
+from counselsim.critic.loop import Checked
 from counselsim.labels import Emotion, NextAction, Role, Stage, Strategy
 from counselsim.personas.models import ClientProfile
-from counselsim.records import CounselorThought, PrincipleCheck, SessionPlan, Turn, Utterance
+from counselsim.records import CounselorThought, SessionPlan, Turn, Utterance
 
 if TYPE_CHECKING:
     from counselsim.critic.checklist import TurnReviewer
@@ -136,10 +137,7 @@ class CounselorAgent:
             opening=not turns,
         )
 
-        async def review(text: str, attempt: int) -> list[PrincipleCheck]:
-            assert self.reviewer is not None
-            return await self.reviewer.review(text, turns, ctx.profile, attempt, seed)
-
+        checks = [self.reviewer.check(turns, ctx.profile, seed)] if self.reviewer else []
         out, checked = await speak(
             self.deps,
             prompt,
@@ -150,6 +148,6 @@ class CounselorAgent:
             turns,
             seed,
             private=[thought.observation, thought.reasoning],
-            review=review if self.reviewer else None,
+            checks=checks,
         )
         return out.reply, checked

@@ -12,19 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from counselsim.agents.base import AgentDeps, Checked, Rejected, generate_checked
-from counselsim.agents.guard import clean_spoken
+from counselsim.agents.base import AgentDeps, speak
 from counselsim.agents.views import intake, spoken_text, window
 from counselsim.config import Step
+from counselsim.critic.loop import Checked
+from counselsim.critic.verdict import Check
 from counselsim.labels import Emotion, Role, Strategy
 from counselsim.personas.models import ClientProfile
-from counselsim.records import (
-    ClientUtterance,
-    DialogueTurn,
-    RebuiltCounselorTurn,
-    Turn,
-    TurnCheck,
-)
+from counselsim.prompts import RenderedPrompt
+from counselsim.records import ClientUtterance, DialogueTurn, RebuiltCounselorTurn, Turn
 
 
 class ReconstructorAgent:
@@ -46,14 +42,16 @@ class ReconstructorAgent:
         profile: ClientProfile,
         rebuilt: Sequence[Turn],
         source: DialogueTurn,
-        feedback: str | None,
         seed: int,
-        private: Sequence[str] = (),
+        checks: Sequence[Check] = (),
+        max_rewrites: int | None = None,
     ) -> tuple[RebuiltCounselorTurn | ClientUtterance, Checked]:
         """Rewrite ``source`` (already masked) as the next turn of ``rebuilt``.
 
-        ``feedback`` says what the critic found wrong with the previous attempt; ``private``
-        are strings the turn must not contain (the turn checks flag them).
+        Every attempt goes through the form checks and ``checks`` (the reconstruction's
+        source and turn checks); a rejected one is rewritten, told why (the stated problems
+        in the prompt, failed form checks after it), at most ``max_rewrites`` times
+        (default: the deps' regeneration bound).
         """
         lang = profile.language.value
         counselor = source.role is Role.COUNSELOR
@@ -62,72 +60,32 @@ class ReconstructorAgent:
         schema: type[RebuiltCounselorTurn | ClientUtterance] = (
             RebuiltCounselorTurn if counselor else ClientUtterance
         )
-        prompt = deps.prompts.render(
-            "reconstructor",
-            "counselor" if counselor else "client",
-            lang,
-            intake=intake(profile),
-            profile=profile.model_dump(mode="json"),
-            transcript=spoken_text(window(rebuilt, self.history_window), lang),
-            source=source.text,
-            source_length=len(source.text),
-            strategies=[s.value for s in Strategy],
-            emotions=[e.value for e in Emotion],
-            feedback=feedback,
-        )
 
-        async def make(
-            attempt: int, sampling: object, rejected: Rejected | None
-        ) -> RebuiltCounselorTurn | ClientUtterance:
-            note = (
-                deps.regenerate_feedback(lang, rejected.flags, rejected.text) if rejected else None
-            )
-            out = await deps.ask(
-                prompt,
-                schema,
-                step,
+        def render(problems: Sequence[str] = ()) -> RenderedPrompt:
+            return deps.prompts.render(
+                "reconstructor",
+                "counselor" if counselor else "client",
                 lang,
-                seed + 7919 * attempt,
-                sampling=sampling,  # type: ignore[arg-type]
-                feedback=note,
+                intake=intake(profile),
+                profile=profile.model_dump(mode="json"),
+                transcript=spoken_text(window(rebuilt, self.history_window), lang),
+                source=source.text,
+                source_length=len(source.text),
+                strategies=[s.value for s in Strategy],
+                emotions=[e.value for e in Emotion],
+                feedback="; ".join(problems) or None,
             )
-            return out.model_copy(update={"reply": clean_spoken(out.reply)})
 
-        return await generate_checked(
-            make,
-            lambda u: u.reply,
+        return await speak(
+            deps,
+            render(),
+            schema,
+            step,
+            lang,
             source.role,
             rebuilt,
-            deps.sampling[step],
-            deps.max_regenerations,
-            private,
+            seed,
+            checks=checks,
+            max_regenerations=max_rewrites,
+            restate=render,
         )
-
-
-class TurnChecker:
-    """The critic's per-turn check in the Refine step: in role, consistent with the profile."""
-
-    def __init__(self, deps: AgentDeps, history_window: int = 8) -> None:
-        self.deps = deps
-        self.history_window = history_window
-
-    async def check(
-        self,
-        profile: ClientProfile,
-        rebuilt: Sequence[Turn],
-        role: Role,
-        text: str,
-        seed: int,
-    ) -> TurnCheck:
-        """Judge one rewritten turn (not yet appended to ``rebuilt``)."""
-        lang = profile.language.value
-        prompt = self.deps.prompts.render(
-            "critic",
-            "turn_check",
-            lang,
-            profile=profile.model_dump(mode="json"),
-            transcript=spoken_text(window(rebuilt, self.history_window), lang),
-            role=role.value,
-            text=text,
-        )
-        return await self.deps.ask(prompt, TurnCheck, Step.TURN_CHECK, lang, seed)

@@ -8,9 +8,9 @@ from typing import Any, Literal, Protocol
 
 from langgraph.graph import START, StateGraph
 
-from counselsim.agents.critic import CriticAgent
 from counselsim.agents.scribe import ScribeAgent
 from counselsim.config import derive_seed
+from counselsim.critic.session_judge import CriticAgent
 from counselsim.graphs.session import SessionDeps, build_session_graph, initial_session_state
 from counselsim.graphs.state import CourseState, Node
 from counselsim.personas.models import ClientProfile

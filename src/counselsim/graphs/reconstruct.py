@@ -1,8 +1,13 @@
 """The RMRR graph: Retrieve a real dialogue, Mask it, Reconstruct it turn by turn under a
-new profile, Refine each turn with the critic; then summarise, score and record it.
+new profile, Refining each turn with the critic; then summarise, score and record it.
 
-``source_retrieve -> source_mask -> counselor_plan -> turn_rebuild -> turn_refine
--> (turn_rebuild ... | session_summarize) -> critic_score -> record_write``
+``source_retrieve -> source_mask -> counselor_plan -> turn_rebuild -> (turn_rebuild ... |
+session_summarize) -> critic_score -> record_write``
+
+Refine is the critic's check-and-retry loop inside ``turn_rebuild`` (the same loop as
+``simulate``'s spoken turns): every attempt goes through the form checks, the source checks
+(no source identifier, no placeholder) and the critic's turn judgement, and is rewritten with
+the reasons at most ``max_refines`` times.
 
 The unmasked source lives only between ``source_retrieve`` and ``source_mask`` (which
 clears it); every model call sees the masked source. The identifiers the mask removed are
@@ -23,10 +28,12 @@ from typing import Any, Literal, Protocol, TypedDict
 from langgraph.graph import START, StateGraph
 
 from counselsim.agents.counselor import CounselorAgent
-from counselsim.agents.critic import CriticAgent
-from counselsim.agents.reconstructor import ReconstructorAgent, TurnChecker
+from counselsim.agents.reconstructor import ReconstructorAgent
 from counselsim.agents.scribe import ScribeAgent
 from counselsim.config import derive_seed
+from counselsim.critic.loop import Checked
+from counselsim.critic.session_judge import CriticAgent
+from counselsim.critic.turn_check import RefineFlag, TurnChecker, rewrite_check
 from counselsim.graphs.course import RecordSink
 from counselsim.graphs.state import Node
 from counselsim.labels import EndReason, NextAction
@@ -42,6 +49,7 @@ from counselsim.privacy import (
 )
 from counselsim.records import (
     ClientTurn,
+    ClientUtterance,
     CounselorTurn,
     CriticReport,
     Dialogue,
@@ -54,8 +62,6 @@ from counselsim.records import (
     Turn,
 )
 
-PLACEHOLDER = re.compile(r"\[[A-Z_]+_\d+\]")
-
 
 class Retriever(Protocol):
     """Finds a source dialogue: by id, or the one most similar to a profile."""
@@ -65,16 +71,6 @@ class Retriever(Protocol):
 
     def nearest(self, profile: ClientProfile, exclude: frozenset[str] = frozenset()) -> Dialogue:
         """The corpus dialogue most similar to what this client brings."""
-
-
-class RefineFlag:
-    """Refine's reasons to rewrite a turn (recorded on the kept turn if they persist)."""
-
-    LEAK = "source_leak"
-    PLACEHOLDER = "placeholder"
-    OUT_OF_ROLE = "out_of_role"
-    INCONSISTENT = "inconsistent"
-    SCRUBBED = "leak_scrubbed"  # the kept turn's identifiers were replaced by surrogates
 
 
 class ReconstructState(TypedDict):
@@ -90,10 +86,6 @@ class ReconstructState(TypedDict):
     plan: SessionPlan | None
     turns: list[Turn]
     index: int
-    attempt: int
-    attempts_total: int
-    feedback: str | None
-    pending: Turn | None
     summary: SessionSummary | None
     critic: CriticReport | None
 
@@ -131,10 +123,6 @@ def initial_reconstruct_state(
         plan=None,
         turns=[],
         index=0,
-        attempt=0,
-        attempts_total=0,
-        feedback=None,
-        pending=None,
         summary=None,
         critic=None,
     )
@@ -162,12 +150,40 @@ def scrub(text: str, terms: Sequence[tuple[str, str]], seed: int) -> str:
     return masker.apply(text, resolve_overlaps(found)).text
 
 
-def route_after_refine(
+def kept_turn(
+    out: RebuiltCounselorTurn | ClientUtterance,
+    index: int,
+    text: str,
+    flags: list[str],
+    checked: Checked,
+    last: bool,
+) -> Turn:
+    """The transcript turn for a kept rewrite (the counselor's last one closes)."""
+    kept: dict[str, Any] = {
+        "index": index,
+        "text": text,
+        "attempts": checked.attempts,
+        "flags": flags,
+        "checks": checked.checks,
+    }
+    if isinstance(out, ClientUtterance):
+        return ClientTurn(emotion=out.emotion, **kept)
+    return CounselorTurn(
+        observation=out.observation,
+        client_emotion=out.client_emotion,
+        strategy=out.strategy,
+        reasoning=out.reasoning,
+        next_action=NextAction.CLOSE if last else NextAction.CONTINUE,
+        **kept,
+    )
+
+
+def route_after_rebuild(
     state: ReconstructState,
 ) -> Literal[Node.TURN_REBUILD, Node.SESSION_SUMMARIZE]:
-    """Rewrite again, go to the next source turn, or finish when the source is done."""
+    """The next source turn, or finish when the source is done."""
     assert state["source"] is not None
-    if state["pending"] is not None or state["index"] < len(state["source"].turns):
+    if state["index"] < len(state["source"].turns):
         return Node.TURN_REBUILD
     return Node.SESSION_SUMMARIZE
 
@@ -207,80 +223,30 @@ def build_reconstruct_graph(deps: ReconstructDeps) -> StateGraph[Any]:
     async def turn_rebuild(state: ReconstructState) -> dict[str, Any]:
         assert state["source"] is not None
         src = state["source"].turns[state["index"]]
+        terms, rebuilt = state["leak_terms"], state["turns"]
+        lang = state["profile"].language.value
+        judge = (
+            deps.checker.judge(
+                state["profile"], rebuilt, src.role, seed(state, state["index"], "check")
+            )
+            if deps.checker is not None
+            else None
+        )
         out, checked = await deps.rebuilder.rebuild(
             state["profile"],
-            state["turns"],
+            rebuilt,
             src,
-            state["feedback"],
-            seed(state, state["index"], state["attempt"]),
+            seed(state, state["index"], 0),
+            checks=[rewrite_check(lang, lambda text: bool(leaked_terms(text, terms)), judge)],
+            max_rewrites=deps.max_refines,
         )
-        index = len(state["turns"])
-        turn: Turn
-        if isinstance(out, RebuiltCounselorTurn):
-            last = state["index"] == len(state["source"].turns) - 1
-            turn = CounselorTurn(
-                index=index,
-                text=out.reply,
-                observation=out.observation,
-                client_emotion=out.client_emotion,
-                strategy=out.strategy,
-                reasoning=out.reasoning,
-                next_action=NextAction.CLOSE if last else NextAction.CONTINUE,
-                flags=checked.flags,
-            )
-        else:
-            turn = ClientTurn(index=index, text=out.reply, emotion=out.emotion, flags=checked.flags)
-        return {"pending": turn, "attempts_total": state["attempts_total"] + checked.attempts}
-
-    async def turn_refine(state: ReconstructState) -> dict[str, Any]:
-        turn = state["pending"]
-        assert turn is not None
-        flags: list[str] = []
-        problems: list[str] = []
-        if leaked_terms(turn.text, state["leak_terms"]):
-            flags.append(RefineFlag.LEAK)
-            problems.append("it repeats a name, place or number from the original")
-        if PLACEHOLDER.search(turn.text):
-            flags.append(RefineFlag.PLACEHOLDER)
-            problems.append("it contains a placeholder like [NAME_1]")
-        if deps.checker is not None and not flags:
-            check = await deps.checker.check(
-                state["profile"],
-                state["turns"],
-                turn.role,
-                turn.text,
-                seed(state, state["index"], state["attempt"], "check"),
-            )
-            # a rejection must say what is wrong: the rewrite needs it, and a bare "false"
-            # is what a small judge answers to everything (measured on the 1.5B)
-            if check.problem.strip():
-                if not check.in_role:
-                    flags.append(RefineFlag.OUT_OF_ROLE)
-                if not check.consistent:
-                    flags.append(RefineFlag.INCONSISTENT)
-                if flags:
-                    problems.append(check.problem)
-        if flags and state["attempt"] < deps.max_refines:
-            return {"attempt": state["attempt"] + 1, "feedback": "; ".join(problems)}
-        text = turn.text
+        text, flags = out.reply, checked.flags
         if RefineFlag.LEAK in flags:  # never keep a source identifier
-            text = scrub(text, state["leak_terms"], seed(state, state["index"], "scrub"))
-            flags.append(RefineFlag.SCRUBBED)
-        kept = turn.model_copy(
-            update={
-                "text": text,
-                "flags": sorted({*turn.flags, *flags}),
-                "attempts": state["attempts_total"],
-            }
-        )
-        return {
-            "turns": [*state["turns"], kept],
-            "pending": None,
-            "index": state["index"] + 1,
-            "attempt": 0,
-            "attempts_total": 0,
-            "feedback": None,
-        }
+            text = scrub(text, terms, seed(state, state["index"], "scrub"))
+            flags = [*flags, RefineFlag.SCRUBBED.value]
+        last = state["index"] == len(state["source"].turns) - 1
+        turn = kept_turn(out, len(rebuilt), text, sorted(set(flags)), checked, last)
+        return {"turns": [*rebuilt, turn], "index": state["index"] + 1}
 
     async def session_summarize(state: ReconstructState) -> dict[str, Any]:
         lang = state["profile"].language.value
@@ -326,7 +292,6 @@ def build_reconstruct_graph(deps: ReconstructDeps) -> StateGraph[Any]:
     g.add_node(Node.SOURCE_MASK, source_mask)
     g.add_node(Node.COUNSELOR_PLAN, counselor_plan)
     g.add_node(Node.TURN_REBUILD, turn_rebuild)
-    g.add_node(Node.TURN_REFINE, turn_refine)
     g.add_node(Node.SESSION_SUMMARIZE, session_summarize)
     g.add_node(Node.CRITIC_SCORE, critic_score)
     g.add_node(Node.RECORD_WRITE, record_write)
@@ -334,8 +299,7 @@ def build_reconstruct_graph(deps: ReconstructDeps) -> StateGraph[Any]:
     g.add_edge(Node.SOURCE_RETRIEVE, Node.SOURCE_MASK)
     g.add_edge(Node.SOURCE_MASK, Node.COUNSELOR_PLAN)
     g.add_edge(Node.COUNSELOR_PLAN, Node.TURN_REBUILD)
-    g.add_edge(Node.TURN_REBUILD, Node.TURN_REFINE)
-    g.add_conditional_edges(Node.TURN_REFINE, route_after_refine)
+    g.add_conditional_edges(Node.TURN_REBUILD, route_after_rebuild)
     g.add_edge(Node.SESSION_SUMMARIZE, Node.CRITIC_SCORE)
     g.add_edge(Node.CRITIC_SCORE, Node.RECORD_WRITE)
     return g

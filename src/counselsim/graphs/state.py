@@ -27,7 +27,6 @@ class Node(StrEnum):
     SOURCE_RETRIEVE = "source_retrieve"
     SOURCE_MASK = "source_mask"
     TURN_REBUILD = "turn_rebuild"
-    TURN_REFINE = "turn_refine"
 
 
 class SessionState(TypedDict):

@@ -32,6 +32,22 @@ def check_server(cfg: ModelConfig) -> None:
         raise ModelUnavailableError(f"{url}: server answered HTTP {resp.status_code}")
 
 
+def openai_chat_model(base_url: str, model: str, api_key: str, timeout_s: float) -> BaseChatModel:
+    """A chat model on an OpenAI-compatible server, with no retries of its own."""
+    from langchain_openai import ChatOpenAI
+
+    # max_retries=0: counselsim's own tenacity layer is the only retry layer.
+    # An httpx.Timeout (not a float) keeps langchain-openai from sharing one process-wide
+    # client, whose pooled connections would belong to the first event loop only.
+    return ChatOpenAI(
+        base_url=base_url,
+        model=model,
+        api_key=api_key,
+        timeout=httpx.Timeout(timeout_s),
+        max_retries=0,
+    )
+
+
 def build_chat_model(cfg: ModelConfig) -> tuple[BaseChatModel, str]:
     """Return ``(chat_model, model_id)`` for the configured engine, loading/checking it now.
 
@@ -43,18 +59,7 @@ def build_chat_model(cfg: ModelConfig) -> tuple[BaseChatModel, str]:
         if not cfg.base_url or not cfg.model:
             raise ConfigError("an OpenAI-compatible server needs both --base-url and --model")
         check_server(cfg)
-        from langchain_openai import ChatOpenAI
-
-        # max_retries=0: counselsim's own tenacity layer is the only retry layer.
-        # An httpx.Timeout (not a float) keeps langchain-openai from sharing one process-wide
-        # client, whose pooled connections would belong to the first event loop only.
-        chat = ChatOpenAI(
-            base_url=cfg.base_url,
-            model=cfg.model,
-            api_key=_api_key(cfg),
-            timeout=httpx.Timeout(cfg.timeout_s),
-            max_retries=0,
-        )
+        chat = openai_chat_model(cfg.base_url, cfg.model, _api_key(cfg), cfg.timeout_s)
         return chat, cfg.model
     if cfg.engine is Engine.GGUF:
         if cfg.model_path is None:

@@ -25,10 +25,10 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
 
 from counselsim.errors import DataError, OutputError, field_error
 from counselsim.jsonl import json_lines
-from counselsim.output import write_atomic
 from counselsim.privacy.core import Masker, detect_language
 from counselsim.privacy.leaks import Leak, find_leaks
 from counselsim.privacy.spans import EntityType, Span
+from counselsim.runs.files import write_atomic
 
 if TYPE_CHECKING:
     from counselsim.privacy.llm import ChatLLM
