@@ -176,3 +176,25 @@ def test_profiles_import_without_llm_mask_never_calls_a_model(monkeypatch, capfd
     argv = ["profiles", "import", str(src), "--format", "counselsim", "--out", str(out)]
     code, _, stderr = run_cli(monkeypatch, capfd, *argv)
     assert code == 0, stderr
+
+
+def test_profiles_import_llm_mask_shares_the_extractors_model(monkeypatch, capfd, tmp_path):
+    from counselsim.services import compose
+    from tests.unit.test_importers import FIX, draft, extractor
+
+    # one scripted model: the extractor's draft, then the masking pass's answer
+    ext, fake = extractor([draft(relevant_history="邻居大壮总来敲门。"), answer(("大壮", "NAME"))])
+    monkeypatch.setattr(compose, "build_extractor", lambda cfg, chat_model=None: ext)
+
+    def build(cfg: RunConfig, chat_model: Any = None) -> AgentDeps:
+        raise AssertionError("a second model must not load")
+
+    monkeypatch.setattr(compose, "build_masker_deps", build)
+    out = tmp_path / "imp"
+    argv = ["profiles", "import", str(FIX / "psyqa" / "posts.json"), "--format", "psyqa"]
+    argv += ["--out", str(out), "--limit", "1", "--llm-mask", "--model", "m"]
+    code, _, stderr = run_cli(monkeypatch, capfd, *argv)
+    assert code == 0, stderr
+    text = (out / "profiles" / "psyqa-0001.yaml").read_text(encoding="utf-8")
+    assert "大壮" not in text and "邻居[NAME_1]总来敲门" in text
+    assert len(fake.calls) == 2  # extraction, then the masking pass, on the same model
