@@ -17,7 +17,7 @@ from counselsim.critic.judge import RubricJudge
 from counselsim.critic.rubric import load_rubric
 from counselsim.critic.scoring import summarize
 from counselsim.critic.session_judge import CriticAgent
-from counselsim.critic.tally import run_evidence, with_evidence
+from counselsim.critic.tally import merge_evidence, run_evidence, with_evidence
 from counselsim.critic.units import ScoreUnit, UnitTurn
 from counselsim.errors import ConfigError
 from counselsim.labels import Emotion, Role
@@ -218,6 +218,9 @@ def test_evidence_tallies_per_session_and_per_run():
     assert run.sessions == 2 and run.turns == 9 and run.missed_crisis == 1
     assert run.counts["risk_cue"] == 2 and run.rates["risk_cue"] == round(200 / 9, 3)
     assert set(run.role_confusion) >= {"regreeting", "verbatim_copy", "wrong_role_address"}
+    # a sharded run's parts add up to the run's evidence, rates over all turns
+    assert merge_evidence([run_evidence([one]), run_evidence([two])]) == run
+    assert merge_evidence([]) == run_evidence([])
 
 
 def test_crisis_locale_is_checked_and_used():
