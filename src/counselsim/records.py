@@ -17,6 +17,7 @@ from pydantic import (
     model_validator,
 )
 
+from counselsim.critic.evidence.models import Evidence
 from counselsim.labels import Emotion, EndReason, NextAction, Role, Stage, Stance, Strategy
 
 
@@ -155,6 +156,9 @@ class CounselorTurn(_Record):
     checks: list[PrincipleCheck] = Field(
         default_factory=list, description="checklist results of every attempt (in-loop critic)"
     )
+    evidence: list[Evidence] = Field(
+        default_factory=list, description="what the detectors found in the kept text"
+    )
 
     @model_validator(mode="after")
     def _thought_by_author(self) -> CounselorTurn:
@@ -183,6 +187,7 @@ class ClientTurn(_Record):
     attempts: int = Field(default=1, ge=1)
     flags: list[str] = Field(default_factory=list)
     checks: list[PrincipleCheck] = Field(default_factory=list)
+    evidence: list[Evidence] = Field(default_factory=list)
 
 
 Turn = Annotated[CounselorTurn | ClientTurn, Field(discriminator="role")]
@@ -211,24 +216,62 @@ class Dialogue(_Record):
     meta: dict[str, str] = Field(default_factory=dict, description="topic, theme, ...")
 
 
+# --- evidence -----------------------------------------------------------------------------------
+
+
+class EvidenceTally(_Record):
+    """What the detectors found in one session or dialogue, in numbers.
+
+    ``counts``: per detector, the turns it fired on (or its findings, for session-level
+    detectors); ``rates``: the same per 100 turns; ``missed_crisis``: per risk cue the
+    counselor did not ask about, the cue's turn index then the counselor turns that missed it.
+    """
+
+    turns: int = Field(ge=0)
+    counts: dict[str, int]
+    rates: dict[str, float]
+    missed_crisis: list[list[int]] = Field(default_factory=list)
+
+
+class AppliedBound(_Record):
+    """An evidence rule of a rubric item that fired: the score is held at or below
+    (``ceiling``) or at or above (``floor``) ``limit`` because of the evidence on ``turns``."""
+
+    rule: str = Field(description="the rule as written, e.g. 'missed_crisis: ceiling min'")
+    kind: Literal["ceiling", "floor"]
+    limit: float
+    turns: list[int]
+
+
 # --- critic -----------------------------------------------------------------------------------
 
 
 class DimensionScore(_Record):
-    """One rubric dimension, range-checked against its own bounds."""
+    """One rubric dimension, range-checked against its own bounds.
+
+    ``score`` is the judge's score bounded by the evidence rules that fired (``bounded_by``);
+    ``judge_score`` is what the judge said. ``citations_ok``: the rationale cites at least one
+    turn and every citation checked out (the turn exists, a quoted span is in it);
+    ``bad_citations`` are the ones that did not.
+    """
 
     dimension: str
     score: float
     min: float
     max: float
     rationale: str
+    judge_score: float | None = None
+    bounded_by: list[AppliedBound] = Field(default_factory=list)
+    citations_ok: bool | None = None
+    bad_citations: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _in_range(self) -> DimensionScore:
-        if not self.min <= self.score <= self.max:
-            raise ValueError(
-                f"score {self.score} for '{self.dimension}' outside [{self.min}, {self.max}]"
-            )
+        for value in (self.score, self.judge_score):
+            if value is not None and not self.min <= value <= self.max:
+                raise ValueError(
+                    f"score {value} for '{self.dimension}' outside [{self.min}, {self.max}]"
+                )
         return self
 
 
@@ -283,6 +326,9 @@ class SessionRecord(_Record):
     salient_events: list[str]
     critic: CriticReport
     provenance: Provenance
+    evidence: EvidenceTally | None = Field(
+        default=None, description="the detectors' counts over the session (per turn: on turns)"
+    )
 
 
 # --- rubric scoring (``counselsim score``) ----------------------------------------------------
@@ -302,6 +348,16 @@ class Judgement(_Record):
     scores: dict[str, int] = Field(default_factory=dict)
     rationales: dict[str, str] = Field(default_factory=dict)
     codes: list[str] = Field(default_factory=list, description="behavior codes of one turn")
+    judge_scores: dict[str, float] = Field(
+        default_factory=dict, description="the judge's scores before evidence bounds"
+    )
+    bounds: dict[str, list[AppliedBound]] = Field(
+        default_factory=dict, description="per item, the evidence rules that fired"
+    )
+    citations_ok: dict[str, bool] = Field(
+        default_factory=dict, description="per item, whether its rationale's citations held"
+    )
+    bad_citations: dict[str, list[str]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _consistent(self) -> Judgement:
@@ -345,6 +401,10 @@ class RubricScore(_Record):
     judgements: list[Judgement]
     model: str = ""
     seed: int = 0
+    evidence: EvidenceTally | None = None
+    turn_evidence: list[Evidence] = Field(
+        default_factory=list, description="what the detectors found on each turn of the unit"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> RubricScore:

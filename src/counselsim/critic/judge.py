@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from counselsim.agents.base import AgentDeps
 from counselsim.config import Step, derive_seed
+from counselsim.critic.bounds import SessionEvidence, bound_judgements, with_evidence_of
 from counselsim.critic.rubric import Level, Perspective, Rubric, RubricView, Timing
 from counselsim.critic.units import ScoreUnit, unit_text
 from counselsim.errors import StructuredOutputError
@@ -205,7 +206,11 @@ class RubricJudge:
                 judgements += await self._items(unit, r, self._order(r, seed, unit), seed)
             if self.rubric.codes:
                 judgements += await self._codes(unit, r, seed)
-        return fold(self.rubric, unit, judgements, repeats, self.deps.llm.model_id, seed)
+        # evidence before opinion: each judgement bounded before the repeats are folded
+        ev = SessionEvidence.of(unit.turns, unit.language)
+        judgements = bound_judgements(self.rubric, ev, judgements, self.context_turns)
+        folded = fold(self.rubric, unit, judgements, repeats, self.deps.llm.model_id, seed)
+        return with_evidence_of(folded, ev)
 
 
 def _repeat_values(rubric: Rubric, js: Sequence[Judgement]) -> dict[str, dict[str, float]]:

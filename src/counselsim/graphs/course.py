@@ -1,4 +1,5 @@
-"""The course graph: N sessions, each summarised, scored, remembered and recorded."""
+"""The course graph: N sessions, each summarised, scored, remembered and recorded (every
+turn with the evidence the detectors found on it)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from langgraph.graph import START, StateGraph
 from counselsim.agents.scribe import ScribeAgent
 from counselsim.config import derive_seed
 from counselsim.critic.session_judge import CriticAgent
+from counselsim.critic.tally import with_evidence
 from counselsim.graphs.session import SessionDeps, build_session_graph, initial_session_state
 from counselsim.graphs.state import CourseState, Node
 from counselsim.personas.models import ClientProfile
@@ -117,18 +119,20 @@ def build_course_graph(deps: CourseDeps) -> StateGraph[Any]:
         summary, plan, critic = state["summary"], state["plan"], state["critic"]
         assert summary is not None and plan is not None and critic is not None
         assert state["end_reason"] is not None
+        turns, evidence = with_evidence(state["turns"], state["profile"].language.value)
         record = SessionRecord(
             course_id=state["course_id"],
             session_index=state["session_index"],
             profile_id=state["profile"].id,
             language=state["profile"].language.value,
             plan=plan,
-            turns=state["turns"],
+            turns=turns,
             end_reason=state["end_reason"],
             summary=summary.summary,
             salient_events=summary.salient_events,
             critic=critic,
             provenance=deps.provenance,
+            evidence=evidence,
         )
         await asyncio.to_thread(deps.sink.write, record)
         return {

@@ -132,16 +132,16 @@ def build_session_graph(deps: SessionDeps) -> StateGraph[Any]:
     async def counselor_respond(state: SessionState) -> dict[str, Any]:
         thought = state["thought"]
         assert thought is not None
-        text, checked = await deps.counselor.reply(
+        said = await deps.counselor.reply(
             _ctx(state), state["turns"], thought, seed(state, len(state["turns"]), "reply")
         )
         turn = CounselorTurn(
             index=len(state["turns"]),
-            text=text,
-            **thought.model_dump(),
-            attempts=checked.attempts,
-            flags=checked.flags,
-            checks=checked.checks,
+            text=said.text,
+            **said.thought.model_dump(),
+            attempts=said.checked.attempts,
+            flags=said.checked.flags,
+            checks=said.checked.checks,
         )
         return {"turns": [turn], "thought": None}
 

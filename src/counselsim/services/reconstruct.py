@@ -21,6 +21,7 @@ from chromadb.api.types import Documents, EmbeddingFunction
 from counselsim.agents import CounselorAgent, ScribeAgent
 from counselsim.agents.reconstructor import ReconstructorAgent
 from counselsim.config import RunConfig
+from counselsim.critic.safety_floor import SafetyFloor
 from counselsim.critic.session_judge import CriticAgent
 from counselsim.critic.turn_check import TurnChecker
 from counselsim.errors import ProfileError
@@ -137,6 +138,7 @@ def reconstruct_deps(
         provenance=sim.provenance(),
         seed=cfg.seed,
         max_refines=cfg.max_refines,
+        floor=SafetyFloor(cfg.crisis_locale),
     )
 
 
