@@ -9,7 +9,7 @@ import logging
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.console import Console
@@ -32,6 +32,8 @@ personas_app = typer.Typer(no_args_is_help=True, help="Browse the packaged perso
 app.add_typer(personas_app, name="personas")
 rubrics_app = typer.Typer(no_args_is_help=True, help="Browse the rubric library.")
 app.add_typer(rubrics_app, name="rubrics")
+judge_app = typer.Typer(no_args_is_help=True, help="Check a judge model before trusting it.")
+app.add_typer(judge_app, name="judge")
 
 # Options shared by every command that runs a model.
 ConfigOpt = Annotated[Path | None, typer.Option(help="YAML config file.")]
@@ -696,6 +698,62 @@ def score(
             f"[yellow]{summary['failed']} unit(s) could not be scored; see the causes in "
             f"{path.with_name(path.name.replace('.summary.json', '.jsonl'))}[/]"
         )
+
+
+@judge_app.command("validate")
+def judge_validate(
+    out_dir: Annotated[Path, typer.Option("--out", help="Where validation.json goes.")],
+    rubric: Annotated[str, typer.Option(help="Rubric: a name, name:subset or a YAML file.")] = (
+        "core"
+    ),
+    method: Annotated[
+        Literal["geval", "sampled"],
+        typer.Option(help="geval where the engine gives log-probabilities, else sampled."),
+    ] = "geval",
+    repeats: Annotated[
+        int, typer.Option(min=1, max=50, help="Judgements per reply; item order reshuffled.")
+    ] = 1,
+    human: Annotated[
+        Path | None, typer.Option(help="Human labels of the set's replies (JSONL/CSV).")
+    ] = None,
+    known_set: Annotated[
+        Path | None, typer.Option("--set", help="Your own known-groups JSONL (default: shipped).")
+    ] = None,
+    language: Annotated[Literal["zh", "en"] | None, typer.Option(help="One language.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Only the first N rows.")] = None,
+    resamples: Annotated[int, typer.Option(min=1000, help="Bootstrap resamples.")] = 2000,
+    seed: Annotated[int, typer.Option(help="Judge and bootstrap seed.")] = 0,
+    config: ConfigOpt = None,
+    packaged: PackagedOpt = None,
+    model_path: ModelPathOpt = None,
+    base_url: BaseUrlOpt = None,
+    model: ModelOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Known-groups accuracy, agreement with human labels and stability of a judge on a
+    rubric; writes OUT/validation.json (the run report shows it when OUT is a run dir)."""
+    from counselsim.agents.base import AgentDeps
+    from counselsim.config import load_config
+    from counselsim.critic.validation.tables import print_report
+    from counselsim.prompts import PromptLibrary
+    from counselsim.service import build_judge_llm
+    from counselsim.services.judge_validate import ValidateOptions, plan_validate, validate
+
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
+    job = plan_validate(
+        ValidateOptions(
+            out_dir, rubric, method, repeats, human, known_set, language, limit, resamples, seed
+        )
+    )
+    engine = {"packaged": packaged, "model_path": model_path, "base_url": base_url, "model": model}
+    cfg = load_config(config, {"seed": seed, "model": engine})
+    with err.status("loading model..."):
+        deps = AgentDeps(build_judge_llm(cfg), PromptLibrary(), cfg.sampling)
+    with Progress(TextColumn("{task.description}"), BarColumn(), console=err) as bar:
+        task = bar.add_task(f"judging {job.units} replies on {job.rubric.name}", total=job.units)
+        result = asyncio.run(validate(job, deps, on_done=lambda _: bar.advance(task)))
+    print_report(result.report, out, err)
+    out.print(str(result.path))
 
 
 def _print_scores(summary: dict[str, Any]) -> None:

@@ -282,6 +282,17 @@ class Judgement(_Record):
     scores: dict[str, int] = Field(default_factory=dict)
     rationales: dict[str, str] = Field(default_factory=dict)
     codes: list[str] = Field(default_factory=list, description="behavior codes of one turn")
+    method: Literal["sampled", "geval"] = Field(
+        default="sampled",
+        description="what the item values are: the sampled scores, or G-Eval's (weighted)",
+    )
+    weighted: dict[str, float] = Field(
+        default_factory=dict,
+        description="G-Eval: per item the probability-weighted mean over its allowed scores",
+    )
+    fallback: str | None = Field(
+        default=None, description="why G-Eval was asked for and the sampled scores kept"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Judgement:
@@ -289,7 +300,16 @@ class Judgement(_Record):
             raise ValueError("a failed judgement has an error and no scores")
         if self.status == "scored" and (self.error or not (self.scores or self.codes)):
             raise ValueError("a scored judgement has scores or codes and no error")
+        if self.method == "geval" and set(self.weighted) != set(self.scores):
+            raise ValueError("a G-Eval judgement has a weighted score for every item")
         return self
+
+    def values(self, method: Literal["sampled", "geval"] | None = None) -> dict[str, float]:
+        """The item values by ``method`` (default: the judgement's own); empty for G-Eval
+        when this judgement has no weighted scores."""
+        if (method or self.method) == "geval":
+            return dict(self.weighted) if self.method == "geval" else {}
+        return {k: float(v) for k, v in self.scores.items()}
 
 
 class Stat(_Record):

@@ -2,8 +2,8 @@
 
 Read from ``run_dir``: ``sessions.jsonl`` (required), ``scores/*.jsonl`` (rubric scores of
 ``counselsim score``; not the pairwise ``*.compare.jsonl``, which the page does not show),
-``metrics.json`` and ``run.json`` (all optional). Every figure is an inline SVG from
-:mod:`counselsim.report.charts`; the page loads nothing from anywhere.
+``metrics.json``, ``run.json`` and ``validation.json`` (all optional). Every figure is an
+inline SVG from :mod:`counselsim.report.charts`; the page loads nothing from anywhere.
 
 Definitions used on the page:
 
@@ -41,6 +41,7 @@ from counselsim.metrics.measures import label_shares
 from counselsim.output import RUN_FILE, SESSIONS_FILE, write_atomic
 from counselsim.records import ClientTurn, CounselorTurn, RubricScore, SessionRecord
 from counselsim.report.charts import ArcPoint, Bar, Strip, arc_chart, stacked_bars, strip_plot
+from counselsim.report.validation import validation_section
 
 METRICS_FILE = "metrics.json"
 SCORES_DIR = "scores"
@@ -626,6 +627,7 @@ def build_report(
         metric_notes=notes,
         codes=[(n, rows, next(tab)) for n, rows in codes],
         prepost=[(n, rows, next(tab)) for n, rows in prepost],
+        validation=validation_section(run_dir, tab),  # last: its tables are numbered last
     )
 
 
