@@ -47,7 +47,8 @@ class TopLogprobs:
         logits = np.asarray(scores, dtype=np.float64)
         peak = float(logits.max())
         logprobs = logits - (peak + float(np.log(np.exp(logits - peak).sum())))
-        top = np.argpartition(logprobs, -self.k)[-self.k :]
+        k = min(self.k, len(logprobs))
+        top = np.argpartition(logprobs, -k)[-k:]
         top = top[np.argsort(-logprobs[top])]
         self.steps.append((top, logprobs[top]))
         self._previous = logprobs
