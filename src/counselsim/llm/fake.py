@@ -110,8 +110,7 @@ def token_logprobs(
     out: list[dict[str, Any]] = []
     numbers = list(at_numbers)
     for tok in re.findall(r"\d+|\s+|[^\d\s]+", text):
-        alts = (numbers.pop(0) if numbers else None) if tok.isdigit() else None
-        alts = alts or {}
+        alts = (numbers.pop(0) if tok.isdigit() and numbers else None) or {}
         top = [{"token": t, "logprob": math.log(p)} for t, p in alts.items()]
         out.append({"token": tok, "logprob": math.log(alts.get(tok, 1.0)), "top_logprobs": top})
     return out
@@ -122,10 +121,15 @@ class LogprobChatModel(_RecordingChatModel):
     log-probabilities where langchain-openai does (``response_metadata["logprobs"]``)."""
 
     fn: Callable[[Sequence[BaseMessage], dict[str, Any]], tuple[str, list[dict[str, Any]] | None]]
+    _content: list[dict[str, Any]] | None = PrivateAttr(default=None)
 
     @property
     def _llm_type(self) -> str:
         return "counselsim-logprobs"
+
+    def _reply(self, messages: list[BaseMessage], kwargs: dict[str, Any]) -> str:
+        text, self._content = self.fn(messages, kwargs)
+        return text
 
     def _generate(
         self,
@@ -134,8 +138,8 @@ class LogprobChatModel(_RecordingChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        self._calls.append(RecordedCall(list(messages), dict(kwargs)))
-        text, content = self.fn(list(messages), kwargs)
-        meta = {"logprobs": {"content": content}} if content is not None else {}
-        message = AIMessage(content=text, response_metadata=meta)
-        return ChatResult(generations=[ChatGeneration(message=message)])
+        result = super()._generate(messages, stop, run_manager, **kwargs)
+        if self._content is not None:
+            meta = result.generations[0].message.response_metadata
+            meta["logprobs"] = {"content": self._content}
+        return result

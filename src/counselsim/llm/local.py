@@ -101,9 +101,7 @@ class ChatLlamaCpp(BaseChatModel):
         }
         params = {k: v for k, v in kwargs.items() if k in allowed and v is not None}
         with self._lock:  # a llama.cpp context serves one sequence at a time
-            out = complete(
-                self._llama, _to_openai(messages), stop, params, kwargs.get("logprobs")
-            )
+            out = complete(self._llama, _to_openai(messages), stop, params, kwargs.get("logprobs"))
         choice = out["choices"][0]
         usage = out.get("usage", {})
         meta = {"finish_reason": choice.get("finish_reason"), "usage": usage}
