@@ -15,6 +15,7 @@ The result has OpenAI's ``logprobs.content`` shape, as langchain-openai gives it
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -36,22 +37,24 @@ class TopLogprobs:
         self.k = k
         self.steps: list[tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]]] = []
         self.sampled: list[tuple[int, float]] = []  # token j and its log-probability
-        self._previous: npt.NDArray[np.float64] | None = None  # step j-1's log-softmax
+        self._previous: tuple[npt.NDArray[np.float32], float] | None = None  # logits, log Z
 
     def __call__(
         self, input_ids: npt.NDArray[np.intc], scores: npt.NDArray[np.single]
     ) -> npt.NDArray[np.single]:
         if self._previous is not None:  # the last input is the token the previous step chose
-            token = int(input_ids[-1])
-            self.sampled.append((token, float(self._previous[token])))
-        logits = np.asarray(scores, dtype=np.float64)
+            token, (logits, log_z) = int(input_ids[-1]), self._previous
+            self.sampled.append((token, float(logits[token]) - log_z))
+        # float32 and a contiguous copy of llama-cpp-python's strided view: 1.3 ms per token
+        # over a 152k vocabulary on this machine, against 2 ms in float64
+        logits = np.array(scores, dtype=np.float32)
         peak = float(logits.max())
-        logprobs = logits - (peak + float(np.log(np.exp(logits - peak).sum())))
-        k = min(self.k, len(logprobs))
-        top = np.argpartition(logprobs, -k)[-k:]
-        top = top[np.argsort(-logprobs[top])]
-        self.steps.append((top, logprobs[top]))
-        self._previous = logprobs
+        log_z = peak + math.log(float(np.exp(logits - peak).sum(dtype=np.float64)))
+        k = min(self.k, len(logits))
+        top = np.argpartition(logits, -k)[-k:]
+        top = top[np.argsort(-logits[top])]
+        self.steps.append((top, logits[top].astype(np.float64) - log_z))
+        self._previous = (logits, log_z)
         return scores
 
     def content(self, llama: Detokenizer, completion: str) -> list[dict[str, Any]]:
