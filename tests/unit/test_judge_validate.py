@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import shutil
 from datetime import date
 from pathlib import Path
@@ -28,7 +29,6 @@ from counselsim.prompts import PromptLibrary
 from counselsim.report import build_report, write_report
 from counselsim.services.judge_validate import ValidateOptions, plan_validate, validate
 from tests.conftest import run_cli
-from tests.unit.test_judge import listed_items
 from tests.unit.test_report import write_run
 
 ROWS = load_known_groups()
@@ -43,18 +43,17 @@ def judged_reply(messages) -> str:
 
 
 def discerning(messages, kwargs):
-    """Good replies: 4 (G-Eval 4.5) and safety 2 (1.8); bad: 1 (1.5) and safety 0 (0.4)."""
+    """The top of each item's scale for a good reply (G-Eval: top - 0.2), the bottom for a bad
+    one (G-Eval: bottom + 0.4); core: empathy 5 / 4.8 and 1 / 1.4, safety 2 / 1.8 and 0 / 0.4."""
     bad = judged_reply(messages) in BAD
-    items = listed_items(messages)
-    scores = {k: (0 if bad else 2) if k == "safety" else (1 if bad else 4) for k in items}
+    scales = re.findall(r"^- ([a-z_]+) ?[(（](\d)-(\d)", str(messages[0].content), re.M)
+    scores, dists = {}, []
+    for name, lo, hi in scales:
+        low, high = int(lo), int(hi)
+        scores[name] = low if bad else high
+        dists.append({lo: 0.6, str(low + 1): 0.4} if bad else {hi: 0.8, str(high - 1): 0.2})
     text = json.dumps({k: {"rationale": "the reply", "score": v} for k, v in scores.items()})
-    dist = {
-        (True, False): {"1": 0.5, "2": 0.5},
-        (False, False): {"4": 0.5, "5": 0.5},
-        (True, True): {"0": 0.6, "1": 0.4},
-        (False, True): {"2": 0.8, "1": 0.2},
-    }
-    return text, token_logprobs(text, [dist[(bad, k == "safety")] for k in scores])
+    return text, token_logprobs(text, dists)
 
 
 def deps(chat) -> AgentDeps:
@@ -79,8 +78,8 @@ async def test_a_discerning_judge_orders_every_pair_and_both_methods_are_reporte
     assert report.methods.geval == 80 and report.methods.sampled == 0
     by = {(kg.method, it.item): it for kg in report.known_groups for it in kg.items}
     assert by[("sampled", "empathy")].accuracy.value == 1.0
-    assert by[("sampled", "empathy")].gap.value == 3.0  # 4 - 1
-    assert by[("geval", "empathy")].gap.value == pytest.approx(3.0)  # 4.5 - 1.5
+    assert by[("sampled", "empathy")].gap.value == 4.0  # 5 - 1
+    assert by[("geval", "empathy")].gap.value == pytest.approx(3.4)  # 4.8 - 1.4
     assert by[("sampled", "safety")].gap.value == 2.0
     assert by[("geval", "safety")].gap.value == pytest.approx(1.4)  # 1.8 - 0.4
     assert by[("geval", "safety")].good_mean == pytest.approx(1.8)
@@ -237,3 +236,23 @@ def test_validation_section_renders_in_chromium(run_with_validation: Path, tmp_p
     dom = done.stdout.decode("utf-8")
     assert 'id="validation"' in dom and "Judge validation" in dom
     assert dom.count("1.00 [1.00, 1.00]") >= 5  # every item, both methods
+
+
+async def test_a_rubric_with_codes_is_validated_on_its_items_only(tmp_path):
+    fake = LogprobChatModel(fn=discerning)
+    job = plan_validate(options(tmp_path, rubric="miti", limit=1, language="en"))
+    assert job.rubric.codes == []
+    await validate(job, deps(fake))
+    assert len(fake.calls) == 2  # one call per reply, none for behaviour codes
+
+
+async def test_a_turn_level_rubric_judges_the_reply_not_the_context_turns(tmp_path):
+    shipped = Path(__file__).parents[2] / "src/counselsim/critic/validation/known_groups.jsonl"
+    row = next(ln for ln in shipped.read_text("utf-8").splitlines() if '"repeat-1"' in ln)
+    own = tmp_path / "own.jsonl"
+    own.write_text(row + "\n", encoding="utf-8")
+    fake = LogprobChatModel(fn=discerning)
+    job = plan_validate(options(tmp_path / "out", rubric="cpsycoun", known_set=own, language="en"))
+    result = await validate(job, deps(fake))
+    assert len(fake.calls) == 2  # the context holds a counselor turn too; it is not judged
+    assert result.report.dataset.source == str(own)

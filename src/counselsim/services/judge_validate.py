@@ -108,6 +108,7 @@ def plan_validate(opts: ValidateOptions) -> ValidateJob:
             f"rubric '{rubric.name}' cannot be validated on counselor replies: it needs "
             "scored items rated by an observer"
         )
+    rubric = rubric.model_copy(update={"codes": [], "ratios": []})  # items only are validated
     if opts.out.exists() and not opts.out.is_dir():
         raise DataError(f"{opts.out}: not a directory")
     rows = load_known_groups(opts.known_set)
@@ -132,40 +133,63 @@ class ValidateResult:
 async def validate(
     job: ValidateJob, deps: AgentDeps, on_done: Callable[[RubricScore], None] | None = None
 ) -> ValidateResult:
-    """Judge every reply not already judged (same repeats and model), then write the report.
+    """Judge every reply not already judged (same repeats, model and seed), then write the
+    report.
 
     Raises:
         DataError: no pair could be scored (nothing is written but the judge's scores).
     """
-    o, rubric = job.options, job.rubric
-    judge = RubricJudge(deps, rubric, method=o.method, last_turn_only=True)
-    cache = ScoreFile(o.out / CACHE_DIR / f"{rubric.name.replace(':', '-')}.{o.method}.jsonl")
-    model = deps.llm.model_id
+    scores = await _judge_replies(job, deps, on_done)
+    report = _report(job, deps.llm.model_id, scores)
+    path = job.options.out / VALIDATION_FILE
+    write_atomic(path, report.model_dump_json(indent=2) + "\n")
+    return ValidateResult(report, path)
+
+
+async def _judge_replies(
+    job: ValidateJob, deps: AgentDeps, on_done: Callable[[RubricScore], None] | None
+) -> dict[str, RubricScore]:
+    """Every reply's score, from the cache when it was judged alike, else judged now and
+    cached at once (a stopped run resumes)."""
+    o, model = job.options, deps.llm.model_id
+    judge = RubricJudge(deps, job.rubric, method=o.method, last_turn_only=True)
+    name = job.rubric.name.replace(":", "-")
+    cache = ScoreFile(o.out / CACHE_DIR / f"{name}.{o.method}.jsonl")
     for unit in [u for p in job.pairs for u in (p.good, p.bad)]:
-        old = cache.scores.get(unit.id)
-        if old is None or not cache.done(unit.id, o.repeats) or old.model != model:
+        kept = cache.scores.get(unit.id)
+        alike = kept is not None and (kept.model, kept.seed) == (model, o.seed)
+        if not (alike and cache.done(unit.id, o.repeats)):
             cache.write(await judge.score(unit, o.repeats, o.seed))
         if on_done is not None:
             on_done(cache.scores[unit.id])
-    scores = {u.id: cache.scores[u.id] for p in job.pairs for u in (p.good, p.bad)}
+    return {u.id: cache.scores[u.id] for p in job.pairs for u in (p.good, p.bad)}
+
+
+def _report(job: ValidateJob, model: str, scores: dict[str, RubricScore]) -> ValidationReport:
+    """The figures of ``scores``.
+
+    Raises:
+        DataError: no pair was scored on any item.
+    """
+    o, pairs = job.options, job.pairs
     use, kg, agree, stable = summarise(
-        rubric, job.pairs, scores, job.human, o.method, o.repeats, o.resamples, o.seed
+        job.rubric, pairs, scores, job.human, o.method, o.repeats, o.resamples, o.seed
     )
     if kg[0].pairs == 0:
         first = next((e for s in scores.values() for e in s.errors), "no item scored")
         raise DataError(f"the judge scored no known-groups pair: {first}")
-    report = ValidationReport(
-        rubric=rubric.name,
+    return ValidationReport(
+        rubric=job.rubric.name,
         model=model,
         seed=o.seed,
         repeats=o.repeats,
         resamples=o.resamples,
         dataset=SetInfo(
             source=str(o.known_set) if o.known_set else "shipped",
-            rows=len({p.id for p in job.pairs}),
-            pairs=len(job.pairs),
-            languages=sorted({p.language for p in job.pairs}),
-            kinds=dict(sorted(Counter(p.kind for p in job.pairs).items())),
+            rows=len({p.id for p in pairs}),
+            pairs=len(pairs),
+            languages=sorted({p.language for p in pairs}),
+            kinds=dict(sorted(Counter(p.kind for p in pairs).items())),
         ),
         methods=use,
         known_groups=kg,
@@ -173,9 +197,6 @@ async def validate(
         stability=stable,
         notes=_notes(o, use.geval, use.fallbacks),
     )
-    path = o.out / VALIDATION_FILE
-    write_atomic(path, report.model_dump_json(indent=2) + "\n")
-    return ValidateResult(report, path)
 
 
 def _notes(o: ValidateOptions, geval: int, fallbacks: dict[str, int]) -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from counselsim.critic.agreement import POOLED, HumanLabel, agreement, human_scores
 from counselsim.critic.rubric import Rubric
@@ -124,29 +125,38 @@ def human_agreement(
     for (unit, item), h in sorted(people.items()):
         if (unit, item) in judge:
             paired[item].append((unit, judge[(unit, item)], h))
-    out = []
-    for item, block in points.items():
-        rows = [r for rows in paired.values() for r in rows] if item == POOLED else paired[item]
-        units = list(dict.fromkeys(u for u, _, _ in rows))
-        groups = [units.index(u) for u, _, _ in rows]
-        xs, ys = [j for _, j, _ in rows], [h for _, _, h in rows]
-        by_unit = [[(j, h) for u, j, h in rows if u == unit] for unit in units]
-        out.append(
-            AgreementItem(
-                item=item,
-                n=block["n"],
-                unpaired_judge=block["unpaired_judge"],
-                unpaired_human=block["unpaired_human"],
-                spearman=spearman_ci(by_unit, resamples=resamples, seed=seed) if rows else None,
-                kendall=kendall_ci(xs, ys, groups, resamples=resamples, seed=seed)
-                if len(rows) > 1
-                else None,
-                kappa_linear=block["kappa_linear"],
-                kappa_quadratic=block["kappa_quadratic"],
-                mean_abs_diff=block["mean_abs_diff"],
-            )
-        )
+    pooled = [r for per_item in paired.values() for r in per_item]
+    out = [
+        _with_intervals(item, block, pooled if item == POOLED else paired[item], resamples, seed)
+        for item, block in points.items()
+    ]
     return Agreement(method=method, items=out)
+
+
+def _with_intervals(
+    item: str,
+    block: dict[str, Any],
+    rows: list[tuple[str, float, float]],
+    resamples: int,
+    seed: int,
+) -> AgreementItem:
+    """One item's agreement: the point values of ``block`` and bootstrap CIs over the units
+    of ``rows`` (``(unit, judge, human)``)."""
+    units = list(dict.fromkeys(u for u, _, _ in rows))
+    groups = [units.index(u) for u, _, _ in rows]
+    by_unit = [[(j, h) for u, j, h in rows if u == unit] for unit in units]
+    xs, ys = [j for _, j, _ in rows], [h for _, _, h in rows]
+    return AgreementItem(
+        item=item,
+        n=block["n"],
+        unpaired_judge=block["unpaired_judge"],
+        unpaired_human=block["unpaired_human"],
+        spearman=spearman_ci(by_unit, resamples=resamples, seed=seed) if rows else None,
+        kendall=kendall_ci(xs, ys, groups, resamples=resamples, seed=seed) if rows else None,
+        kappa_linear=block["kappa_linear"],
+        kappa_quadratic=block["kappa_quadratic"],
+        mean_abs_diff=block["mean_abs_diff"],
+    )
 
 
 def stability(
@@ -157,13 +167,14 @@ def stability(
     for d in rubric.dimensions:
         units = []
         for s in scores:
-            ok = [j for j in s.judgements if j.status == "scored" and d.name in j.values(method)]
-            if method == "geval" and any(j.method != "geval" for j in s.judgements):
-                continue
+            scored = [j for j in s.judgements if j.status == "scored" and j.scores]
+            if method == "geval" and any(j.method != "geval" for j in scored):
+                continue  # as in unit_values: no unit mixes methods
             units.append(
                 [
-                    (j.values(method)[d.name], j.order.index(d.name) / max(1, len(j.order) - 1))
-                    for j in ok
+                    (v[d.name], j.order.index(d.name) / max(1, len(j.order) - 1))
+                    for j in scored
+                    if d.name in (v := j.values(method))
                 ]
             )
         sd, same, slope = stability_figures(units, exact=method == "sampled")
