@@ -22,12 +22,14 @@ demo: install
 	$(BIN)/counselsim simulate --profile $(DEMO_PROFILE) --sessions 3 --max-turns 4 \
 		--seed 1 --out $(DEMO_OUT)
 
-# Debian's chromium, for the test that renders `counselsim report` headless (skipped without it).
+# Debian's chromium, for the tests that render `counselsim report` headless and drive the
+# practice page through Playwright (skipped without it; Playwright's own browser download is
+# not used).
 browser:
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 	  { apt-get install -y -q chromium >/dev/null 2>&1 || \
 	    { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1; }; }; } || \
-	  echo "chromium not installed: the report render test will be skipped"
+	  echo "chromium not installed: the report render and practice page tests will be skipped"
 
 test: install browser
 	$(BIN)/python -m pytest

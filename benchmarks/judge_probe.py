@@ -21,13 +21,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from counselsim.agents.base import AgentDeps
-from counselsim.config import load_config
 from counselsim.critic.validation.models import ValidationReport
 from counselsim.critic.validation.tables import interval
-from counselsim.prompts import PromptLibrary
-from counselsim.service import build_judge_llm
+from counselsim.labels import ScoreMethod
+from counselsim.personas.models import Language
+from counselsim.services.compose import build_judge_llm
 from counselsim.services.judge_validate import ValidateOptions, plan_validate, validate
+from counselsim.services.options import ModelFlags
 
 HEAD = ("item", "pairs", "accuracy sampled", "accuracy G-Eval", "gap sampled", "gap G-Eval")
 
@@ -72,25 +72,28 @@ def show(report: ValidationReport, seconds_per_call: float | None) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rubric", action="append", help="default: core, safety")
-    parser.add_argument("--language", choices=["zh", "en"])
+    parser.add_argument("--language", type=Language, choices=list(Language))
     parser.add_argument("--limit", type=int, help="only the first N scenarios")
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "judge-probe")
     parser.add_argument("--model-path", type=Path)
     parser.add_argument("--base-url")
     parser.add_argument("--model")
     args = parser.parse_args()
-    engine = {"model_path": args.model_path, "base_url": args.base_url, "model": args.model}
-    cfg = load_config(overrides={"model": engine})
-    deps = AgentDeps(build_judge_llm(cfg), PromptLibrary(), cfg.sampling)
+    flags = ModelFlags(model_path=args.model_path, base_url=args.base_url, model=args.model)
+    llm = build_judge_llm(flags.resolve())  # loaded once, shared by every rubric's judge
     for name in args.rubric or ["core", "safety"]:
-        job = plan_validate(
-            ValidateOptions(
-                args.out / name, name, "geval", language=args.language, limit=args.limit
-            )
+        opts = ValidateOptions(
+            args.out / name,
+            name,
+            ScoreMethod.GEVAL,
+            language=args.language,
+            limit=args.limit,
+            model=flags,
         )
-        started, calls = time.perf_counter(), deps.llm.usage.calls
-        result = asyncio.run(validate(job, deps))
-        fresh = deps.llm.usage.calls - calls  # 0 when every reply was already judged
+        job = plan_validate(opts)
+        started, calls = time.perf_counter(), llm.usage.calls
+        result = asyncio.run(validate(job, llm=llm))
+        fresh = llm.usage.calls - calls  # 0 when every reply was already judged
         show(result.report, (time.perf_counter() - started) / fresh if fresh else None)
 
 

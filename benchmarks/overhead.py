@@ -90,9 +90,9 @@ async def run_without_checkpointer(sim: Any, profile: Any, out: Path, on_node: A
     from counselsim.graphs.session import SessionDeps
     from counselsim.memory.chroma import ChromaMemory
     from counselsim.memory.embeddings import HashingEmbedding
-    from counselsim.output import JsonlSink
+    from counselsim.runs import SessionLog
 
-    cfg, deps, sink = sim.config, sim._deps, JsonlSink(out / "sessions.jsonl")
+    cfg, deps, sink = sim.config, sim.deps, SessionLog(out / "sessions.jsonl")
     memory = ChromaMemory(HashingEmbedding(), out / "memory")
     client = ClientAgent(deps(sim.client_llm), memory, cfg.memory_k, cfg.history_window)
     counselor = CounselorAgent(deps(sim.counselor_llm), cfg.history_window)
@@ -118,7 +118,7 @@ def child(mode: str, max_turns: int, warmup: int) -> dict[str, Any]:
     from counselsim.config import RunConfig
     from counselsim.memory.embeddings import HashingEmbedding
     from counselsim.personas import load_profile
-    from counselsim.service import build_simulation
+    from counselsim.services.compose import build_simulation
 
     profile = load_profile(PROFILE)
 

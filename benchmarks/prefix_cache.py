@@ -29,7 +29,7 @@ async def measure(max_turns: int, words: int, window: int, tmp: Path) -> dict[st
     from counselsim.config import RunConfig
     from counselsim.memory.embeddings import HashingEmbedding
     from counselsim.personas import load_profile
-    from counselsim.service import build_simulation
+    from counselsim.services.compose import build_simulation
 
     cfg = RunConfig(
         sessions=2, max_turns=max_turns, min_turns=max_turns, seed=1, history_window=window

@@ -2,11 +2,12 @@
 run: counselsim's concurrent ``generate`` vs the ideal at that capacity, vs a one-at-a-time
 loop (the peers' design) on the same server, and the framework's overhead per model call.
 
-The server is ``counselsim.llm.simserver`` in its own process: every request holds one of K
-slots for a fixed latency, the rest queue (a serving engine with K batch slots). The ideal is
-K requests always in flight: ``courses/h = 3600 * K / (latency * requests per course)``.
-counselsim runs with the real course graph, SQLite checkpointer, Chroma memory and the offline
-USE embedder; only the model is simulated.
+The server is ``tests.support.simserver`` (Starlette on uvicorn) in its own process: every
+request holds one of K slots for a fixed latency, the rest queue (a serving engine with K batch
+slots). The ideal is K requests always in flight:
+``courses/h = 3600 * K / (latency * requests per course)``. counselsim runs with the real course
+graph, SQLite checkpointer, Chroma memory and the offline USE embedder; only the model is
+simulated.
 
 Usage:  .venv/bin/python benchmarks/serving.py [--latency 0.25] [--capacity 8] [--courses 16]
 """
@@ -25,15 +26,17 @@ from typing import Any
 
 import httpx
 
+ROOT = Path(__file__).resolve().parents[1]
 
-def start_server(latency: float, capacity: int) -> tuple[subprocess.Popen[str], str]:
+
+def start_server(latency: float, capacity: int) -> tuple[subprocess.Popen[bytes], str]:
     from counselsim.llm.serve import free_port
 
     port = free_port()
+    cmd = ["--port", str(port), "--latency", str(latency), "--capacity", str(capacity)]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "counselsim.llm.simserver", "--port", str(port),
-         "--latency", str(latency), "--capacity", str(capacity), "--seed", "1"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "tests.support.simserver", *cmd, "--seed", "1"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}/v1"
     for _ in range(200):
@@ -47,8 +50,9 @@ def start_server(latency: float, capacity: int) -> tuple[subprocess.Popen[str], 
 
 async def run(url: str, out: Path, courses: int, concurrency: int, args: Any) -> dict[str, Any]:
     from counselsim.config import load_config
-    from counselsim.generate import generate, load_profile_set
-    from counselsim.service import build_simulation
+    from counselsim.services.compose import build_simulation
+    from counselsim.services.generate import generate
+    from counselsim.services.profiles import load_profile_set
 
     cfg = load_config(
         overrides={
@@ -64,7 +68,7 @@ async def run(url: str, out: Path, courses: int, concurrency: int, args: Any) ->
     summary = await generate([sim], profiles, "bench", courses, out, concurrency)
     await sim.aclose()
     calls = sim.counselor_llm.usage.calls  # the one server LLM serves every role
-    return {**summary, "calls": calls}
+    return {**summary.model_dump(), "calls": calls}
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from counselsim.config import load_config
 from counselsim.personas import load_profile
-from counselsim.service import build_simulation
+from counselsim.services.compose import build_simulation
 
 
 def main() -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import sqlite3
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -16,8 +17,9 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
-from counselsim.errors import ConfigError, ModelUnavailableError
-from counselsim.output import write_atomic
+from counselsim.errors import ConfigError, ModelUnavailableError, OutputError
+from counselsim.runs import RunDir
+from counselsim.runs.files import cannot_write, write_atomic
 
 
 def state_types() -> list[type]:
@@ -59,10 +61,60 @@ async def open_checkpointer(
         ModelUnavailableError: the database cannot be reached or logged into, or the
             connection was lost during the run. Messages never carry the DSN's password.
     """
+    run = RunDir(out)
     if dsn is None:
-        async with aiosqlite.connect(str(out / "checkpoints.sqlite")) as db:
-            yield AsyncSqliteSaver(db, serde=serializer())
+        async with _sqlite(run.checkpoints_file) as saver:
+            yield saver
         return
+    async with _postgres(run.checkpoints_pg_file, dsn) as pg:
+        yield pg
+
+
+@asynccontextmanager
+async def _sqlite(path: Path) -> AsyncIterator[BaseCheckpointSaver[Any]]:
+    """The SQLite checkpointer, set up now: a file that is not a checkpoint database, or one
+    that cannot be written, is named in one line before any course starts."""
+    async with AsyncExitStack() as stack:
+        try:
+            db = await stack.enter_async_context(aiosqlite.connect(str(path)))
+            saver = AsyncSqliteSaver(db, serde=serializer())
+            await saver.setup()
+        except sqlite3.OperationalError as exc:  # a read-only file or folder, a full disk
+            raise OutputError(f"{path}: cannot open the checkpoint database: {exc}") from None
+        except sqlite3.DatabaseError as exc:
+            raise OutputError(
+                f"{path}: not a checkpoint database ({exc}); move it away to run the "
+                "unfinished courses from their start"
+            ) from None
+        yield saver
+
+
+def redact_dsn(text: str, dsn: str) -> str:
+    """``text`` with the DSN's password replaced by ``***``, found by parsing the DSN (a URL
+    or ``key=value`` pairs), never by replacing every occurrence of a short string: a
+    one-letter password must not turn every such letter into ``***``."""
+    redacted = _URL_PASSWORD.sub(r"\1***\2", dsn)
+    redacted = _KV_PASSWORD.sub(r"\1***", redacted)
+    text = text.replace(dsn, redacted)
+    text = _URL_PASSWORD.sub(r"\1***\2", text)
+    text = _KV_PASSWORD.sub(r"\1***", text)
+    try:
+        password = urlsplit(dsn).password or ""
+    except ValueError:
+        password = ""
+    for secret in {password, unquote(password)}:
+        if len(secret) >= _MIN_BARE_SECRET:  # long enough not to match ordinary words
+            text = text.replace(secret, "***")
+    return text
+
+
+_URL_PASSWORD = re.compile(r"(\w+://[^:/@\s]*:)[^@\s]*(@)")
+_KV_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s'\"]+)", re.IGNORECASE)
+_MIN_BARE_SECRET = 8
+
+
+@asynccontextmanager
+async def _postgres(schema_file: Path, dsn: str) -> AsyncIterator[BaseCheckpointSaver[Any]]:
     try:
         import psycopg
         from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
@@ -73,31 +125,23 @@ async def open_checkpointer(
         raise ConfigError(
             "a Postgres checkpointer needs: pip install 'counselsim[postgres]'"
         ) from None
-    secrets_in_dsn: set[str] = set()
-    try:
-        url_password = urlsplit(dsn).password or ""
-        secrets_in_dsn |= {url_password, unquote(url_password)}
-    except ValueError:
-        pass
 
     def one_line(exc: BaseException) -> str:
         """psycopg's message on one line, the password masked (libpq can echo the DSN)."""
-        text = " ".join(str(exc).split()) or type(exc).__name__
-        for secret in sorted(secrets_in_dsn - {""}, key=len, reverse=True):
-            text = text.replace(secret, "***")
-        return text
+        return redact_dsn(" ".join(str(exc).split()) or type(exc).__name__, dsn)
 
     try:
         params = conninfo_to_dict(dsn)
     except psycopg.Error as exc:
         raise ConfigError(f"--checkpoint-dsn: {one_line(exc)}") from None
-    secrets_in_dsn.add(str(params.get("password") or ""))
-    schema_file = out / "checkpoints.pg"
     try:
         schema = schema_file.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
         schema = f"counselsim_{secrets.token_hex(8)}"
-        write_atomic(schema_file, schema + "\n")
+        try:
+            write_atomic(schema_file, schema + "\n")
+        except OSError as exc:
+            raise cannot_write(schema_file, exc) from None
     if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", schema):
         raise ConfigError(f"{schema_file}: not a schema name: {schema[:80]!r}")
     options = str(params.get("options") or os.environ.get("PGOPTIONS", ""))

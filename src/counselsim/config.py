@@ -188,6 +188,10 @@ def load_config(file: Path | None = None, overrides: dict[str, Any] | None = Non
     if file is not None:
         try:
             loaded = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+        except UnicodeDecodeError:
+            raise ConfigError(
+                f"{file}: cannot read config: not UTF-8 text (a binary file?)"
+            ) from None
         except (OSError, yaml.YAMLError) as exc:
             raise ConfigError(f"{file}: cannot read config: {str(exc).splitlines()[0]}") from None
         if not isinstance(loaded, dict):

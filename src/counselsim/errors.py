@@ -61,3 +61,13 @@ def field_error(exc: ValidationError) -> tuple[str, str]:
     loc = ".".join(str(p) for p in first["loc"]) or "<root>"
     more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
     return loc, f"{first['msg']}{more}"
+
+
+class PracticeError(CounselsimError):
+    """A practice request that cannot be carried out: a bad trainee turn (``input``), an
+    unknown session (``not_found``), or one the session's state does not allow now
+    (``conflict``: the client is still answering, another tab moved it on)."""
+
+    def __init__(self, message: str, kind: str = "input") -> None:
+        super().__init__(message)
+        self.kind = kind

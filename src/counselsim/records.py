@@ -17,7 +17,16 @@ from pydantic import (
     model_validator,
 )
 
-from counselsim.labels import Emotion, EndReason, NextAction, Role, Stage, Stance, Strategy
+from counselsim.labels import (
+    Emotion,
+    EndReason,
+    NextAction,
+    Role,
+    ScoreMethod,
+    Stage,
+    Stance,
+    Strategy,
+)
 
 
 class _Record(BaseModel):
@@ -131,21 +140,39 @@ class PrincipleCheck(_Record):
 
 
 class CounselorTurn(_Record):
-    """A counselor turn with the thought it was conditioned on, exactly as used."""
+    """A counselor turn with the thought it was conditioned on, exactly as used.
+
+    ``author`` is ``human`` for a trainee's turn (``counselsim practice``): such a turn has no
+    observation or reasoning (none is invented), no perceived client emotion, and its
+    ``strategy`` is coded from its words (:mod:`counselsim.practice.coding`), not intended.
+    The field is left out of the JSON of agent turns, so existing records stay byte-identical.
+    """
 
     index: int = Field(ge=0)
     role: Literal[Role.COUNSELOR] = Role.COUNSELOR
+    author: Literal["agent", "human"] = Field(
+        default="agent", exclude_if=lambda v: v == "agent", description="who wrote the turn"
+    )
     text: str
-    observation: str
+    observation: str | None = None
     client_emotion: list[Emotion]
     strategy: list[Strategy]
-    reasoning: str
+    reasoning: str | None = None
     next_action: NextAction
     attempts: int = Field(default=1, ge=1, description="generations tried for this turn")
     flags: list[str] = Field(default_factory=list, description="checks the kept text failed")
     checks: list[PrincipleCheck] = Field(
         default_factory=list, description="checklist results of every attempt (in-loop critic)"
     )
+
+    @model_validator(mode="after")
+    def _thought_by_author(self) -> CounselorTurn:
+        has_thought = self.observation is not None and self.reasoning is not None
+        if self.author == "agent" and not has_thought:
+            raise ValueError("an agent's counselor turn needs its observation and reasoning")
+        if self.author == "human" and (self.observation is not None or self.reasoning is not None):
+            raise ValueError("a human's counselor turn has no observation or reasoning")
+        return self
 
 
 class ClientTurn(_Record):
@@ -256,7 +283,9 @@ class SessionRecord(_Record):
     session_index: int = Field(ge=1)
     profile_id: str
     language: Literal["zh", "en"]
-    plan: SessionPlan
+    plan: SessionPlan | None = Field(
+        description="the counselor agent's plan; None when a human counseled (practice)"
+    )
     turns: list[Turn]
     end_reason: EndReason
     summary: str
@@ -282,8 +311,8 @@ class Judgement(_Record):
     scores: dict[str, int] = Field(default_factory=dict)
     rationales: dict[str, str] = Field(default_factory=dict)
     codes: list[str] = Field(default_factory=list, description="behavior codes of one turn")
-    method: Literal["sampled", "geval"] = Field(
-        default="sampled",
+    method: ScoreMethod = Field(
+        default=ScoreMethod.SAMPLED,
         description="what the item values are: the sampled scores, or G-Eval's (weighted)",
     )
     weighted: dict[str, float] = Field(
@@ -300,15 +329,15 @@ class Judgement(_Record):
             raise ValueError("a failed judgement has an error and no scores")
         if self.status == "scored" and (self.error or not (self.scores or self.codes)):
             raise ValueError("a scored judgement has scores or codes and no error")
-        if self.method == "geval" and set(self.weighted) != set(self.scores):
+        if self.method == ScoreMethod.GEVAL and set(self.weighted) != set(self.scores):
             raise ValueError("a G-Eval judgement has a weighted score for every item")
         return self
 
-    def values(self, method: Literal["sampled", "geval"] | None = None) -> dict[str, float]:
+    def values(self, method: ScoreMethod | None = None) -> dict[str, float]:
         """The item values by ``method`` (default: the judgement's own); empty for G-Eval
         when this judgement has no weighted scores."""
-        if (method or self.method) == "geval":
-            return dict(self.weighted) if self.method == "geval" else {}
+        if (method or self.method) == ScoreMethod.GEVAL:
+            return dict(self.weighted) if self.method == ScoreMethod.GEVAL else {}
         return {k: float(v) for k, v in self.scores.items()}
 
 

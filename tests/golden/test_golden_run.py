@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 
 from counselsim.config import load_config
-from counselsim.generate import generate, load_profile_set
-from counselsim.llm.simserver import SimServer
 from counselsim.memory.embeddings import HashingEmbedding
-from counselsim.service import build_simulation
+from counselsim.services.compose import build_simulation
+from counselsim.services.generate import generate
+from counselsim.services.profiles import load_profile_set
+from tests.support.simserver import SimServer
 
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
 GOLDEN = Path(__file__).with_name("sessions.golden.jsonl")

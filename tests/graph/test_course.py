@@ -12,7 +12,7 @@ import pytest
 from counselsim.labels import EndReason, Role
 from counselsim.memory.embeddings import HashingEmbedding
 from counselsim.records import ClientTurn, CounselorTurn, SessionRecord
-from counselsim.service import build_simulation
+from counselsim.services.compose import build_simulation
 from tests.conftest import SECRET, course_fakes
 
 

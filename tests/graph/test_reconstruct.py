@@ -15,9 +15,9 @@ from counselsim.labels import EndReason
 from counselsim.llm.fake import FunctionChatModel
 from counselsim.memory.corpus import CorpusIndex, nearest_profile
 from counselsim.memory.embeddings import HashingEmbedding
-from counselsim.reconstruction import run_reconstruction
 from counselsim.records import ClientTurn, CounselorTurn, Dialogue, SessionRecord
-from counselsim.service import build_simulation
+from counselsim.services.compose import build_simulation
+from counselsim.services.reconstruct import run_reconstruction
 
 PHONE = "13812345678"
 EMAIL = "lihua.test@example.com"
@@ -261,7 +261,7 @@ async def test_a_turn_that_keeps_leaking_is_scrubbed_not_kept(config, zh_profile
 
 
 def test_leak_audit_finds_a_source_identifier_in_a_record(zh_profile):
-    from counselsim.reconstruction import audit_leaks
+    from counselsim.services.reconstruct import audit_leaks
     from tests.conftest import counselor_turn
 
     record_turns = [counselor_turn(0, "好的，我记下了 138-1234-5678。")]
@@ -273,7 +273,7 @@ def test_leak_audit_finds_a_source_identifier_in_a_record(zh_profile):
 
 async def test_graph_retrieves_the_nearest_source_when_none_is_given(config, zh_profile):
     from counselsim.graphs.reconstruct import build_reconstruct_graph, initial_reconstruct_state
-    from counselsim.reconstruction import reconstruct_deps
+    from counselsim.services.reconstruct import reconstruct_deps
 
     class ListSink:
         def __init__(self) -> None:

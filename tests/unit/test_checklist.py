@@ -19,7 +19,7 @@ from counselsim.llm.structured import LLM
 from counselsim.memory.embeddings import HashingEmbedding
 from counselsim.prompts import PromptLibrary
 from counselsim.records import ClientTurn, CounselorTurn, PrincipleCheck
-from counselsim.service import build_simulation
+from counselsim.services.compose import build_simulation
 from tests.conftest import counselor_turn, course_fakes, critic, plan, summary, thought
 
 

@@ -88,5 +88,5 @@ async def test_runs_are_paired_by_persona_and_session_and_comparisons_resume(tmp
     again = await run_comparison(PairJudge(deps_for(fake), rubric), pairs, tmp_path, 2)
     assert len(fake.calls) == 4 and again == got
     summary = summarize_comparisons(rubric, got)
-    assert summary["items"]["comforting"] == {"a": 4, "b": 0, "tie": 0, "a_win_rate": 1.0}
-    assert summary["position_consistency"] == 1.0 and summary["pairs"] == 2
+    assert summary.items["comforting"].model_dump() == {"a": 4, "b": 0, "tie": 0, "a_win_rate": 1.0}
+    assert summary.position_consistency == 1.0 and summary.pairs == 2

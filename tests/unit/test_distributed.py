@@ -17,13 +17,14 @@ import pytest
 
 from counselsim.config import load_config
 from counselsim.errors import ModelUnavailableError
-from counselsim.generate import COURSES_FILE, generate, load_profile_set, resume_key
 from counselsim.llm.serve import free_port
-from counselsim.llm.simserver import SimServer
 from counselsim.memory.chroma import ChromaMemory
 from counselsim.memory.embeddings import HashingEmbedding
-from counselsim.output import SESSIONS_FILE
-from counselsim.service import build_simulation
+from counselsim.runs import RunDir
+from counselsim.services.compose import build_simulation
+from counselsim.services.generate import generate, resume_key
+from counselsim.services.profiles import load_profile_set
+from tests.support.simserver import SimServer
 
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
 ray = pytest.importorskip("ray")
@@ -92,14 +93,14 @@ def test_memory_lives_in_a_chroma_server(tmp_path: Path, chroma_url: str) -> Non
             embedder=HashingEmbedding(),
         )  # fmt: skip
         summary = asyncio.run(run)
-    assert summary["done"] == 1
+    assert summary.done == 1
     assert not (tmp_path / "r" / "memory").exists()  # nothing stored locally
     import chromadb
 
     client = chromadb.HttpClient(host="127.0.0.1", port=int(chroma_url.rsplit(":", 1)[1]))
     stored = client.get_collection(f"counselsim-{resume_key(sims[0], profiles)}")
     assert stored.count() > 0
-    session2 = [json.loads(x) for x in (tmp_path / "r" / SESSIONS_FILE).open()][1]
+    session2 = [json.loads(x) for x in (tmp_path / "r" / RunDir.SESSIONS).open()][1]
     recalled = [t["memory_ids"] for t in session2["turns"] if t["role"] == "client"]
     assert any(recalled)  # session 2's client recalled session 1 from the server
 
@@ -112,7 +113,7 @@ def test_an_unreachable_chroma_server_is_one_line() -> None:
 def test_ray_shards_courses_across_workers_and_resumes(
     tmp_path: Path, local_ray: None, chroma_url: str
 ) -> None:
-    from counselsim.distributed import generate_on_ray, shard_dir
+    from counselsim.services.distributed import generate_on_ray, shard_dir
 
     profiles = load_profile_set("en-help-rejecting,zh-grief", tmp_path)
     out = tmp_path / "run"
@@ -121,21 +122,21 @@ def test_ray_shards_courses_across_workers_and_resumes(
         urls = [a.base_url, b.base_url]
         summary = generate_on_ray(sims, profiles, "x", 5, out, 2, urls, ray_address=None,
                                   shards=2, chroma_url=chroma_url)  # fmt: skip
-        assert summary["done"] == 5 and summary["failed"] == 0 and not summary["shard_errors"]
+        assert summary.done == 5 and summary.failed == 0 and not summary.shard_errors
         assert a.stats.requests > 0 and b.stats.requests > 0  # each shard its endpoint
         sent = a.stats.requests + b.stats.requests
         # shard k holds courses k, k+2, ...: one writer per file
-        shard0 = {x["course_id"] for x in lines(shard_dir(out, 0) / COURSES_FILE)}
+        shard0 = {x["course_id"] for x in lines(shard_dir(out, 0) / RunDir.COURSES)}
         assert all(int(c[1:6]) % 2 == 0 for c in shard0) and len(shard0) == 3
         # consolidated in course order, no duplicates
-        records = lines(out / SESSIONS_FILE)
+        records = lines(out / RunDir.SESSIONS)
         keys = [(r["course_id"], r["session_index"]) for r in records]
         assert keys == sorted(keys) and len(keys) == 10 and max(Counter(keys).values()) == 1
-        assert summary["sessions_in_run"] == 10 and summary["courses_in_run"] == 5
+        assert summary.sessions_in_run == 10 and summary.courses_in_run == 5
         assert json.loads((out / "run.json").read_text())["shards"] == 2
 
         # the same command again: each shard finds its courses done
         again = generate_on_ray(sims, profiles, "x", 5, out, 2, urls, ray_address=None,
                                 shards=3, chroma_url=chroma_url)  # fmt: skip
-        assert again["already_done"] == 5 and again["done"] == 0 and again["shards"] == 2
+        assert again.already_done == 5 and again.done == 0 and again.shards == 2
         assert a.stats.requests + b.stats.requests == sent

@@ -17,13 +17,7 @@ from typer.testing import CliRunner
 
 from counselsim.cli import app
 from counselsim.errors import ConfigError, DataError, OutputError
-from counselsim.export import (
-    MANIFEST,
-    ExportOptions,
-    critic_score,
-    export_run,
-    parse_min_items,
-)
+from counselsim.export import MANIFEST, ExportOptions, critic_score, parse_min_items
 from counselsim.labels import EndReason, Stage
 from counselsim.personas import load_profile
 from counselsim.records import (
@@ -35,6 +29,7 @@ from counselsim.records import (
     SessionPlan,
     SessionRecord,
 )
+from counselsim.services.export import export_run
 from tests.conftest import PROFILES, SECRET, counselor_turn, run_cli
 
 EN_PROFILE = load_profile(PROFILES / "en_work_burnout.yaml")
@@ -542,7 +537,7 @@ def test_bad_and_duplicate_lines_name_the_line(tmp_path):
     src = write_run(tmp_path / "run", [session("c", 1)])
     good = (src / "sessions.jsonl").read_text(encoding="utf-8")
     (src / "sessions.jsonl").write_text(good + '{"course_id": "c"}\n', encoding="utf-8")
-    with pytest.raises(DataError, match=r"sessions.jsonl:2: not a session record"):
+    with pytest.raises(DataError, match=r"sessions.jsonl:2: not a valid session record"):
         export(src, tmp_path / "o")
     (src / "sessions.jsonl").write_text(good + "not json\n", encoding="utf-8")
     with pytest.raises(DataError, match=r"sessions.jsonl:2: not valid JSON"):
@@ -589,7 +584,7 @@ def test_cli_prints_one_summary_line(run_dir, tmp_path):
         ("missing_dir", "no such file or directory"),
         ("no_sessions", "no sessions.jsonl here"),
         ("invalid_line", "sessions.jsonl:2: not valid JSON"),
-        ("unknown_format", "unknown --format 'csv'"),
+        ("unknown_format", "Invalid value for '--format': Value error, 'csv' is not one of"),
         ("unknown_item", "--min-item 'warmth'"),
         ("bad_item_syntax", "expected NAME=V"),
         ("non_empty_out", "not empty"),

@@ -13,21 +13,15 @@ import pytest
 
 from counselsim.config import load_config
 from counselsim.errors import ConfigError, DataError, ModelUnavailableError, ProfileError
-from counselsim.generate import (
-    COURSES_FILE,
-    CourseLog,
-    CourseStatus,
-    generate,
-    load_profile_set,
-    plan_courses,
-    read_statuses,
-)
 from counselsim.llm import retry, structured
-from counselsim.llm.simserver import SimServer
 from counselsim.memory.embeddings import HashingEmbedding
-from counselsim.output import SESSIONS_FILE
 from counselsim.personas.library import resolve_profile
-from counselsim.service import build_simulation
+from counselsim.runs import CourseLog, CourseStatus, RunDir, read_statuses
+from counselsim.services.compose import build_simulation
+from counselsim.services.generate import generate
+from counselsim.services.profiles import load_profile_set
+from counselsim.services.runner import plan_courses
+from tests.support.simserver import SimServer
 
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "profiles"
@@ -78,10 +72,11 @@ def test_profile_sets(tmp_path):
 
 
 def test_course_log_keeps_the_last_status_and_cuts_a_torn_line(tmp_path):
-    path = tmp_path / COURSES_FILE
+    path = tmp_path / RunDir.COURSES
     log = CourseLog(path)
-    log.add(CourseStatus("a", 0, "p", 1, "failed", error="ModelUnavailableError: down"))
-    log.add(CourseStatus("a", 0, "p", 1, "done", sessions=2, turns=8))
+    a = {"course_id": "a", "index": 0, "profile_id": "p", "seed": 1}
+    log.add(CourseStatus(**a, status="failed", error="ModelUnavailableError: down"))
+    log.add(CourseStatus(**a, status="done", sessions=2, turns=8))
     with path.open("a", encoding="utf-8") as f:
         f.write('{"course_id": "b", "ind')  # killed mid-write (or still being written)
     torn = path.read_text(encoding="utf-8")
@@ -100,17 +95,17 @@ async def test_generate_spreads_courses_over_replicas_and_resumes(tmp_path):
         summary = await generate(
             sims, profiles, "x", 5, out, 3, [a.base_url, b.base_url], embedder=HashingEmbedding()
         )
-        assert summary["done"] == 5 and summary["failed"] == 0
+        assert summary.done == 5 and summary.failed == 0
         assert a.stats.requests > 0 and b.stats.requests > 0  # both replicas served courses
         assert max(a.stats.max_in_flight, b.stats.max_in_flight) <= 2
         sent = a.stats.requests + b.stats.requests
 
-        statuses = lines(out / COURSES_FILE)
+        statuses = lines(out / RunDir.COURSES)
         assert sorted(s["course_id"] for s in statuses) == [p.course_id for p in plan_courses(
             profiles, 5, 5
         )]  # fmt: skip
         assert all(s["status"] == "done" and s["sessions"] == 2 for s in statuses)
-        records = lines(out / SESSIONS_FILE)
+        records = lines(out / RunDir.SESSIONS)
         keys = Counter((r["course_id"], r["session_index"]) for r in records)
         assert len(keys) == 10 and max(keys.values()) == 1
         seeds = {s["course_id"]: s["seed"] for s in statuses}
@@ -122,13 +117,13 @@ async def test_generate_spreads_courses_over_replicas_and_resumes(tmp_path):
 
         # the same command again: nothing left to do, not one request
         again = await generate(sims, profiles, "x", 5, out, 3, embedder=HashingEmbedding())
-        assert again["already_done"] == 5 and again["done"] == 0
+        assert again.already_done == 5 and again.done == 0
         assert a.stats.requests + b.stats.requests == sent
 
         # a larger --courses extends the run by the missing courses only
         more = await generate(sims, profiles, "x", 7, out, 3, embedder=HashingEmbedding())
-        assert more["already_done"] == 5 and more["done"] == 2
-    assert len(lines(out / SESSIONS_FILE)) == 14
+        assert more.already_done == 5 and more.done == 2
+    assert len(lines(out / RunDir.SESSIONS)) == 14
     assert json.loads((out / "summary.json").read_text())["done"] == 2
 
 
@@ -153,17 +148,17 @@ async def test_faults_are_absorbed_or_recorded_and_a_rerun_finishes(tmp_path, mo
         sims = sims_for(s.base_url, retry_attempts=2, max_repairs=1)
         first = await generate(sims, profiles, "x", 6, out, 3, embedder=HashingEmbedding())
         assert s.stats.failed_injected > 0 and s.stats.malformed_injected > 0
-    assert first["failed"] > 0 and first["done"] + first["failed"] == 6
-    assert sum(first["failures"].values()) == first["failed"]
-    failed = [x for x in lines(out / COURSES_FILE) if x["status"] == "failed"]
-    assert len(failed) == first["failed"]
-    assert all(x["error"].split(":")[0] in first["failures"] for x in failed)
+    assert first.failed > 0 and first.done + first.failed == 6
+    assert sum(first.failures.values()) == first.failed
+    failed = [x for x in lines(out / RunDir.COURSES) if x["status"] == "failed"]
+    assert len(failed) == first.failed
+    assert all(x["error"].split(":")[0] in first.failures for x in failed)
     # a healthy server: the rerun retries exactly the failed courses
     with SimServer(seed=4) as s:
         sims = sims_for(s.base_url, retry_attempts=4, max_repairs=1)  # same run, more patience
         second = await generate(sims, profiles, "x", 6, out, 3, embedder=HashingEmbedding())
-    assert second["already_done"] == first["done"] and second["done"] == first["failed"]
-    keys = Counter((r["course_id"], r["session_index"]) for r in lines(out / SESSIONS_FILE))
+    assert second.already_done == first.done and second.done == first.failed
+    keys = Counter((r["course_id"], r["session_index"]) for r in lines(out / RunDir.SESSIONS))
     assert len(keys) == 12 and max(keys.values()) == 1
 
 
@@ -178,7 +173,7 @@ async def test_a_dead_engine_stops_the_run_with_one_line(tmp_path, monkeypatch):
     with pytest.raises(ModelUnavailableError, match="3 courses failed in a row"):
         await generate(sims, profiles, "x", 10, tmp_path / "r", 1, embedder=HashingEmbedding(),
                        max_consecutive_failures=3)  # fmt: skip
-    assert len(lines(tmp_path / "r" / COURSES_FILE)) == 3
+    assert len(lines(tmp_path / "r" / RunDir.COURSES)) == 3
 
 
 async def test_same_command_same_seed_same_output(tmp_path):
@@ -190,12 +185,12 @@ async def test_same_command_same_seed_same_output(tmp_path):
         with SimServer(seed=1) as s:
             await generate(sims_for(s.base_url), profiles, "x", 4, tmp_path / name, concurrency,
                            embedder=HashingEmbedding())  # fmt: skip
-        outputs.append(sorted((tmp_path / name / SESSIONS_FILE).read_text().splitlines()))
+        outputs.append(sorted((tmp_path / name / RunDir.SESSIONS).read_text().splitlines()))
     assert outputs[0] == outputs[1] and len(outputs[0]) == 8
     with SimServer(seed=1) as s:
         sims = sims_for(s.base_url, seed=6)
         await generate(sims, profiles, "x", 4, tmp_path / "c", 4, embedder=HashingEmbedding())
-    assert sorted((tmp_path / "c" / SESSIONS_FILE).read_text().splitlines()) != outputs[0]
+    assert sorted((tmp_path / "c" / RunDir.SESSIONS).read_text().splitlines()) != outputs[0]
 
 
 async def test_checkpoints_read_back_our_types_without_serializer_warnings(tmp_path, caplog):
@@ -211,7 +206,7 @@ async def test_checkpoints_read_back_our_types_without_serializer_warnings(tmp_p
         # stop after the first session: the checkpoint holds a state mid-course
         summary = await generate(sims, profiles, "x", 1, tmp_path / "r", 1,
                                  embedder=HashingEmbedding())  # fmt: skip
-    assert summary["done"] == 1
+    assert summary.done == 1
     seen: set[type] = set()
     async with open_checkpointer(tmp_path / "r") as saver:
         async for tup in saver.alist(None, limit=50):
@@ -225,7 +220,7 @@ def test_concurrency_defaults_by_engine(caplog):
     from types import SimpleNamespace
 
     from counselsim.config import Engine
-    from counselsim.generate import DEFAULT_CONCURRENCY, effective_concurrency
+    from counselsim.services.generate import DEFAULT_CONCURRENCY, effective_concurrency
 
     def sim(engine: Engine) -> Any:
         return SimpleNamespace(counselor_llm=SimpleNamespace(engine=engine))

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from counselsim.errors import ConfigError, ModelUnavailableError
-from counselsim.generate import COURSES_FILE
 from counselsim.llm.serve import ManagedServer, ServeEngine, pick_engine, serve, server_command
-from counselsim.llm.simserver import SimServer
-from counselsim.output import SESSIONS_FILE
+from counselsim.runs import RunDir
+from tests.support import simserver
+from tests.support.simserver import SimServer
 from tests.unit.test_cli import EXE, child_env
 
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
@@ -53,17 +53,17 @@ def test_a_killed_run_resumes_without_loss_or_duplicates(tmp_path):
             text=True,
         )
         try:
-            wait_for_lines(out / SESSIONS_FILE, 3, proc, timeout=120)
+            wait_for_lines(out / RunDir.SESSIONS, 3, proc, timeout=120)
             proc.send_signal(signal.SIGKILL)
             proc.wait(timeout=10)
         finally:
             proc.kill()
         done_before = [
             json.loads(x)["course_id"]
-            for x in (out / COURSES_FILE).read_text(encoding="utf-8").splitlines()
+            for x in (out / RunDir.COURSES).read_text(encoding="utf-8").splitlines()
             if x.strip() and json.loads(x)["status"] == "done"
-        ] if (out / COURSES_FILE).exists() else []  # fmt: skip
-        sessions_before = len((out / SESSIONS_FILE).read_text().splitlines())
+        ] if (out / RunDir.COURSES).exists() else []  # fmt: skip
+        sessions_before = len((out / RunDir.SESSIONS).read_text().splitlines())
         assert sessions_before < 12, "the run finished before it was killed"
 
         rerun = subprocess.run(
@@ -75,15 +75,15 @@ def test_a_killed_run_resumes_without_loss_or_duplicates(tmp_path):
         )
     assert rerun.returncode == 0, rerun.stderr
     assert f"{len(done_before)} before" in rerun.stdout
-    for name in (SESSIONS_FILE, COURSES_FILE):
+    for name in (RunDir.SESSIONS, RunDir.COURSES):
         text = (out / name).read_text(encoding="utf-8")
         assert text.endswith("\n")
         for line in text.splitlines():
             json.loads(line)  # no half-written line
-    records = [json.loads(x) for x in (out / SESSIONS_FILE).read_text().splitlines()]
+    records = [json.loads(x) for x in (out / RunDir.SESSIONS).read_text().splitlines()]
     keys = Counter((r["course_id"], r["session_index"]) for r in records)
     assert len(keys) == 12 and max(keys.values()) == 1  # none lost, none duplicated
-    statuses = [json.loads(x) for x in (out / COURSES_FILE).read_text().splitlines()]
+    statuses = [json.loads(x) for x in (out / RunDir.COURSES).read_text().splitlines()]
     done = Counter(s["course_id"] for s in statuses if s["status"] == "done")
     assert len(done) == 6 and max(done.values()) == 1  # no finished course ran again
 
@@ -130,12 +130,13 @@ def test_engine_choice_and_commands():
     assert llama[llama.index("--model_alias") + 1] == "q"
 
 
-def test_managed_server_starts_answers_and_stops(tmp_path):
+def test_managed_server_starts_answers_and_stops(tmp_path, monkeypatch):
     """The launcher over a real subprocess server (the simulated one, standing in for vLLM)."""
     from counselsim.llm.serve import free_port
 
     port = free_port()
-    cmd = [sys.executable, "-m", "counselsim.llm.simserver", "--port", str(port)]
+    cmd = simserver.command("--port", str(port))
+    monkeypatch.chdir(simserver.ROOT)  # the launcher starts it in the working directory
     server = ManagedServer(cmd, port, tmp_path / "server.log")
     server.start()
     try:

@@ -23,8 +23,9 @@ from counselsim.importers import (
     detect_language,
     get_importer,
 )
-from counselsim.importers.base import clip, fit_to_model, json_entries
 from counselsim.importers.cactus import age_range, parse_intake
+from counselsim.importers.fitting import clip, fit_to_model
+from counselsim.importers.reading import json_entries
 from counselsim.importers.transcript import parse_transcript
 from counselsim.labels import Role
 from counselsim.llm.fake import ScriptedChatModel

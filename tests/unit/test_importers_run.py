@@ -101,6 +101,28 @@ def test_bad_records_counted_reported_and_the_rest_imported(tmp_path):
     assert (again.imported, again.skipped, again.failed) == (0, 2, 2)
 
 
+def test_an_invalid_record_does_not_claim_its_id(tmp_path):
+    """Issue 11: a valid profile was rejected as a duplicate of an invalid one before it."""
+    src = tmp_path / "profiles"
+    src.mkdir()
+    valid = {"id": "en-x", "language": "en", "presenting_problem": "Cannot sleep."}
+    invalid = {**valid, "language": "fr"}
+    (src / "a.json").write_text(json.dumps(invalid), encoding="utf-8")
+    (src / "b.json").write_text(json.dumps(valid), encoding="utf-8")
+    (src / "c.json").write_text(json.dumps(valid), encoding="utf-8")
+    out = tmp_path / "imp"
+    report = run_import("counselsim", src, out)
+    assert (report.imported, report.failed) == (1, 2)
+    a, c = report.failures
+    assert a.startswith(f"{src / 'a.json'}") and "language" in a and "duplicate" not in a
+    # the duplicate is the second *valid* record, and it names the imported one
+    assert c == f"{src / 'c.json'}:1: duplicate record id 'en-x' (first at {src / 'b.json'}:1)"
+    assert load_profile(out / "profiles" / "en-x.yaml").presenting_problem == "Cannot sleep."
+    # a rerun converts nothing again: every record of an imported id is skipped
+    again = run_import("counselsim", src, out)
+    assert (again.imported, again.skipped, again.failed) == (0, 3, 0)
+
+
 async def test_psyqa_profiles_written_and_resumed_without_the_model(tmp_path):
     out = tmp_path / "imp"
     ext, fake = extractor([draft(), draft()])
@@ -264,16 +286,16 @@ def test_cli_model_flags_only_where_a_model_is_used(monkeypatch, capfd, tmp_path
 
 
 def test_cli_psyqa_builds_the_extractor_from_the_model_flags(monkeypatch, capfd, tmp_path):
-    import counselsim.importers.run as run_mod
+    from counselsim.services import compose
 
     ext, fake = extractor([draft()])
     asked: list[Any] = []
 
-    def fake_build(config: Path | None, flags: dict[str, Any]) -> Any:
-        asked.append(flags)
+    def fake_build(cfg: Any, chat_model: Any = None) -> Any:
+        asked.append(cfg)
         return ext
 
-    monkeypatch.setattr(run_mod, "build_extractor", fake_build)
+    monkeypatch.setattr(compose, "build_extractor", fake_build)
     out = tmp_path / "imp"
     code, _, stderr = run_import_cli(
         monkeypatch,
@@ -289,7 +311,7 @@ def test_cli_psyqa_builds_the_extractor_from_the_model_flags(monkeypatch, capfd,
         "some-model",
     )
     assert code == 0, stderr
-    assert asked[0]["packaged"] == "some-model" and len(fake.calls) == 1
+    assert asked[0].model.packaged == "some-model" and len(fake.calls) == 1
     assert PHONE not in fake.calls[0].text
     assert (out / "profiles" / "psyqa-0001.yaml").is_file()
 

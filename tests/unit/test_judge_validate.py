@@ -71,7 +71,7 @@ def options(out: Path, **kw) -> ValidateOptions:
 async def test_a_discerning_judge_orders_every_pair_and_both_methods_are_reported(tmp_path):
     fake = LogprobChatModel(fn=discerning)
     job = plan_validate(options(tmp_path, repeats=2, limit=10))
-    result = await validate(job, deps(fake))
+    result = await validate(job, llm=deps(fake).llm)
     assert len(fake.calls) == 2 * 2 * 20  # 10 rows x 2 languages x good/bad x 2 repeats
     report = ValidationReport.model_validate_json(result.path.read_text(encoding="utf-8"))
     assert report.schema_version == 1 and report.dataset.pairs == 20
@@ -92,8 +92,8 @@ async def test_a_discerning_judge_orders_every_pair_and_both_methods_are_reporte
 
 async def test_a_rerun_resumes_without_asking_the_model(tmp_path):
     job = plan_validate(options(tmp_path, limit=2))
-    first = await validate(job, deps(LogprobChatModel(fn=discerning)))
-    again = await validate(job, deps(ScriptedChatModel(script=[])))  # raises if called
+    first = await validate(job, llm=deps(LogprobChatModel(fn=discerning)).llm)
+    again = await validate(job, llm=deps(ScriptedChatModel(script=[])).llm)  # raises if called
     assert again.report == first.report
 
 
@@ -102,7 +102,7 @@ async def test_a_judge_without_log_probabilities_gives_sampled_figures_and_says_
         return discerning(messages, kwargs)[0]
 
     job = plan_validate(options(tmp_path, limit=3, language="zh"))
-    result = await validate(job, deps(FunctionChatModel(fn=fn)))
+    result = await validate(job, llm=deps(FunctionChatModel(fn=fn)).llm)
     r = result.report
     assert [kg.method for kg in r.known_groups] == ["sampled"]
     assert r.methods.geval == 0 and r.methods.sampled == 6
@@ -118,7 +118,7 @@ async def test_human_labels_add_agreement_by_each_method(tmp_path):
         rows += [f"{r.id}.en.good,empathy,5", f"{r.id}.en.bad,empathy,2"]
     labels.write_text("\n".join(rows) + "\n", encoding="utf-8")
     job = plan_validate(options(tmp_path / "out", limit=3, language="en", human=labels))
-    report = (await validate(job, deps(LogprobChatModel(fn=discerning)))).report
+    report = (await validate(job, llm=deps(LogprobChatModel(fn=discerning)).llm)).report
     assert [a.method for a in report.agreement] == ["sampled", "geval"]
     empathy = next(i for i in report.agreement[0].items if i.item == "empathy")
     assert empathy.n == 6 and empathy.spearman is not None and empathy.spearman.value == 1.0
@@ -128,7 +128,7 @@ async def test_human_labels_add_agreement_by_each_method(tmp_path):
 async def test_a_judge_that_scores_nothing_writes_no_report(tmp_path):
     job = plan_validate(options(tmp_path, limit=1))
     with pytest.raises(DataError, match="scored no known-groups pair"):
-        await validate(job, deps(FunctionChatModel(fn=lambda m, k: "not json")))
+        await validate(job, llm=deps(FunctionChatModel(fn=lambda m, k: "not json")).llm)
     assert not (tmp_path / "validation.json").exists()
 
 
@@ -171,10 +171,10 @@ def test_cli_bad_label_file_is_one_line_and_exit_2(monkeypatch, capfd, tmp_path)
 
 
 def test_cli_prints_the_figures_and_writes_the_report(monkeypatch, capfd, tmp_path):
-    import counselsim.service
+    from counselsim.services import compose
 
     chat = LogprobChatModel(fn=discerning)
-    monkeypatch.setattr(counselsim.service, "build_judge_llm", lambda cfg: deps(chat).llm)
+    monkeypatch.setattr(compose, "build_chat_model", lambda _: (chat, "fake"))
     out = tmp_path / "out"
     code, stdout, _ = run_cli(
         monkeypatch,
@@ -203,7 +203,7 @@ def test_cli_prints_the_figures_and_writes_the_report(monkeypatch, capfd, tmp_pa
 def run_with_validation(tmp_path: Path) -> Path:
     run = write_run(tmp_path)
     job = plan_validate(options(run, limit=2, repeats=2))
-    asyncio.run(validate(job, deps(LogprobChatModel(fn=discerning))))
+    asyncio.run(validate(job, llm=deps(LogprobChatModel(fn=discerning)).llm))
     return run
 
 
@@ -242,7 +242,7 @@ async def test_a_rubric_with_codes_is_validated_on_its_items_only(tmp_path):
     fake = LogprobChatModel(fn=discerning)
     job = plan_validate(options(tmp_path, rubric="miti", limit=1, language="en"))
     assert job.rubric.codes == []
-    await validate(job, deps(fake))
+    await validate(job, llm=deps(fake).llm)
     assert len(fake.calls) == 2  # one call per reply, none for behaviour codes
 
 
@@ -253,6 +253,6 @@ async def test_a_turn_level_rubric_judges_the_reply_not_the_context_turns(tmp_pa
     own.write_text(row + "\n", encoding="utf-8")
     fake = LogprobChatModel(fn=discerning)
     job = plan_validate(options(tmp_path / "out", rubric="cpsycoun", known_set=own, language="en"))
-    result = await validate(job, deps(fake))
+    result = await validate(job, llm=deps(fake).llm)
     assert len(fake.calls) == 2  # the context holds a counselor turn too; it is not judged
     assert result.report.dataset.source == str(own)

@@ -117,6 +117,7 @@ def test_ldd_at_full_size_equals_ldd_with_zero_spread():
         "ldd": {"mean": 180.0, "sd": 0.0},
         "puw": {"mean": 60.0, "sd": 0.0},
         "uwpd": {"mean": 3.0, "sd": 0.0},
+        "ldd_words": {"mean": 180.0, "sd": 0.0},  # no spaces in this corpus: = ldd
     }
 
 

@@ -21,11 +21,12 @@ import pytest
 from counselsim.checkpoints import open_checkpointer
 from counselsim.config import load_config
 from counselsim.errors import ConfigError, ModelUnavailableError
-from counselsim.generate import COURSES_FILE, generate, load_profile_set
-from counselsim.llm.simserver import SimServer
 from counselsim.memory.embeddings import HashingEmbedding
-from counselsim.output import SESSIONS_FILE
-from counselsim.service import build_simulation
+from counselsim.runs import RunDir
+from counselsim.services.compose import build_simulation
+from counselsim.services.generate import generate
+from counselsim.services.profiles import load_profile_set
+from tests.support.simserver import SimServer
 
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
 
@@ -80,6 +81,37 @@ async def test_malformed_dsn_is_a_config_error_without_the_password(tmp_path):
     await expect_error(tmp_path, f"host=h password={SECRET} user u", ConfigError, "missing")
 
 
+@pytest.mark.parametrize(
+    ("dsn", "shown"),
+    [
+        ("postgresql://u:p@h/db", "postgresql://u:***@h/db"),
+        ("postgres://user:p%40ss@h:5432/db?sslmode=require", "postgres://user:***@h:5432/db"),
+        ("host=h password=p user=u", "host=h password=*** user=u"),
+        ("host=h password='p q' user=u", "host=h password=*** user=u"),
+    ],
+)
+def test_a_short_password_is_masked_by_parsing_not_by_replacing_its_letters(dsn, shown):
+    from counselsim.checkpoints import redact_dsn
+
+    text = f'invalid connection option in "{dsn}": please check the port'
+    masked = redact_dsn(text, dsn)
+    assert shown in masked
+    assert "please check the port" in masked  # the letter p is left alone elsewhere
+    assert "u:p@" not in masked and "password=p " not in masked and "'p q'" not in masked
+
+
+async def test_a_one_letter_password_leaves_the_message_readable(tmp_path):
+    dsn = f"postgresql://u:p@127.0.0.1:{closed_port()}/db"
+    with pytest.raises(ModelUnavailableError if HAVE_DRIVER else ConfigError) as info:
+        async with open_checkpointer(tmp_path, dsn):
+            pytest.fail("opened a checkpointer on a closed port")
+    message = str(info.value)
+    assert "***" not in message.replace("u:***@", "")  # no stray masks: "p" is not hidden
+    assert "u:p@" not in message
+    if HAVE_DRIVER:
+        assert "checkpoint database unreachable" in message and "port" in message
+
+
 # --- against a real server -----------------------------------------------------------------
 
 
@@ -128,10 +160,10 @@ async def test_generate_checkpoints_in_postgres_and_resumes(tmp_path, schemas):
         summary = await generate(
             sims, profiles, "x", 3, out, 2, embedder=HashingEmbedding(), checkpoint_dsn=DSN
         )
-        assert summary["done"] == 3 and summary["failed"] == 0
-        statuses = lines(out / COURSES_FILE)
+        assert summary.done == 3 and summary.failed == 0
+        statuses = lines(out / RunDir.COURSES)
         assert all(s["status"] == "done" and s["sessions"] == 2 for s in statuses)
-        keys = Counter((r["course_id"], r["session_index"]) for r in lines(out / SESSIONS_FILE))
+        keys = Counter((r["course_id"], r["session_index"]) for r in lines(out / RunDir.SESSIONS))
         assert len(keys) == 6 and max(keys.values()) == 1
         assert not (out / "checkpoints.sqlite").exists()
         rows = checkpoint_rows(out)
@@ -143,7 +175,7 @@ async def test_generate_checkpoints_in_postgres_and_resumes(tmp_path, schemas):
         again = await generate(
             sims, profiles, "x", 3, out, 2, embedder=HashingEmbedding(), checkpoint_dsn=DSN
         )
-        assert again["done"] == 0 and again["already_done"] == 3
+        assert again.done == 0 and again.already_done == 3
         assert server.stats.requests == sent
         assert checkpoint_rows(out) == rows
 
@@ -153,7 +185,7 @@ async def test_generate_checkpoints_in_postgres_and_resumes(tmp_path, schemas):
             sims, profiles, "x", 3, other, 2, embedder=HashingEmbedding(), checkpoint_dsn=DSN
         )
         assert fresh["done"] == 3 and server.stats.requests > sent
-        assert len(lines(other / SESSIONS_FILE)) == 6
+        assert len(lines(other / RunDir.SESSIONS)) == 6
         assert checkpoint_rows(other).keys() == rows.keys()
 
 

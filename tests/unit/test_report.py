@@ -389,7 +389,7 @@ def test_emotion_shares_per_session_by_hand() -> None:
 
 
 def test_missing_or_empty_sessions_is_a_data_error(tmp_path: Path) -> None:
-    with pytest.raises(DataError, match=r"sessions\.jsonl: session record not found"):
+    with pytest.raises(DataError, match=r"no sessions\.jsonl here"):
         build_report(tmp_path)
     (tmp_path / "sessions.jsonl").write_text("\n", encoding="utf-8")
     with pytest.raises(DataError, match="no session records"):

@@ -299,7 +299,7 @@ async def test_critic_repaired_on_second_answer(zh_profile):
 @pytest.mark.parametrize("rubric", ["cpsycoun", "panas", "wai_sr"])
 def test_course_critic_needs_a_session_level_observer_rubric(rubric):
     from counselsim.llm.fake import ScriptedChatModel
-    from counselsim.service import build_simulation
+    from counselsim.services.compose import build_simulation
 
     with pytest.raises(ConfigError, match=f"rubric '{rubric}' cannot be the course critic"):
         build_simulation(RunConfig(rubric=rubric), ScriptedChatModel(script=[]))

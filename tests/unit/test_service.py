@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from counselsim import service
 from counselsim.config import Engine, ModelConfig, RunConfig
 from counselsim.llm.fake import ScriptedChatModel
+from counselsim.services import compose
 
 
 @pytest.mark.parametrize(("engine", "instances"), [(Engine.EMBEDDED, 2), (Engine.OPENAI, 1)])
@@ -17,8 +17,8 @@ def test_local_engines_get_a_client_and_a_counselor_instance(monkeypatch, engine
         built.append(ScriptedChatModel(script=[]))
         return built[-1], "m"
 
-    monkeypatch.setattr(service, "build_chat_model", fake_build)
-    sim = service.build_simulation(RunConfig(model=ModelConfig(engine=engine)))
+    monkeypatch.setattr(compose, "build_chat_model", fake_build)
+    sim = compose.build_simulation(RunConfig(model=ModelConfig(engine=engine)))
     assert len(built) == instances
     assert sim.critic_llm is sim.counselor_llm  # the critic runs once per session
     assert (sim.client_llm is sim.counselor_llm) == (instances == 1)
@@ -27,10 +27,10 @@ def test_local_engines_get_a_client_and_a_counselor_instance(monkeypatch, engine
 
 def test_a_plugged_in_counselor_leaves_the_other_roles_on_the_engine(monkeypatch):
     monkeypatch.setattr(
-        service, "build_chat_model", lambda cfg: (ScriptedChatModel(script=[]), "base")
+        compose, "build_chat_model", lambda cfg: (ScriptedChatModel(script=[]), "base")
     )
     mine = ScriptedChatModel(script=[])
-    sim = service.build_simulation(RunConfig(), counselor_model=mine)
+    sim = compose.build_simulation(RunConfig(), counselor_model=mine)
     assert sim.counselor_llm.chat_model is mine and sim.counselor_llm.engine is Engine.CUSTOM
     assert sim.client_llm.model_id == "base" and sim.critic_llm.model_id == "base"
     assert "counselsim-scripted" in sim.provenance().model

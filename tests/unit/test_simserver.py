@@ -13,7 +13,6 @@ import re
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -32,7 +31,6 @@ from counselsim.critic.rubric import list_rubrics, load_rubric
 from counselsim.critic.rules import CRISIS_CUE, RULES, RuleInput
 from counselsim.labels import Emotion, Role
 from counselsim.llm import retry, structured
-from counselsim.llm.simserver import SimServer, count_tokens, instance_for, plain_reply
 from counselsim.llm.structured import json_schema
 from counselsim.memory.embeddings import HashingEmbedding
 from counselsim.personas.library import resolve_profile
@@ -47,8 +45,17 @@ from counselsim.records import (
     TurnCheck,
     Utterance,
 )
-from counselsim.service import build_simulation
+from counselsim.services.compose import build_simulation
 from tests.conftest import counselor_turn
+from tests.support.simserver import (
+    ROOT,
+    SimServer,
+    command,
+    count_tokens,
+    instance_for,
+    plain_reply,
+)
+from tests.support.simserver.content import draw_fault, request_key
 
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
 
@@ -267,8 +274,10 @@ def test_endpoints_errors_and_deterministic_answers() -> None:
         assert client.get(f"{base}/health").status_code == 200
         models = client.get(f"{url}/models").json()
         assert models["object"] == "list" and models["data"][0]["id"] == "served"
-        assert client.get(f"{base}/nope").status_code == 404
-        assert client.get(f"{url}/chat/completions").status_code == 405
+        missing = client.get(f"{base}/nope")
+        assert missing.status_code == 404 and missing.json()["error"]["code"] == 404
+        wrong = client.get(f"{url}/chat/completions")
+        assert wrong.status_code == 405 and wrong.json()["error"]["type"] == "invalid_request_error"
         assert post(client, url, chat(url, stream=True)).status_code == 400
         bad = client.post(f"{url}/chat/completions", content=b"{not json")
         assert bad.status_code == 400
@@ -411,6 +420,49 @@ def test_a_retried_request_draws_a_new_fault_and_gets_the_same_answer() -> None:
     assert answers and set(answers) == {expected} and failed > 0
 
 
+def _drop_then_answer(seed: int, fail_rate: float) -> dict[str, Any]:
+    """A body the OpenAI client sends whose first sighting draws a dropped connection and whose
+    second draws no fault."""
+    for n in range(1000):
+        body = {"messages": [{"role": "user", "content": "hi"}], "model": "sim", "seed": n}
+        key = request_key(body)
+        first, second = (draw_fault(seed, key, nth, fail_rate)[0] for nth in (0, 1))
+        if first == "drop" and second is None:
+            return body
+    raise AssertionError("no such body")
+
+
+async def test_a_dropped_connection_is_a_connection_error_the_retry_layer_retries() -> None:
+    import openai
+
+    body = _drop_then_answer(seed=3, fail_rate=0.5)
+    failures: list[BaseException] = []
+    with SimServer(fail_rate=0.5, seed=3) as server:
+        client = openai.AsyncOpenAI(base_url=server.base_url, api_key="x", max_retries=0)
+
+        async def call() -> Any:
+            try:
+                return await client.chat.completions.create(
+                    model="sim", messages=body["messages"], seed=body["seed"]
+                )
+            except Exception as exc:
+                failures.append(exc)
+                raise
+
+        try:
+            reply = await retry.with_retries(call, attempts=3, what="drop", max_wait_s=0.0)
+        finally:
+            await client.close()
+        stats = server.stats
+    assert stats.bodies[0] == body  # the client sent the body the draw was computed for
+    assert stats.faults["drop"] == stats.failed_injected == 1 and stats.errors == 0
+    # closed without a byte of response: what a crashed or restarted server looks like
+    [failure] = failures
+    assert isinstance(failure, openai.APIConnectionError) and retry.is_transient(failure)
+    assert "without sending a response" in str(failure.__cause__)
+    assert reply.choices[0].message.content and stats.requests == stats.completed + 1
+
+
 def test_lifecycle_restart_and_argument_checks() -> None:
     server = SimServer()
     with pytest.raises(RuntimeError):
@@ -432,9 +484,49 @@ def test_lifecycle_restart_and_argument_checks() -> None:
         SimServer(fail_rate=1.5)
 
 
+def test_stop_abandons_the_requests_being_served_and_queued() -> None:
+    server = SimServer(latency_s=30, capacity=1)
+    url = server.start()
+
+    async def slow_calls() -> list[str]:
+        async with httpx.AsyncClient(timeout=60) as client:
+
+            async def one(i: int) -> str:
+                try:
+                    resp = await client.post(f"{url}/chat/completions", json=chat(url, f"{i}"))
+                except httpx.RemoteProtocolError:
+                    return "dropped"
+                return str(resp.status_code)
+
+            calls = asyncio.gather(*(one(i) for i in range(3)))
+            while server.stats.in_flight + server.stats.waiting < 3:
+                await asyncio.sleep(0.01)
+            await asyncio.to_thread(server.stop)  # one served, two queued: all end now
+            return await calls
+
+    assert asyncio.run(slow_calls()) == ["dropped"] * 3
+    stats = server.stats
+    assert stats.in_flight == stats.waiting == stats.completed == stats.errors == 0
+
+
+def test_a_simulator_bug_is_a_500_counted_as_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.support.simserver import app
+
+    def broken(*args: Any) -> Any:
+        raise KeyError("bug")
+
+    monkeypatch.setattr(app, "complete", broken)
+    with SimServer() as server, httpx.Client(timeout=10) as client:
+        resp = post(client, server.base_url, chat(server.base_url))
+        stats = server.stats
+    assert resp.status_code == 500 and resp.json()["error"]["type"] == "server_error"
+    assert stats.errors == 1 and stats.completed == 0
+
+
 def test_runs_as_a_separate_process_until_sigterm() -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "counselsim.llm.simserver", "--port", "0", "--capacity", "2"],
+        command("--port", "0", "--capacity", "2"),
+        cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

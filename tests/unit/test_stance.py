@@ -159,7 +159,7 @@ def _acting_client(messages, kwargs) -> str:  # type: ignore[no-untyped-def]
 
 async def test_resistant_and_open_clients_behave_differently_in_a_course(config, tmp_path):
     from counselsim.memory.embeddings import HashingEmbedding
-    from counselsim.service import build_simulation
+    from counselsim.services.compose import build_simulation
     from tests.conftest import course_fakes
 
     runs = {}

@@ -13,7 +13,6 @@ from counselsim.agents.views import annotated_text, intake, spoken_text, window
 from counselsim.config import ENV_KEYS, Engine, RunConfig, Step, derive_seed, load_config
 from counselsim.errors import ConfigError, OutputError
 from counselsim.labels import Emotion, EndReason, Stage, Strategy
-from counselsim.output import JsonlSink, prepare_out_dir, write_atomic
 from counselsim.records import (
     ClientTurn,
     CriticReport,
@@ -21,6 +20,8 @@ from counselsim.records import (
     SessionPlan,
     SessionRecord,
 )
+from counselsim.runs import Manifest, RunDir, SessionLog
+from counselsim.runs.files import claim_dir, write_atomic
 from tests.conftest import counselor_turn
 
 HIDDEN = "HIDDEN-REASONING"
@@ -351,7 +352,7 @@ def record(course: str, session: int, summary: str = "notes") -> SessionRecord:
 
 def test_jsonl_sink_appends_once_per_course_and_session(tmp_path):
     path = tmp_path / "sessions.jsonl"
-    sink = JsonlSink(path)
+    sink = SessionLog(path)
     assert sink.write(record("b", 1))
     assert sink.write(record("a", 2))
     assert sink.write(record("a", 1, "first"))
@@ -364,7 +365,7 @@ def test_jsonl_sink_appends_once_per_course_and_session(tmp_path):
     assert [r.session_index for r in sink.records_of("a")] == [1, 2]
     assert [p.name for p in tmp_path.iterdir()] == ["sessions.jsonl"]
     # a new sink over the same file knows what is stored
-    again = JsonlSink(path)
+    again = SessionLog(path)
     assert again.has("a", 2) and not again.has("b", 2)
     assert not again.write(record("a", 2, "replayed"))
     assert len(path.read_text(encoding="utf-8").splitlines()) == 3
@@ -374,60 +375,61 @@ def test_jsonl_sink_cuts_a_torn_last_line(tmp_path):
     path = tmp_path / "sessions.jsonl"
     whole = record("a", 1).model_dump_json() + "\n"
     path.write_text(whole + record("a", 2).model_dump_json()[:57], encoding="utf-8")
-    sink = JsonlSink(path)
+    sink = SessionLog(path)
     assert path.read_text(encoding="utf-8") == whole
     assert sink.write(record("a", 2))
-    assert [r.session_index for r in JsonlSink(path).records] == [1, 2]
+    assert [r.session_index for r in SessionLog(path).records] == [1, 2]
 
 
 def test_jsonl_sink_rejects_a_corrupt_file(tmp_path):
     path = tmp_path / "sessions.jsonl"
     path.write_text(record("a", 1).model_dump_json() + "\n\n{not a record}\n", encoding="utf-8")
-    with pytest.raises(OutputError, match=r"sessions\.jsonl:3: not a valid session record"):
-        JsonlSink(path)
+    with pytest.raises(OutputError, match=r"sessions\.jsonl:3: not valid JSON"):
+        SessionLog(path)
 
 
-def test_prepare_out_dir_new_and_resume(tmp_path):
+def test_open_run_new_and_resume(tmp_path):
     out = tmp_path / "a" / "run"
-    info = {"resume_key": "course-1", "profile_id": "p"}
-    assert prepare_out_dir(out, info) is False
-    assert json.loads((out / "run.json").read_text()) == info
+    info = Manifest(resume_key="course-1", profile_id="p")
+    assert RunDir(out).open_run(info) is False
+    assert json.loads((out / "run.json").read_text()) == info.dump()
+    assert Manifest.model_validate_json((out / "run.json").read_text()) == info
     (out / "sessions.jsonl").write_text("")
-    assert prepare_out_dir(out, info) is True  # same key: resume
+    assert RunDir(out).open_run(info) is True  # same key: resume
 
 
-def test_prepare_out_dir_accepts_an_empty_existing_dir(tmp_path):
+def test_open_run_accepts_an_empty_existing_dir(tmp_path):
     out = tmp_path / "empty"
     out.mkdir()
-    assert prepare_out_dir(out, {"resume_key": "k"}) is False
+    assert RunDir(out).open_run(Manifest(resume_key="k")) is False
     assert (out / "run.json").is_file()
 
 
-def test_prepare_out_dir_refuses_a_non_empty_non_run_dir(tmp_path):
+def test_open_run_refuses_a_non_empty_non_run_dir(tmp_path):
     out = tmp_path / "photos"
     out.mkdir()
     (out / "holiday.jpg").write_bytes(b"\xff\xd8")
     with pytest.raises(OutputError, match="holds no counselsim run"):
-        prepare_out_dir(out, {"resume_key": "k"})
+        RunDir(out).open_run(Manifest(resume_key="k"))
     assert [p.name for p in out.iterdir()] == ["holiday.jpg"]
 
 
-def test_prepare_out_dir_refuses_a_different_resume_key(tmp_path):
+def test_open_run_refuses_a_different_resume_key(tmp_path):
     out = tmp_path / "run"
-    prepare_out_dir(out, {"resume_key": "course-1"})
+    RunDir(out).open_run(Manifest(resume_key="course-1"))
     before = (out / "run.json").read_text()
     with pytest.raises(OutputError, match="different profile or config"):
-        prepare_out_dir(out, {"resume_key": "course-2"})
+        RunDir(out).open_run(Manifest(resume_key="course-2"))
     assert (out / "run.json").read_text() == before
 
 
-def test_prepare_out_dir_refuses_a_file_and_an_unreadable_run(tmp_path):
+def test_claim_dir_refuses_a_file_and_an_unreadable_run(tmp_path):
     f = tmp_path / "file"
     f.write_text("x")
     with pytest.raises(OutputError, match="not a directory"):
-        prepare_out_dir(f, {"resume_key": "k"})
+        claim_dir(f, "run.json", "k")
     out = tmp_path / "run"
     out.mkdir()
     (out / "run.json").write_text("{broken")
     with pytest.raises(OutputError, match="unreadable run description"):
-        prepare_out_dir(out, {"resume_key": "k"})
+        claim_dir(out, "run.json", "k")

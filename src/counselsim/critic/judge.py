@@ -5,11 +5,12 @@ order sensitivity even at temperature 0; the first repeat keeps the file order. 
 kept as a :class:`~counselsim.records.Judgement`; a call whose output stays invalid after
 repair is a failed judgement with its cause, never a default score.
 
-With ``method="geval"`` (the default) each item's value is G-Eval's probability-weighted
-mean over its allowed scores where the engine returns token log-probabilities
-(:mod:`counselsim.critic.geval`); elsewhere the sampled scores are used, and the judgement
-records why (``fallback``). The sampled scores are kept either way, so one run gives both.
-A later step (evidence bounds) may cap or floor a judgement's values before :func:`fold`.
+With ``method=ScoreMethod.GEVAL`` (the default) each item's value is G-Eval's
+probability-weighted mean over its allowed scores where the engine returns token
+log-probabilities (:mod:`counselsim.critic.geval`); elsewhere the sampled scores are used,
+and the judgement records why (``fallback``). The sampled scores are kept either way, so
+one run gives both. A later step (evidence bounds) may cap or floor a judgement's values
+before :func:`fold`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import logging
 import random
 import statistics
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -28,11 +29,11 @@ from counselsim.critic.geval import NoDistribution, geval_scores, tokens_from_op
 from counselsim.critic.rubric import Level, Perspective, Rubric, RubricView, Timing
 from counselsim.critic.units import ScoreUnit, unit_text
 from counselsim.errors import StructuredOutputError
+from counselsim.labels import ScoreMethod
 from counselsim.llm.structured import Answer
 from counselsim.records import Judgement, RubricScore, Stat
 
 log = logging.getLogger(__name__)
-Method = Literal["sampled", "geval"]
 
 
 def stat(values: Sequence[float]) -> Stat:
@@ -76,7 +77,7 @@ class RubricJudge:
         rubric: Rubric,
         context_turns: int = 8,
         turns_per_unit: int | None = None,
-        method: Method = "geval",
+        method: ScoreMethod = ScoreMethod.GEVAL,
         last_turn_only: bool = False,
     ) -> None:
         self.deps = deps
@@ -128,7 +129,7 @@ class RubricJudge:
                 seed,
                 Step.CRITIC.value,
                 self.deps.repair_prompt(lang),
-                logprobs=self.method == "geval" and template != "code",
+                logprobs=self.method == ScoreMethod.GEVAL and template != "code",
             )
         except StructuredOutputError as exc:
             log.warning("%s: %s judgement failed: %s", unit.id, self.rubric.name, exc.last_error)
@@ -145,13 +146,15 @@ class RubricJudge:
                 scores[prefix + name], why[prefix + name] = item.score, item.rationale
             else:
                 scores[prefix + name] = item
-        if self.method == "sampled":
+        if self.method == ScoreMethod.SAMPLED:
             return Judgement(scores=scores, rationales=why, **where)
         try:
             weighted = self._geval(got, where["order"], prefix, scores)
         except NoDistribution as exc:
             return Judgement(scores=scores, rationales=why, fallback=str(exc), **where)
-        return Judgement(scores=scores, rationales=why, method="geval", weighted=weighted, **where)
+        return Judgement(
+            scores=scores, rationales=why, method=ScoreMethod.GEVAL, weighted=weighted, **where
+        )
 
     def _geval(
         self, got: Answer[BaseModel], order: list[str], prefix: str, scores: dict[str, int]

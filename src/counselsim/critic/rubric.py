@@ -255,8 +255,10 @@ def load_rubric(name_or_path: str) -> Rubric:
     if path.suffix in (".yaml", ".yml"):
         try:
             text = path.read_text(encoding="utf-8")
-        except OSError:
-            raise ConfigError(f"{path}: rubric file not found or unreadable") from None
+        except (OSError, UnicodeDecodeError):
+            raise ConfigError(
+                f"{path}: rubric file not found or unreadable (or not UTF-8 text)"
+            ) from None
         where = str(path)
     else:
         res = _packaged_dir() / f"{base}.yaml"

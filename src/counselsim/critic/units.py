@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from counselsim.agents.views import SPEAKER
 from counselsim.labels import Role
 from counselsim.personas.models import ClientProfile
-from counselsim.records import ClientTurn, Dialogue, SessionRecord
+from counselsim.records import ClientTurn, Dialogue, SessionRecord, Turn
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,20 @@ class ScoreUnit:
         return [i for i, t in enumerate(self.turns) if t.role is role]
 
 
+def unit_turns(turns: Iterable[Turn]) -> tuple[UnitTurn, ...]:
+    """Spoken turns with their labels: emotions on client turns, strategies on counselor's."""
+    return tuple(
+        UnitTurn(
+            t.role,
+            t.text,
+            tuple(e.value for e in t.emotion)
+            if isinstance(t, ClientTurn)
+            else tuple(s.value for s in t.strategy),
+        )
+        for t in turns
+    )
+
+
 def units_from_records(
     records: Iterable[SessionRecord], profiles: dict[str, ClientProfile] | None = None
 ) -> list[ScoreUnit]:
@@ -60,16 +74,7 @@ def units_from_records(
     summaries: dict[str, list[str]] = {}
     units = []
     for r in recs:
-        turns = tuple(
-            UnitTurn(
-                t.role,
-                t.text,
-                tuple(e.value for e in t.emotion)
-                if isinstance(t, ClientTurn)
-                else tuple(s.value for s in t.strategy),
-            )
-            for t in r.turns
-        )
+        turns = unit_turns(r.turns)
         earlier = summaries.setdefault(r.course_id, [])
         units.append(
             ScoreUnit(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -9,11 +10,12 @@ from langgraph.graph import END, START, StateGraph
 
 from counselsim.agents.client import ClientAgent
 from counselsim.agents.counselor import CounselorAgent, SessionContext
+from counselsim.agents.stance import StanceDecision
 from counselsim.config import derive_seed
 from counselsim.graphs.state import Node, SessionState
 from counselsim.labels import EndReason, NextAction, Role
 from counselsim.personas.models import ClientProfile
-from counselsim.records import ClientTurn, CounselorTurn
+from counselsim.records import ClientTurn, CounselorTurn, Turn
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,32 @@ def route_after_counselor(
     return Node.SESSION_END if last.next_action is NextAction.CLOSE else Node.CLIENT_RESPOND
 
 
+async def respond_as_client(
+    client: ClientAgent,
+    course_id: str,
+    profile: ClientProfile,
+    session_index: int,
+    turns: Sequence[Turn],
+    seed: int,
+) -> tuple[ClientTurn, StanceDecision]:
+    """The client's next turn (memories recalled, stance drawn, reply checked), and the
+    stance decision behind it (which hidden fact, if any, it was offered)."""
+    memories = await client.recall(course_id, session_index, turns)
+    out, checked, decision = await client.reply(profile, turns, memories, session_index, seed)
+    turn = ClientTurn(
+        index=len(turns),
+        text=out.reply,
+        emotion=out.emotion,
+        stance=decision.stance,
+        disclosure_offered=decision.disclose is not None,
+        memory_ids=[m.id for m in memories],
+        attempts=checked.attempts,
+        flags=checked.flags,
+        checks=checked.checks,
+    )
+    return turn, decision
+
+
 def build_session_graph(deps: SessionDeps) -> StateGraph[Any]:
     """An uncompiled session graph; compile it with the checkpointer of your choice."""
 
@@ -118,26 +146,13 @@ def build_session_graph(deps: SessionDeps) -> StateGraph[Any]:
         return {"turns": [turn], "thought": None}
 
     async def client_respond(state: SessionState) -> dict[str, Any]:
-        memories = await deps.client.recall(
-            state["course_id"], state["session_index"], state["turns"]
-        )
-        out, checked, decision = await deps.client.reply(
+        turn, _ = await respond_as_client(
+            deps.client,
+            state["course_id"],
             state["profile"],
-            state["turns"],
-            memories,
             state["session_index"],
+            state["turns"],
             seed(state, len(state["turns"]), "client"),
-        )
-        turn = ClientTurn(
-            index=len(state["turns"]),
-            text=out.reply,
-            emotion=out.emotion,
-            stance=decision.stance,
-            disclosure_offered=decision.disclose is not None,
-            memory_ids=[m.id for m in memories],
-            attempts=checked.attempts,
-            flags=checked.flags,
-            checks=checked.checks,
         )
         return {"turns": [turn]}
 

@@ -7,24 +7,28 @@ converts an entry into a masked :class:`~counselsim.personas.models.ClientProfil
 entry, an :class:`Imported`, a :class:`Skipped` (already imported: resume) or an
 :class:`ImportFailure` naming the file and line. Nothing here logs record text.
 
-The helpers below are shared by the format modules: a line-aware JSON/JSONL reader, language
-detection, safe ids, length clipping and the masking of whole profiles and dialogues.
+A source is a file, a folder of files, or a Hugging Face dataset (``hf:NAME[:SPLIT]``,
+:mod:`.hf`: one record per row). Dialogue formats subclass :class:`DialogueImporter`: they
+only parse a record into its turns, exactly as written (:meth:`DialogueImporter.parse`, what
+``counselsim metrics`` counts), and the shared :func:`build_dialogue` strips and masks them.
+Reading helpers are in :mod:`.reading`, length clipping in :mod:`.fitting`; safe ids and the
+masking of whole profiles and dialogues are here.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Container, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, get_args
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
-from counselsim.errors import SourceError, StructuredOutputError
-from counselsim.jsonl import json_error, json_lines
+from counselsim.errors import ConfigError, SourceError, StructuredOutputError
+from counselsim.importers.fitting import fit_to_model
+from counselsim.importers.hf import HFSource, load_rows, parse_hf
 from counselsim.labels import Role
 from counselsim.personas.load import short_validation_error
 from counselsim.personas.mask import Masker, detect_language
@@ -104,6 +108,18 @@ class Skipped:
 
 ImportEvent = Imported | Skipped | ImportFailure
 
+RawTurn = tuple[Role, str, Sequence[str]]
+"""A turn as a source gives it: role, text (unstripped), labels."""
+
+
+@dataclass(frozen=True)
+class RawDialogue:
+    """A dialogue record parsed, not yet cleaned or masked: its turns exactly as the source
+    has them (empty ones kept) and its metadata."""
+
+    turns: list[RawTurn]
+    meta: dict[str, str] = field(default_factory=dict)
+
 
 class RecordError(Exception):
     """Raised by a converter for one bad record; becomes an :class:`ImportFailure`.
@@ -159,9 +175,18 @@ class Importer(ABC):
     """File patterns read from a folder source."""
     summary: ClassVar[str]
     """One line for ``--help`` and docs."""
+    reads_rows: ClassVar[bool] = True
+    """Whether a record can be a dataset row (``hf:`` sources): False for formats whose
+    record is a whole file."""
 
     def needs_llm(self, use_llm: bool) -> bool:
         """Whether this import calls the model (``use_llm`` is the ``--llm`` flag)."""
+        return False
+
+    @staticmethod
+    def recognizes(record: Any) -> bool:
+        """Whether one parsed record has this format's shape: a cheap, conservative test for
+        "it looks like FORMAT" hints (see :func:`~counselsim.importers.registry.guess_format`)."""
         return False
 
     def check(self, ctx: ImportContext) -> None:  # noqa: B027 - optional hook, no-op default
@@ -169,11 +194,23 @@ class Importer(ABC):
 
     def files(self, src: Path) -> list[Path]:
         """The files of a source: the file itself, or a folder's matching files (sorted,
-        not recursive, hidden files left out).
+        not recursive, hidden files left out). An ``hf:`` source is one pseudo-file named
+        after it, loaded here so that any problem shows before a model loads.
 
         Raises:
-            SourceError: the source does not exist or a folder holds no matching file.
+            ConfigError: an ``hf:`` source for a format that cannot read rows, or without
+                the ``datasets`` library.
+            SourceError: the source does not exist or a folder holds no matching file; the
+                dataset or its split is not found.
         """
+        dataset = parse_hf(src)
+        if dataset is not None:
+            if not self.reads_rows:
+                raise ConfigError(
+                    f"format '{self.name}' reads one file per record; it has no hf: source"
+                )
+            load_rows(dataset)
+            return [Path(str(dataset))]
         if src.is_file():
             return [src]
         if src.is_dir():
@@ -215,8 +252,10 @@ class Importer(ABC):
     def read(self, src: Path) -> Iterator[SourceRecord | ImportFailure]:
         """Every entry of the source, with ids; positions run on across files."""
         position = 0
+        dataset = parse_hf(src)
         for file in self.files(src):
-            for entry in self.entries(file):
+            entries = self.entries(file) if dataset is None else _row_entries(dataset)
+            for entry in entries:
                 position += 1
                 if isinstance(entry, ImportFailure):
                     yield entry
@@ -249,7 +288,9 @@ class Importer(ABC):
         that would hit every record propagate.
         """
         self.check(ctx)
-        seen: dict[str, str] = {}
+        # Only a record that was imported claims its id: an invalid record earlier in the
+        # source must not make a later valid one with the same id a "duplicate".
+        imported: dict[str, str] = {}
         count = 0
         for rec in self.read(src):
             if limit is not None and count >= limit:
@@ -261,142 +302,54 @@ class Importer(ABC):
             if not _SAFE_ID.match(rec.id):
                 yield rec.failure("record id is not a safe file name ([A-Za-z0-9_.-], ≤64)")
                 continue
-            if rec.id in seen:
-                yield rec.failure(f"duplicate record id '{rec.id}' (first at {seen[rec.id]})")
+            if rec.id in imported:
+                yield rec.failure(f"duplicate record id '{rec.id}' (first at {imported[rec.id]})")
                 continue
-            seen[rec.id] = rec.where
             if rec.id in skip:
+                # Imported by an earlier run; which record of that id it was is not known
+                # without converting again, so every record of the id is reported skipped.
                 yield Skipped(rec.id, rec.file, rec.line)
                 continue
-            try:
-                item = await self.convert(rec, ctx)
-            except RecordError as exc:
-                yield rec.failure(exc.reason)
-                continue
-            except StructuredOutputError as exc:
-                yield rec.failure(f"model output invalid: {exc}")
-                continue
-            except ValidationError as exc:
-                yield rec.failure(short_validation_error(exc))
-                continue
-            yield Imported(rec.id, rec.file, rec.line, item)
+            event = await self._convert(rec, ctx)
+            if isinstance(event, Imported):
+                imported[rec.id] = rec.where
+            yield event
 
-
-# --------------------------------------------------------------------------- reading
-
-
-def read_bytes(file: Path) -> bytes:
-    """A file's bytes; RecordError with the OS reason when it cannot be read."""
-    try:
-        return file.read_bytes()
-    except OSError as exc:
-        raise RecordError(f"cannot read file: {exc.strerror or type(exc).__name__}") from None
-
-
-def decode_text(file: Path, raw: bytes) -> str:
-    """UTF-8 text (a BOM is dropped); RecordError naming the line of the first bad byte."""
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise RecordError("not UTF-8 text", line=raw.count(b"\n", 0, exc.start) + 1) from None
-
-
-def _jsonl_entries(file: Path, raw: bytes) -> Iterator[Entry | ImportFailure]:
-    for n, data, reason in json_lines(raw):
-        yield Entry(n, data) if reason is None else ImportFailure(str(file), n, reason)
-
-
-_WS = re.compile(r"\s*")
-
-
-def _array_entries(file: Path, text: str) -> Iterator[Entry | ImportFailure]:
-    """Elements of a top-level JSON list with the line each starts on. A syntax error ends
-    the file with one failure (what follows cannot be located reliably)."""
-    decoder = json.JSONDecoder()
-    i = _WS.match(text, text.index("[") + 1).end()  # type: ignore[union-attr]
-    line, pos = 1, 0
-
-    def line_at(idx: int) -> int:
-        nonlocal line, pos
-        line += text.count("\n", pos, idx)
-        pos = idx
-        return line
-
-    if text[i : i + 1] == "]":
-        return
-    while True:
+    async def _convert(self, rec: SourceRecord, ctx: ImportContext) -> Imported | ImportFailure:
+        """One record converted, or the failure that names why not."""
         try:
-            obj, end = decoder.raw_decode(text, i)
-        except json.JSONDecodeError as exc:
-            yield ImportFailure(
-                str(file), exc.lineno, json_error(exc) + "; the rest of the file was skipped"
-            )
-            return
-        yield Entry(line_at(i), obj)
-        i = _WS.match(text, end).end()  # type: ignore[union-attr]
-        c = text[i : i + 1]
-        if c == ",":
-            i = _WS.match(text, i + 1).end()  # type: ignore[union-attr]
-            continue
-        if c == "]":
-            return
-        yield ImportFailure(
-            str(file),
-            line_at(i),
-            "not valid JSON: expected ',' or ']' after a record; the rest of the file was skipped",
-        )
-        return
+            item = await self.convert(rec, ctx)
+        except RecordError as exc:
+            return rec.failure(exc.reason)
+        except StructuredOutputError as exc:
+            return rec.failure(f"model output invalid: {exc}")
+        except ValidationError as exc:
+            return rec.failure(short_validation_error(exc))
+        return Imported(rec.id, rec.file, rec.line, item)
 
 
-def json_entries(file: Path) -> Iterator[Entry | ImportFailure]:
-    """Records of a JSON file (a list of records, or one record) or a JSONL file.
-
-    ``.jsonl`` files are read line by line, so a bad line costs only itself. A ``.json``
-    file that holds several top-level objects is read as JSONL too.
-    """
-    try:
-        raw = read_bytes(file)
-    except RecordError as exc:
-        yield ImportFailure(str(file), None, exc.reason)
-        return
-    if file.suffix.lower() == ".jsonl":
-        yield from _jsonl_entries(file, raw)
-        return
-    try:
-        text = decode_text(file, raw)
-    except RecordError as exc:
-        yield ImportFailure(str(file), exc.line, exc.reason)
-        return
-    head = text.lstrip()[:1]
-    if head == "[":
-        yield from _array_entries(file, text)
-        return
-    if not head:
-        return
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        if exc.msg == "Extra data":  # several objects: JSON Lines under a .json name
-            yield from _jsonl_entries(file, raw)
-        else:
-            yield ImportFailure(str(file), exc.lineno, json_error(exc))
-        return
-    yield Entry(text[: len(text) - len(text.lstrip())].count("\n") + 1, data)
+def _row_entries(dataset: HFSource) -> Iterator[Entry]:
+    """A dataset's rows as entries, numbered from 1 like lines."""
+    for n, row in enumerate(load_rows(dataset), 1):
+        yield Entry(n, dict(row))
 
 
-def whole_json(file: Path) -> Iterator[Entry | ImportFailure]:
-    """A file that is one record as a whole (one JSON document)."""
-    try:
-        text = decode_text(file, read_bytes(file))
-    except RecordError as exc:
-        yield ImportFailure(str(file), exc.line, exc.reason)
-        return
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        yield ImportFailure(str(file), exc.lineno, json_error(exc))
-        return
-    yield Entry(1, data)
+class DialogueImporter(Importer):
+    """A format whose records are dialogues: it parses, the shared code cleans and masks."""
+
+    produces: ClassVar[Literal["profile", "dialogue"]] = "dialogue"
+
+    @abstractmethod
+    def parse(self, record: SourceRecord) -> RawDialogue:
+        """The record's turns exactly as written: not stripped, not masked, empty turns kept.
+
+        Raises:
+            RecordError: the record is not a dialogue of this format.
+        """
+
+    async def convert(self, record: SourceRecord, ctx: ImportContext) -> ClientProfile | Dialogue:
+        raw = self.parse(record)
+        return build_dialogue(record.id, self.name, raw.turns, ctx, raw.meta)
 
 
 # --------------------------------------------------------------------------- ids, language
@@ -413,87 +366,6 @@ def opaque_id(prefix: str, value: object) -> str:
     if not sid:
         raise RecordError("record id is empty after removing unsafe characters")
     return f"{prefix}-{sid}" if sid.isdigit() else sid
-
-
-def as_text(value: Any, what: str) -> str:
-    """A required non-empty string field, or RecordError naming the field."""
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    if value is None or value == "":
-        raise RecordError(f"{what} is missing or empty")
-    raise RecordError(f"{what} must be a string, not {type(value).__name__}")
-
-
-def labels_of(value: Any) -> list[str]:
-    """A label field that may be a list, a single string or missing."""
-    if value is None:
-        return []
-    items = value if isinstance(value, list) else [value]
-    return [str(v).strip() for v in items if str(v).strip()]
-
-
-# --------------------------------------------------------------------------- clipping
-
-_SENTENCE_END = "。！？!?；;."
-
-
-def clip(text: str, limit: int) -> str:
-    """Shorten to at most ``limit`` characters, at a sentence end when one is in the second
-    half, else at a space, never inside a ``[PLACEHOLDER]``; adds ``…`` when cut mid-way."""
-    if len(text) <= limit:
-        return text
-    cut = text[:limit]
-    ends = [cut.rfind(ch) for ch in _SENTENCE_END]
-    best = max(ends)
-    if best >= limit // 2:
-        out = cut[: best + 1]
-    else:
-        cut = text[: limit - 1]
-        space = cut.rfind(" ")
-        if space >= limit // 2:
-            cut = cut[:space]
-        out = cut.rstrip() + "…"
-    if out.rfind("[") > out.rfind("]"):  # never leave half a placeholder
-        out = out[: out.rfind("[")].rstrip() + "…"
-    return out
-
-
-def _max_len(info: Any) -> int | None:
-    for meta in getattr(info, "metadata", ()):
-        n = getattr(meta, "max_length", None)
-        if isinstance(n, int):
-            return n
-    return None
-
-
-def _submodel(annotation: Any) -> type[BaseModel] | None:
-    candidates = [annotation, *get_args(annotation)]
-    for c in candidates:
-        if isinstance(c, type) and issubclass(c, BaseModel):
-            return c
-    return None
-
-
-def fit_to_model(model: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
-    """Clip strings and lists in ``data`` to ``model``'s ``max_length`` bounds (recursively),
-    so text that grew in masking or came long from a source still validates."""
-    out = dict(data)
-    for name, info in model.model_fields.items():
-        value = out.get(name)
-        if value is None:
-            continue
-        limit = _max_len(info)
-        sub = _submodel(info.annotation)
-        if isinstance(value, str) and limit is not None:
-            out[name] = clip(value, limit)
-        elif isinstance(value, list):
-            items = value[:limit] if limit is not None else list(value)
-            if sub is not None:
-                items = [fit_to_model(sub, v) if isinstance(v, dict) else v for v in items]
-            out[name] = items
-        elif isinstance(value, dict) and sub is not None:
-            out[name] = fit_to_model(sub, value)
-    return out
 
 
 # --------------------------------------------------------------------------- masking
@@ -523,9 +395,6 @@ def mask_profile(data: dict[str, Any], masker: Masker, lang: str) -> ClientProfi
         return ClientProfile.model_validate(fit_to_model(ClientProfile, masked))
     except ValidationError as exc:
         raise RecordError(short_validation_error(exc)) from None
-
-
-RawTurn = tuple[Role, str, Sequence[str]]
 
 
 def build_dialogue(
@@ -559,27 +428,9 @@ def build_dialogue(
     return Dialogue(id=rid, language=lang, source=source, turns=out_turns, meta=out_meta)
 
 
-def meta_of(data: dict[str, Any], keys: Sequence[str]) -> dict[str, str]:
-    """String-valued metadata for the keys present (numbers are stringified)."""
-    out: dict[str, str] = {}
-    for key in keys:
-        value = data.get(key)
-        if isinstance(value, str | int | float) and not isinstance(value, bool):
-            text = str(value).strip()
-            if text:
-                out[key] = text
-    return out
-
-
-def require_dict(data: Any, what: str = "record") -> dict[str, Any]:
-    """The record as a mapping, or RecordError."""
-    if not isinstance(data, dict):
-        raise RecordError(f"{what} must be a JSON object, not {type(data).__name__}")
-    return data
-
-
 __all__ = [
     "LANGUAGES",
+    "DialogueImporter",
     "Entry",
     "ImportContext",
     "ImportEvent",
@@ -588,16 +439,14 @@ __all__ = [
     "Importer",
     "Lang",
     "MaskerFactory",
+    "RawDialogue",
+    "RawTurn",
     "RecordError",
     "Skipped",
     "SourceRecord",
     "build_dialogue",
-    "clip",
     "detect_language",
-    "fit_to_model",
-    "json_entries",
     "mask_profile",
     "opaque_id",
     "safe_id",
-    "whole_json",
 ]

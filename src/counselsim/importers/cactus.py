@@ -28,12 +28,10 @@ from counselsim.importers.base import (
     Lang,
     RecordError,
     SourceRecord,
-    as_text,
-    clip,
-    json_entries,
     mask_profile,
-    require_dict,
 )
+from counselsim.importers.fitting import clip
+from counselsim.importers.reading import as_text, json_entries, require_dict
 from counselsim.personas.models import ClientProfile
 from counselsim.records import Dialogue
 
@@ -196,6 +194,10 @@ class CactusImporter(Importer):
 
     def needs_llm(self, use_llm: bool) -> bool:
         return use_llm
+
+    @staticmethod
+    def recognizes(record: Any) -> bool:
+        return isinstance(record, dict) and isinstance(record.get("AI_client"), dict)
 
     def check(self, ctx: ImportContext) -> None:
         if ctx.language == "zh" and not ctx.use_llm:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
@@ -19,12 +20,10 @@ from counselsim.importers.base import (
     ImportFailure,
     RecordError,
     SourceRecord,
-    decode_text,
     mask_profile,
-    read_bytes,
-    require_dict,
     safe_id,
 )
+from counselsim.importers.reading import decode_text, read_bytes, require_dict
 from counselsim.personas.load import short_validation_error
 from counselsim.personas.models import ClientProfile
 from counselsim.records import Dialogue
@@ -37,6 +36,10 @@ class CounselsimImporter(Importer):
     produces = "profile"
     patterns = ("*.yaml", "*.yml", "*.json")
     summary = "counselsim profile files (YAML/JSON) -> validated, re-masked profiles"
+
+    @staticmethod
+    def recognizes(record: Any) -> bool:
+        return isinstance(record, dict) and "presenting_problem" in record and "id" in record
 
     def check(self, ctx: ImportContext) -> None:
         if ctx.language is not None:

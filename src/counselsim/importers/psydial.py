@@ -13,19 +13,16 @@ from pathlib import Path
 from typing import Any
 
 from counselsim.importers.base import (
+    DialogueImporter,
     Entry,
-    ImportContext,
-    Importer,
     ImportFailure,
+    RawDialogue,
     RawTurn,
     RecordError,
     SourceRecord,
-    build_dialogue,
-    json_entries,
 )
+from counselsim.importers.reading import json_entries
 from counselsim.labels import Role
-from counselsim.personas.models import ClientProfile
-from counselsim.records import Dialogue
 
 ROLES = {"user": Role.CLIENT, "assistant": Role.COUNSELOR}
 
@@ -39,19 +36,22 @@ def _message(msg: Any, where: str) -> tuple[str, str]:
     return role.strip().lower(), content or ""
 
 
-class PsyDialImporter(Importer):
+class PsyDialImporter(DialogueImporter):
     """PsyDial chat records (and D101 test cases) -> Dialogue."""
 
     name = "psydial"
-    produces = "dialogue"
     patterns = ("*.jsonl", "*.json")
     id_key = "idx"
     summary = 'PsyDial JSONL {"messages": [...]} and D101 test cases -> dialogues'
 
+    @staticmethod
+    def recognizes(record: Any) -> bool:
+        return isinstance(record, dict) and isinstance(record.get("messages"), list)
+
     def entries(self, file: Path) -> Iterator[Entry | ImportFailure]:
         return json_entries(file)
 
-    async def convert(self, record: SourceRecord, ctx: ImportContext) -> ClientProfile | Dialogue:
+    def parse(self, record: SourceRecord) -> RawDialogue:
         data = record.data
         if not isinstance(data, dict) or not isinstance(data.get("messages"), list):
             raise RecordError("expected an object with a 'messages' list")
@@ -79,4 +79,4 @@ class PsyDialImporter(Importer):
             meta["system"] = "\n".join(system)
         if not any(t.strip() for _, t, _ in turns):
             raise RecordError("no user or assistant messages with text")
-        return build_dialogue(record.id, self.name, turns, ctx, meta)
+        return RawDialogue(turns, meta)

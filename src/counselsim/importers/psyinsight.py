@@ -13,24 +13,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from counselsim.importers.base import (
+    DialogueImporter,
     Entry,
-    ImportContext,
-    Importer,
     ImportFailure,
+    RawDialogue,
     RawTurn,
     RecordError,
     SourceRecord,
-    build_dialogue,
-    json_entries,
-    labels_of,
-    meta_of,
-    require_dict,
 )
+from counselsim.importers.reading import json_entries, labels_of, meta_of, require_dict
 from counselsim.labels import Role
-from counselsim.personas.models import ClientProfile
-from counselsim.records import Dialogue
 
 SPEAKERS = {
     "seeker": Role.CLIENT,
@@ -46,19 +41,22 @@ META_KEYS = ("theme", "topic", "psychotherapy", "stage")
 LABEL_KEYS = {Role.CLIENT: ("emotional label", "emotional_label"), Role.COUNSELOR: ("strategy",)}
 
 
-class PsyInsightImporter(Importer):
+class PsyInsightImporter(DialogueImporter):
     """Psy-Insight sessions -> Dialogue with per-turn labels."""
 
     name = "psyinsight"
-    produces = "dialogue"
     patterns = ("*.json", "*.jsonl")
     id_key = "dialog_id"
     summary = "Psy-Insight sessions (JSON list or JSONL) -> dialogues with strategy/emotion labels"
 
+    @staticmethod
+    def recognizes(record: Any) -> bool:
+        return isinstance(record, dict) and isinstance(record.get("dialog"), list)
+
     def entries(self, file: Path) -> Iterator[Entry | ImportFailure]:
         return json_entries(file)
 
-    async def convert(self, record: SourceRecord, ctx: ImportContext) -> ClientProfile | Dialogue:
+    def parse(self, record: SourceRecord) -> RawDialogue:
         data = require_dict(record.data, "a session")
         dialog = data.get("dialog")
         if not isinstance(dialog, list):
@@ -76,4 +74,4 @@ class PsyInsightImporter(Importer):
                 raise RecordError(f"dialog item {i}: content must be a string")
             labels = [label for key in LABEL_KEYS[role] for label in labels_of(item.get(key))]
             turns.append((role, content, labels))
-        return build_dialogue(record.id, self.name, turns, ctx, meta_of(data, META_KEYS))
+        return RawDialogue(turns, meta_of(data, META_KEYS))

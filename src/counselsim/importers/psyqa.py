@@ -20,9 +20,9 @@ from counselsim.importers.base import (
     RecordError,
     SourceRecord,
     detect_language,
-    json_entries,
     mask_profile,
 )
+from counselsim.importers.reading import json_entries
 from counselsim.personas.models import ClientProfile
 from counselsim.records import Dialogue
 
@@ -52,6 +52,12 @@ class PsyQAImporter(Importer):
     produces = "profile"
     patterns = ("*.json", "*.jsonl")
     summary = "JSON list of free-text help-seeking posts (zh) -> profiles, structured by the LLM"
+
+    @staticmethod
+    def recognizes(record: Any) -> bool:
+        return isinstance(record, str) or (
+            isinstance(record, dict) and isinstance(record.get("question"), str)
+        )
 
     def needs_llm(self, use_llm: bool) -> bool:
         return True

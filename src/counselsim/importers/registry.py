@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from typing import Any
 
 from counselsim.errors import ConfigError
 from counselsim.importers.base import Importer
@@ -41,3 +42,19 @@ def get_importer(name: str) -> Importer:
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         raise ConfigError(f"unknown format '{name}'{hint}; choose one of: {', '.join(FORMATS)}")
     return cls()
+
+
+# Checked in this order: the specific shapes first (a transcript's {"text"} would also pass
+# for a post), so the first format that recognises a record is the likeliest.
+_GUESS_ORDER = ("psydial", "psyinsight", "cactus", "counselsim", "transcript", "psyqa")
+
+
+def guess_format(record: Any) -> Importer | None:
+    """The importer whose records look like ``record`` (a parsed JSON value; for a list, its
+    first element is tried), or None."""
+    if isinstance(record, list):
+        record = record[0] if record else None
+    for name in _GUESS_ORDER:
+        if IMPORTERS[name].recognizes(record):
+            return IMPORTERS[name]()
+    return None

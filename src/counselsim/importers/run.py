@@ -1,8 +1,9 @@
 """Run an import into a directory: options checked first, then the model (only when the
 format needs one), then the records, written as they are converted so a rerun resumes.
 
-``counselsim profiles import`` is a thin wrapper around :func:`check_import`,
-:func:`build_extractor` and :func:`run_import`.
+``counselsim profiles import`` runs :func:`check_import`, then the composition root's
+extractor when the format needs a model, then :func:`run_import` (see
+:mod:`counselsim.services.imports`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from counselsim.config import derive_seed
-from counselsim.errors import ConfigError, OutputError
+from counselsim.errors import ConfigError
 from counselsim.importers.base import (
     LANGUAGES,
     ImportContext,
@@ -30,6 +31,7 @@ from counselsim.importers.base import (
     MaskerFactory,
     Skipped,
 )
+from counselsim.importers.hf import parse_hf
 from counselsim.importers.registry import get_importer
 from counselsim.importers.store import (
     DIALOGUES_FILE,
@@ -38,9 +40,9 @@ from counselsim.importers.store import (
     DialogueSink,
     ProfileSink,
 )
-from counselsim.output import write_atomic
 from counselsim.personas.mask import Masker
 from counselsim.personas.models import ClientProfile
+from counselsim.runs.files import cannot_write, claim_dir, write_atomic
 
 if TYPE_CHECKING:  # the agents (and langchain) are imported only when a model is used
     from counselsim.agents.extractor import ProfileExtractor
@@ -121,57 +123,18 @@ def parse_language(language: str | None) -> Lang | None:
     raise ConfigError(f"--language must be zh or en, not '{language}'")
 
 
-def build_extractor(config: Path | None, model_overrides: dict[str, Any]) -> ProfileExtractor:
-    """The profile extractor on the configured model (loaded now, so a bad model fails before
-    anything is written)."""
-    from counselsim.agents.base import AgentDeps
-    from counselsim.agents.extractor import ProfileExtractor
-    from counselsim.config import load_config
-    from counselsim.llm.models import build_chat_model
-    from counselsim.prompts import PromptLibrary
-    from counselsim.service import build_llm
-
-    cfg = load_config(config, {"model": model_overrides})
-    chat, model_id = build_chat_model(cfg.model)
-    llm = build_llm(chat, cfg.model.engine, model_id, cfg)
-    deps = AgentDeps(llm, PromptLibrary(), cfg.sampling, cfg.max_regenerations)
-    return ProfileExtractor(deps)
-
-
 def _resume_key(importer: Importer, src: Path, options: dict[str, Any]) -> str:
-    blob = json.dumps(
-        {"format": importer.name, "source": str(src.resolve()), **options}, sort_keys=True
-    )
+    source = str(src) if parse_hf(src) else str(src.resolve())  # hf:NAME is no local path
+    blob = json.dumps({"format": importer.name, "source": source, **options}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
-
-
-def _prepare_out(out: Path, key: str) -> bool:
-    """Create ``out`` or accept it for resuming the same import; True when resuming."""
-    info = out / IMPORT_FILE
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"{out}: exists and is not a directory")
-    if out.is_dir() and any(out.iterdir()):
-        if not info.is_file():
-            raise OutputError(f"{out}: directory is not empty and holds no counselsim import")
-        try:
-            previous = json.loads(info.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            raise OutputError(f"{info}: unreadable import description") from None
-        if previous.get("resume_key") != key:
-            raise OutputError(
-                f"{out}: holds an import of another source, format or options; choose another --out"
-            )
-        return True
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"{out}: cannot create output directory: {exc.strerror}") from None
-    return False
 
 
 def _write_report(out: Path, report: ImportReport, key: str) -> None:
     body = {"resume_key": key, **asdict(report)}
-    write_atomic(out / IMPORT_FILE, json.dumps(body, ensure_ascii=False, indent=2) + "\n")
+    try:
+        write_atomic(out / IMPORT_FILE, json.dumps(body, ensure_ascii=False, indent=2) + "\n")
+    except OSError as exc:
+        raise cannot_write(out / IMPORT_FILE, exc) from None
 
 
 async def import_source(
@@ -213,7 +176,9 @@ async def import_source(
     )
     options = {"language": lang, "surrogates": surrogates, "seed": seed, "llm": use_llm}
     key = _resume_key(importer, src, options)
-    resumed = _prepare_out(out, key)
+    resumed = claim_dir(
+        out, IMPORT_FILE, key, kind="import", other="an import of another source, format or options"
+    )
     if resumed:
         log.info("resuming the import in %s", out)
     report = ImportReport(importer.name, str(src), str(out), options=options)
@@ -279,7 +244,6 @@ def run_import(
 __all__ = [
     "ImportFailure",
     "ImportReport",
-    "build_extractor",
     "check_import",
     "import_source",
     "masker_factory",

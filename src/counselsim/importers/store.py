@@ -18,9 +18,9 @@ import yaml
 from pydantic import ValidationError
 
 from counselsim.errors import OutputError, SourceError, field_error
-from counselsim.output import write_atomic
 from counselsim.personas.models import ClientProfile
 from counselsim.records import Dialogue
+from counselsim.runs.files import write_atomic
 
 DIALOGUES_FILE = "dialogues.jsonl"
 PROFILES_DIR = "profiles"

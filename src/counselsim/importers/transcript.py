@@ -18,25 +18,20 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from counselsim.importers.base import (
+    DialogueImporter,
     Entry,
-    ImportContext,
-    Importer,
     ImportFailure,
+    RawDialogue,
     RawTurn,
     RecordError,
     SourceRecord,
-    build_dialogue,
-    decode_text,
-    json_entries,
-    meta_of,
-    read_bytes,
     safe_id,
 )
+from counselsim.importers.reading import decode_text, json_entries, meta_of, read_bytes
 from counselsim.labels import Role
-from counselsim.personas.models import ClientProfile
-from counselsim.records import Dialogue
 
 CLIENT_NAMES = ("来访者", "求助者", "当事人", "client", "patient", "seeker")
 COUNSELOR_NAMES = (
@@ -84,14 +79,19 @@ def parse_transcript(text: str) -> list[RawTurn]:
     return turns
 
 
-class TranscriptImporter(Importer):
+class TranscriptImporter(DialogueImporter):
     """Speaker-prefixed transcripts (CPsyCounD/E JSONL, .txt) -> Dialogue."""
 
     name = "transcript"
-    produces = "dialogue"
     patterns = ("*.jsonl", "*.json", "*.txt")
     id_key = "id"
     summary = "speaker-prefixed transcripts: CPsyCounD/CPsyCounE JSONL, Client:/Counselor: .txt"
+
+    @staticmethod
+    def recognizes(record: Any) -> bool:
+        return isinstance(record, dict) and (
+            isinstance(record.get("text"), str) or isinstance(record.get("utterances"), list)
+        )
 
     def entries(self, file: Path) -> Iterator[Entry | ImportFailure]:
         if file.suffix.lower() != ".txt":
@@ -109,7 +109,7 @@ class TranscriptImporter(Importer):
             return safe_id(file.stem) or super().record_id(entry, file, position)
         return super().record_id(entry, file, position)
 
-    async def convert(self, record: SourceRecord, ctx: ImportContext) -> ClientProfile | Dialogue:
+    def parse(self, record: SourceRecord) -> RawDialogue:
         data = record.data
         meta: dict[str, str] = {}
         if isinstance(data, str):
@@ -129,4 +129,4 @@ class TranscriptImporter(Importer):
             raise RecordError(
                 "no speaker-prefixed lines (来访者：/心理咨询师：, Client:/Counselor:)"
             )
-        return build_dialogue(record.id, self.name, turns, ctx, meta)
+        return RawDialogue(turns, meta)

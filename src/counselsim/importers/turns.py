@@ -8,20 +8,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from counselsim.importers.base import (
+    DialogueImporter,
     Entry,
-    ImportContext,
-    Importer,
     ImportFailure,
+    RawDialogue,
     RawTurn,
     RecordError,
     SourceRecord,
-    build_dialogue,
     safe_id,
-    whole_json,
 )
+from counselsim.importers.reading import whole_json
 from counselsim.labels import Role
-from counselsim.personas.models import ClientProfile
-from counselsim.records import Dialogue
 
 ROLES = {
     "client": Role.CLIENT,
@@ -32,12 +29,12 @@ ROLES = {
 }
 
 
-class TurnsImporter(Importer):
+class TurnsImporter(DialogueImporter):
     """Per-dialogue JSON lists of role/content turns -> Dialogue."""
 
     name = "turns"
-    produces = "dialogue"
     patterns = ("*.json",)
+    reads_rows = False  # a record is a whole file (a JSON list), never a dataset row
     summary = 'one JSON file per dialogue: [{"role": "client"|"counselor", "content"}]'
 
     def entries(self, file: Path) -> Iterator[Entry | ImportFailure]:
@@ -46,7 +43,7 @@ class TurnsImporter(Importer):
     def record_id(self, entry: Entry, file: Path, position: int) -> str:
         return safe_id(file.stem) or f"turns-{position:04d}"
 
-    async def convert(self, record: SourceRecord, ctx: ImportContext) -> ClientProfile | Dialogue:
+    def parse(self, record: SourceRecord) -> RawDialogue:
         if not isinstance(record.data, list):
             raise RecordError("expected a JSON list of {role, content} turns")
         turns: list[RawTurn] = []
@@ -59,4 +56,4 @@ class TurnsImporter(Importer):
             if not isinstance(content, str):
                 raise RecordError(f"turn {i}: content must be a string")
             turns.append((ROLES[role.strip().lower()], content, ()))
-        return build_dialogue(record.id, self.name, turns, ctx)
+        return RawDialogue(turns)

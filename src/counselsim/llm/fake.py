@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict, PrivateAttr
 
 from counselsim.errors import ScriptExhaustedError
@@ -34,7 +34,10 @@ class RecordedCall:
 
 
 class _RecordingChatModel(BaseChatModel):
+    """Records every call; streams (when a caller streams) the same reply in small pieces."""
+
     model_config = ConfigDict(arbitrary_types_allowed=True)
+    chunk_chars: int = 4
     _calls: list[RecordedCall] = PrivateAttr(default_factory=list)
 
     @property
@@ -55,6 +58,19 @@ class _RecordingChatModel(BaseChatModel):
         self._calls.append(RecordedCall(list(messages), dict(kwargs)))
         text = self._reply(list(messages), kwargs)
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        self._calls.append(RecordedCall(list(messages), dict(kwargs)))
+        text = self._reply(list(messages), kwargs)
+        for start in range(0, len(text), self.chunk_chars):
+            piece = AIMessageChunk(content=text[start : start + self.chunk_chars])
+            yield ChatGenerationChunk(message=piece)
 
 
 class ScriptedChatModel(_RecordingChatModel):

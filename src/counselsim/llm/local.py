@@ -6,13 +6,14 @@ import asyncio
 import logging
 import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict, PrivateAttr
 
 from counselsim.errors import ModelUnavailableError
@@ -91,15 +92,7 @@ class ChatLlamaCpp(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         self.load()
-        allowed = {
-            "temperature",
-            "top_p",
-            "max_tokens",
-            "repeat_penalty",
-            "seed",
-            "response_format",
-        }
-        params = {k: v for k, v in kwargs.items() if k in allowed and v is not None}
+        params = {k: v for k, v in kwargs.items() if k in _CALL_KWARGS and v is not None}
         with self._lock:  # a llama.cpp context serves one sequence at a time
             out = complete(self._llama, _to_openai(messages), stop, params, kwargs.get("logprobs"))
         choice = out["choices"][0]
@@ -109,6 +102,29 @@ class ChatLlamaCpp(BaseChatModel):
             meta["logprobs"] = choice["logprobs"]
         msg = AIMessage(content=choice["message"]["content"] or "", response_metadata=meta)
         return ChatResult(generations=[ChatGeneration(message=msg)], llm_output={"usage": usage})
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        """Token by token (used when a caller streams, e.g. the practice client's reply).
+        langchain-core runs each step in a worker thread; the lock is held until the last."""
+        self.load()
+        params = {k: v for k, v in kwargs.items() if k in _CALL_KWARGS and v is not None}
+        with self._lock:
+            for part in self._llama.create_chat_completion(
+                messages=_to_openai(messages), stop=stop, stream=True, **params
+            ):
+                choice = part["choices"][0]
+                finish = choice.get("finish_reason")
+                meta = {"finish_reason": finish} if finish else {}
+                text = choice.get("delta", {}).get("content") or ""
+                yield ChatGenerationChunk(
+                    message=AIMessageChunk(content=text, response_metadata=meta)
+                )
 
     async def _agenerate(
         self,

@@ -90,6 +90,13 @@ class ChromaMemory:
             )
         return hits
 
+    def forget(self, course_id: str, from_session: int) -> None:
+        """Delete a course's memories of ``from_session`` and later sessions (a resumed run
+        regenerating sessions whose records were lost writes them again)."""
+        self._collection.delete(
+            where={"$and": [{"course_id": course_id}, {"session_index": {"$gte": from_session}}]}
+        )
+
     def count(self, course_id: str) -> int:
         return len(self._collection.get(where={"course_id": course_id}, include=[])["ids"])
 

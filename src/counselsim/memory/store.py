@@ -53,5 +53,8 @@ class MemoryStore(Protocol):
     def search(self, course_id: str, query: str, k: int, before_session: int) -> list[MemoryHit]:
         """The ``k`` memories of ``course_id`` closest to ``query`` from sessions before one."""
 
+    def forget(self, course_id: str, from_session: int) -> None:
+        """Delete a course's memories of ``from_session`` and later sessions."""
+
     def count(self, course_id: str) -> int:
         """How many memories a course holds."""

@@ -12,21 +12,22 @@
   "content": ...}`` (one dialogue per file, id = file stem, files sorted by name), or one
   such file;
 - with an explicit ``fmt``: any dialogue importer format (``transcript``, ``psyinsight``, ...)
-  through :func:`counselsim.reconstruction.load_corpus`; the turn labels become strategies
-  (counselor) or emotions (client).
+  from a file, a folder or a Hugging Face dataset (``hf:NAME[:SPLIT]``), each record parsed
+  by its importer (:meth:`~counselsim.importers.DialogueImporter.parse`) and never stripped,
+  masked or thinned; the turn labels become strategies (counselor) or emotions (client).
+  ``dialogues`` reads a ``dialogues.jsonl`` written by ``profiles import``.
 
-The PsyDial and cal_LDD readers are this module's own rather than the ``psydial`` and
-``turns`` importers because those strip the text and drop empty turns: LDD and turns per
-dialogue count the messages exactly as they are.
+Messages are counted exactly as they are, whatever the reader: text not stripped, empty turns
+kept (an importer's ``profiles import`` output strips and drops them; its parse does not).
 
 Nothing is skipped: a record that cannot be read raises :class:`MetricsError` naming the
-file and line and the reason, never the record's text. An input without dialogues is an
+file and line and the reason, never the record's text; for a file of a known importer format
+read without one, the message names the format to pass. An input without dialogues is an
 error too (``empty corpus``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 from typing import Any, Literal
@@ -34,11 +35,15 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from counselsim.errors import CounselsimError, DataError, field_error
+from counselsim.importers import DialogueImporter, ImportFailure, RecordError, SourceRecord
+from counselsim.importers.hf import parse_hf
+from counselsim.importers.registry import get_importer, guess_format
+from counselsim.importers.store import read_dialogues
 from counselsim.jsonl import json_error, json_lines
 from counselsim.labels import Role
-from counselsim.output import SESSIONS_FILE
 from counselsim.personas.mask import detect_language
 from counselsim.records import CounselorTurn, Dialogue, SessionRecord
+from counselsim.runs import RunDir
 
 
 class MetricsError(DataError):
@@ -97,8 +102,7 @@ _LDD_FILE = TypeAdapter(list[_LddTurn])
 _PSYDIAL_ROLES = {"user": Role.CLIENT, "assistant": Role.COUNSELOR}
 
 
-def _from_session(data: Any) -> MetricDialogue:
-    rec = SessionRecord.model_validate(data)
+def _from_session(rec: SessionRecord) -> MetricDialogue:
     turns = [
         MetricTurn(role=t.role, text=t.text, strategies=list(t.strategy))
         if isinstance(t, CounselorTurn)
@@ -166,10 +170,25 @@ def _invalid(where: str, what: str, exc: ValidationError) -> MetricsError:
 
 
 _KINDS: dict[str, str] = {
-    "session": "counselsim session record",
     "psydial": "PsyDial 'messages' record",
     "dialogue": "dialogues.jsonl line",
 }
+
+
+def _format_hint(path: Path, value: Any) -> str:
+    """``; it looks like ...`` naming the importer format ``value`` has, or ``""``."""
+    importer = guess_format(value)
+    if importer is None:
+        return ""
+    if not isinstance(importer, DialogueImporter):
+        return (
+            f"; it looks like {importer.name} records, which are profiles, not dialogues "
+            f"(import them with: counselsim profiles import {path} --format {importer.name})"
+        )
+    return (
+        f"; it looks like a {importer.name} corpus: pass {importer.name}:{path} "
+        f"(or --format {importer.name})"
+    )
 
 
 def _kind_of(value: Any) -> str | None:
@@ -184,8 +203,18 @@ def _kind_of(value: Any) -> str | None:
     return None
 
 
+def _read_run(path: Path) -> list[MetricDialogue]:
+    """A counselsim run's sessions (through its RunDir), in (course, session) order."""
+    try:
+        records = RunDir.at(path).sessions()
+    except DataError as exc:
+        raise MetricsError(str(exc)) from None
+    return [_from_session(r) for r in records]
+
+
 def _read_jsonl(path: Path) -> list[MetricDialogue]:
-    """A JSONL file of one kind, told by its first record."""
+    """A JSONL file of one kind, told by its first record (a run's sessions file is read as
+    a run)."""
     kind: str | None = None
     out: list[MetricDialogue] = []
     for n, value, reason in json_lines(_read(path)):
@@ -197,12 +226,13 @@ def _read_jsonl(path: Path) -> list[MetricDialogue]:
             if kind is None:
                 raise MetricsError(
                     f"{where}: cannot tell the format (expected a sessions.jsonl record, a "
-                    "PsyDial 'messages' record or a dialogues.jsonl line); pass a format"
+                    "PsyDial 'messages' record or a dialogues.jsonl line)"
+                    + (_format_hint(path, value) or "; pass a format")
                 )
-        try:
             if kind == "session":
-                out.append(_from_session(value))
-            elif kind == "psydial":
+                return _read_run(path)
+        try:
+            if kind == "psydial":
                 out.append(_from_psydial(value, f"psydial-{len(out) + 1:04d}"))
             else:
                 out.append(_from_dialogue(Dialogue.model_validate(value)))
@@ -226,29 +256,56 @@ def _read_ldd_file(path: Path) -> MetricDialogue:
         turns = [MetricTurn(role=Role(t.role), text=t.content) for t in items]
         return _dialogue(path.stem, "cal_ldd", turns)
     except ValidationError as exc:
+        hint = _format_hint(path, data)
+        if hint:  # another known format: say which, not which field cal_LDD misses
+            raise MetricsError(f"{path}: not a cal_LDD dialogue{hint}") from None
         raise _invalid(str(path), "cal_LDD dialogue (a list of role/content)", exc) from None
 
 
 def _read_folder(path: Path) -> list[MetricDialogue]:
-    if (path / SESSIONS_FILE).is_file():  # a simulate/reconstruct run folder
-        return _read_jsonl(path / SESSIONS_FILE)
+    if (path / RunDir.SESSIONS).is_file():  # a simulate/generate/reconstruct run folder
+        return _read_jsonl(path / RunDir.SESSIONS)
     files = sorted(f for f in path.glob("*.json") if f.is_file() and not f.name.startswith("."))
     return [_read_ldd_file(f) for f in files]
 
 
-def _read_importer(path: Path, fmt: str) -> list[MetricDialogue]:
-    from counselsim.reconstruction import load_corpus  # heavy imports, only when needed
-
+def _from_record(importer: DialogueImporter, rec: SourceRecord | ImportFailure) -> MetricDialogue:
+    """One record as its importer parses it: every turn as written, labels as strategies
+    (counselor) or emotions (client)."""
+    if isinstance(rec, ImportFailure):
+        raise MetricsError(str(rec))
     try:
-        dialogues, failures = asyncio.run(load_corpus(path, fmt))
+        raw = importer.parse(rec)
+    except RecordError as exc:
+        raise MetricsError(str(rec.failure(exc.reason))) from None
+    if not raw.turns:
+        raise MetricsError(f"{rec.where}: no turns")
+    turns = [
+        MetricTurn(
+            role=role,
+            text=text,
+            strategies=list(labels) if role is Role.COUNSELOR else [],
+            emotions=list(labels) if role is Role.CLIENT else [],
+        )
+        for role, text, labels in raw.turns
+    ]
+    return _dialogue(rec.id, importer.name, turns)
+
+
+def _read_importer(path: Path, fmt: str) -> list[MetricDialogue]:
+    try:
+        if fmt == "dialogues":  # a dialogues.jsonl written by `profiles import`
+            return [_from_dialogue(d) for d in read_dialogues(path)]
+        importer = get_importer(fmt)
+        if not isinstance(importer, DialogueImporter):
+            raise MetricsError(f"format '{fmt}' yields profiles, not dialogues; it is not a corpus")
+        return [_from_record(importer, rec) for rec in importer.read(path)]
+    except MetricsError:
+        raise
     except CounselsimError as exc:
         raise MetricsError(str(exc)) from None
     except UnicodeDecodeError:  # the dialogues.jsonl reader does not catch it
         raise MetricsError(f"{path}: not UTF-8 text") from None
-    if failures:
-        more = f" (+{len(failures) - 1} more)" if len(failures) > 1 else ""
-        raise MetricsError(f"{failures[0]}{more}")
-    return [_from_dialogue(d) for d in dialogues]
 
 
 def load_input(path: Path, fmt: str | None = None) -> list[MetricDialogue]:
@@ -257,14 +314,17 @@ def load_input(path: Path, fmt: str | None = None) -> list[MetricDialogue]:
     Args:
         path: A file or a folder.
         fmt: ``None`` to detect a sessions.jsonl / PsyDial JSONL / dialogues.jsonl / cal_LDD
-            input, or a dialogue importer format name (read with ``asyncio.run``: call this
-            outside a running event loop).
+            input, or a dialogue importer format name (then ``path`` may also be an
+            ``hf:NAME[:SPLIT]`` dataset).
 
     Raises:
         MetricsError: a missing or unreadable input, an unknown or undetectable format, a
             bad record (``file:line: reason``), or no dialogues at all (``empty corpus``).
     """
-    if not path.exists():
+    if parse_hf(path) is not None:
+        if fmt is None:
+            raise MetricsError(f"{path}: name the dataset's format: FORMAT:{path} or --format")
+    elif not path.exists():
         raise MetricsError(f"{path}: input not found")
     if fmt is not None:
         dialogues = _read_importer(path, fmt)

@@ -4,11 +4,12 @@ Two tokenisations, on purpose:
 
 - :func:`ldd_tokens` is ``jieba.lcut(utterance)`` with *no* filtering: punctuation, spaces
   and stop words all count, exactly as PsyDial's public ``cal_LDD`` script counts them, so
-  the LDD values here are comparable with the paper's. (On English text jieba splits on
-  spaces and keeps them as tokens; LDD is a measure for Chinese corpora.)
+  ``ldd`` is comparable with the paper's values. On English text jieba keeps every space as a
+  token (about 42 % of the tokens of an English corpus), which roughly halves LDD; ``ldd_words``
+  is the same measure without the whitespace-only tokens, in both languages.
 - :func:`words` is for everything else (Distinct-n, tokens per utterance): jieba without the
   whitespace-only tokens for Chinese dialogues, lower-cased words and punctuation marks for
-  English ones.
+  English ones, with typographic apostrophes read as ``'`` (``I’m`` = ``I'm``).
 
 jieba is initialised once, quietly, by the masker's loader (the same dictionary serves
 ``jieba.lcut`` and the masker's POS tagger).
@@ -30,6 +31,9 @@ DISTINCT_N: tuple[int, ...] = (1, 2, 3)
 """The n of Distinct-n."""
 
 _EN_TOKEN = re.compile(r"\w+(?:'\w+)?|[^\w\s]")
+# Right single quotation mark (the usual typographic apostrophe), left one, modifier letter
+# apostrophe, full-width apostrophe: all written for "'" inside English words.
+_APOSTROPHES = str.maketrans(dict.fromkeys("\u2019\u2018\u02bc\uff07", "'"))
 
 
 def _jieba() -> Any:
@@ -47,10 +51,11 @@ def ldd_tokens(text: str) -> list[str]:
 
 def words(text: str, language: Literal["zh", "en"]) -> list[str]:
     """Tokens for Distinct-n and lengths: jieba minus whitespace-only tokens (zh), or
-    lower-cased words (with an inner apostrophe: ``don't``) and punctuation marks (en)."""
+    lower-cased words (with an inner apostrophe, straight or typographic: ``don't``,
+    ``don’t``) and punctuation marks (en)."""
     if language == "zh":
         return [t for t in ldd_tokens(text) if t.strip()]
-    return _EN_TOKEN.findall(text.lower())
+    return _EN_TOKEN.findall(text.lower().translate(_APOSTROPHES))
 
 
 class LDD(TypedDict):
@@ -78,32 +83,57 @@ def _ldd_of(n: int, vocab: int, d: int) -> LDD:
     return LDD(puw=puw, uwpd=uwpd, ldd=ldd, tokens=n, vocab=vocab)
 
 
-def _per_dialogue(dialogues: Sequence[MetricDialogue], role: Role) -> list[tuple[int, set[str]]]:
-    """(token count, token set) of ``role`` in each dialogue, tokenised once."""
-    out: list[tuple[int, set[str]]] = []
+class _Tokens:
+    """The LDD tokens of one role in one dialogue: all of them, and the whitespace-only ones
+    (kept apart so ``ldd`` and ``ldd_words`` come from one tokenisation)."""
+
+    __slots__ = ("n", "n_space", "spaces", "vocab")
+
+    def __init__(self) -> None:
+        self.n, self.vocab = 0, set[str]()
+        self.n_space, self.spaces = 0, set[str]()
+
+    def add(self, tokens: list[str]) -> None:
+        blank = [t for t in tokens if not t.strip()]
+        self.n += len(tokens)
+        self.vocab.update(tokens)
+        self.n_space += len(blank)
+        self.spaces.update(blank)
+
+
+def _per_dialogue(dialogues: Sequence[MetricDialogue], role: Role) -> list[_Tokens]:
+    """The LDD tokens of ``role`` in each dialogue, tokenised once."""
+    out: list[_Tokens] = []
     for dialogue in dialogues:
-        n, vocab = 0, set()
+        counts = _Tokens()
         for turn in dialogue.turns:
             if turn.role is role:
-                tokens = ldd_tokens(turn.text)
-                n += len(tokens)
-                vocab.update(tokens)
-        out.append((n, vocab))
+                counts.add(ldd_tokens(turn.text))
+        out.append(counts)
     return out
 
 
-def _pooled(parts: Sequence[tuple[int, set[str]]]) -> LDD:
-    vocab: set[str] = set()
-    for _, v in parts:
-        vocab |= v
-    return _ldd_of(sum(n for n, _ in parts), len(vocab), len(parts))
+def _pooled(parts: Sequence[_Tokens], words_only: bool = False) -> LDD:
+    vocab: set[str] = set().union(*(p.vocab for p in parts))
+    n = sum(p.n for p in parts)
+    if words_only:
+        vocab -= set().union(*(p.spaces for p in parts))
+        n -= sum(p.n_space for p in parts)
+    return _ldd_of(n, len(vocab), len(parts))
 
 
-def ldd(dialogues: Sequence[MetricDialogue], role: Role) -> LDD:
+def ldd(dialogues: Sequence[MetricDialogue], role: Role, words_only: bool = False) -> LDD:
     """LDD of ``role`` over ``dialogues`` (D = all dialogues, whether the role speaks in
-    them or not), exactly as PsyDial computes it. LDD grows with D: compare corpora with
+    them or not), exactly as PsyDial computes it; with ``words_only`` (``ldd_words``)
+    whitespace-only tokens are left out of N and V. LDD grows with D: compare corpora with
     :func:`ldd_at`."""
-    return _pooled(_per_dialogue(dialogues, role))
+    return _pooled(_per_dialogue(dialogues, role), words_only)
+
+
+def ldd_both(dialogues: Sequence[MetricDialogue], role: Role) -> tuple[LDD, LDD]:
+    """``(ldd, ldd_words)`` of ``role`` from one tokenisation (see :func:`ldd`)."""
+    parts = _per_dialogue(dialogues, role)
+    return _pooled(parts), _pooled(parts, words_only=True)
 
 
 class Spread(TypedDict):
@@ -115,13 +145,15 @@ class Spread(TypedDict):
 
 
 class LDDAt(TypedDict):
-    """LDD at an equal corpus size: ``draws`` subsamples of ``d`` dialogues."""
+    """LDD at an equal corpus size: ``draws`` subsamples of ``d`` dialogues (``ldd_words``:
+    the same subsamples without whitespace-only tokens)."""
 
     d: int
     draws: int
     ldd: Spread
     puw: Spread
     uwpd: Spread
+    ldd_words: Spread
 
 
 def _spread(values: Sequence[float | None]) -> Spread:
@@ -147,13 +179,15 @@ def ldd_at(dialogues: Sequence[MetricDialogue], role: Role, d: int, draws: int, 
         )
     parts = _per_dialogue(dialogues, role)
     rng = random.Random(seed)
-    results = [_pooled([parts[i] for i in rng.sample(range(len(parts)), d)]) for _ in range(draws)]
+    samples = [[parts[i] for i in rng.sample(range(len(parts)), d)] for _ in range(draws)]
+    results = [_pooled(sample) for sample in samples]
     return LDDAt(
         d=d,
         draws=draws,
         ldd=_spread([r["ldd"] for r in results]),
         puw=_spread([r["puw"] for r in results]),
         uwpd=_spread([r["uwpd"] for r in results]),
+        ldd_words=_spread([_pooled(sample, words_only=True)["ldd"] for sample in samples]),
     )
 
 

@@ -18,14 +18,21 @@ from typing import Any
 from counselsim.errors import OutputError
 from counselsim.labels import Role
 from counselsim.metrics.corpus import MetricDialogue, MetricsError
-from counselsim.metrics.lexical import distinct, ldd, ldd_at, words
-from counselsim.output import write_atomic
+from counselsim.metrics.lexical import distinct, ldd_at, ldd_both, words
 from counselsim.personas.mask import PLACEHOLDER_RE, detect
 from counselsim.personas.mask.rules import CJK_RE
+from counselsim.runs.files import write_atomic
 
 ROLES: tuple[Role, ...] = (Role.CLIENT, Role.COUNSELOR)
 
 LDD_NOTE = "LDD grows with the number of dialogues D: compare corpora only at equal D (equal_d)."
+LDD_WORDS_NOTE = (
+    "ldd counts every jieba token, spaces and punctuation included, exactly as PsyDial's "
+    "cal_LDD script does (comparable with its published values); on English text about 40 % "
+    "of those tokens are spaces, which roughly halves LDD. ldd_words is the same measure "
+    "without whitespace-only tokens: compare English corpora, or English with Chinese, on it."
+)
+NO_IDENTIFIERS_NOTE = "identifiers: not counted (--no-identifiers)."
 
 
 def _key(text: str) -> str:
@@ -260,21 +267,24 @@ def placeholders(dialogues: Sequence[MetricDialogue]) -> dict[str, int]:
 
 
 def _block(
-    dialogues: Sequence[MetricDialogue], ids: Sequence[dict[Role, Counter[str]]]
+    dialogues: Sequence[MetricDialogue], ids: Sequence[dict[Role, Counter[str]]] | None
 ) -> dict[str, Any]:
+    """The measures of one corpus; ``ids`` are its identifier counts (None: not counted)."""
+    lexical = {r: ldd_both(dialogues, r) for r in ROLES}
     return {
         "dialogues": len(dialogues),
         "languages": dict(sorted(Counter(d.language for d in dialogues).items())),
         "avg_turns": avg_turns(dialogues),
         "turns": turn_counts(dialogues),
-        "ldd": {str(r): ldd(dialogues, r) for r in ROLES},
+        "ldd": {str(r): both[0] for r, both in lexical.items()},
+        "ldd_words": {str(r): both[1] for r, both in lexical.items()},
         "distinct": {str(r): distinct(dialogues, r) for r in ROLES},
         "utterance_length": {str(r): utterance_length(dialogues, r) for r in ROLES},
         "minimal_response": minimal_response(dialogues),
         "strategies": label_distribution(dialogues, Role.COUNSELOR),
         "emotions": label_distribution(dialogues, Role.CLIENT),
         "repetition": {str(r): repetition(dialogues, r) for r in ROLES},
-        "identifiers": _identifiers(ids),
+        "identifiers": None if ids is None else _identifiers(ids),
         "placeholders": placeholders(dialogues),
     }
 
@@ -284,6 +294,7 @@ def compute_metrics(
     equal_d: int | None = None,
     draws: int = 10,
     seed: int = 0,
+    identifiers: bool = True,
 ) -> dict[str, Any]:
     """All measures over the pooled inputs, for ``metrics.json``.
 
@@ -293,6 +304,8 @@ def compute_metrics(
             smallest input's D.
         draws: subsamples per input and role.
         seed: seed of the subsampling.
+        identifiers: count identifiers with the masker's detectors (most of the time on a
+            large corpus); ``False`` gives ``"identifiers": null`` and says so in ``notes``.
 
     Returns:
         The pooled measures at the top level plus ``paths`` (the input names) and
@@ -315,12 +328,16 @@ def compute_metrics(
             raise MetricsError(
                 f"equal-D: d={size} is larger than input {name} ({len(dialogues)} dialogues)"
             )
-    ids = [[identifier_counts(d) for d in dialogues] for _, dialogues in inputs]
+    ids = [
+        [identifier_counts(d) for d in dialogues] if identifiers else None
+        for _, dialogues in inputs
+    ]
     pooled = [d for _, dialogues in inputs for d in dialogues]
+    pooled_ids = [c for per_input in ids for c in per_input or ()] if identifiers else None
     result: dict[str, Any] = {
         "paths": [name for name, _ in inputs],
-        **_block(pooled, [c for per_input in ids for c in per_input]),
-        "notes": [LDD_NOTE],
+        **_block(pooled, pooled_ids),
+        "notes": [LDD_NOTE, LDD_WORDS_NOTE, *([] if identifiers else [NO_IDENTIFIERS_NOTE])],
     }
     if len(inputs) > 1:
         result["inputs"] = [

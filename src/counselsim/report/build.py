@@ -1,9 +1,10 @@
 """The run report: one self-contained HTML page from a run directory.
 
-Read from ``run_dir``: ``sessions.jsonl`` (required), ``scores/*.jsonl`` (rubric scores of
-``counselsim score``; not the pairwise ``*.compare.jsonl``, which the page does not show),
-``metrics.json``, ``run.json`` and ``validation.json`` (all optional). Every figure is an
-inline SVG from :mod:`counselsim.report.charts`; the page loads nothing from anywhere.
+Read from ``run_dir`` through its :class:`~counselsim.runs.RunDir`: ``sessions.jsonl``
+(required), ``scores/*.jsonl`` (rubric scores of ``counselsim score``; not the pairwise
+``*.compare.jsonl``, which the page does not show), ``metrics.json``, ``run.json`` and
+``validation.json`` (all optional). Every figure is an inline SVG from
+:mod:`counselsim.report.charts`; the page loads nothing from anywhere.
 
 Definitions used on the page:
 
@@ -18,7 +19,6 @@ Definitions used on the page:
 
 from __future__ import annotations
 
-import json
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -31,21 +31,16 @@ from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
-from pydantic import BaseModel, ValidationError
 
 from counselsim.critic.rubric import load_rubric
-from counselsim.errors import CounselsimError, DataError, OutputError, field_error
-from counselsim.jsonl import json_lines
+from counselsim.errors import CounselsimError, DataError
 from counselsim.labels import Emotion, Stage, Strategy
 from counselsim.metrics.measures import label_shares
-from counselsim.output import RUN_FILE, SESSIONS_FILE, write_atomic
 from counselsim.records import ClientTurn, CounselorTurn, RubricScore, SessionRecord
 from counselsim.report.charts import ArcPoint, Bar, Strip, arc_chart, stacked_bars, strip_plot
 from counselsim.report.validation import validation_section
-
-METRICS_FILE = "metrics.json"
-SCORES_DIR = "scores"
-COMPARISONS_SUFFIX = ".compare.jsonl"
+from counselsim.runs import RunDir
+from counselsim.runs.files import cannot_write, write_atomic
 
 VALENCE: dict[Emotion, float] = {
     Emotion.HAPPINESS: 1.0,
@@ -94,7 +89,6 @@ STRATEGY_COLORS: dict[Strategy, str] = {
 (rose, wine, purple); Others grey."""
 
 THIRDS = ("opening", "middle", "closing")
-M = TypeVar("M", bound=BaseModel)
 L = TypeVar("L", bound=str)
 
 _ENV = Environment(
@@ -104,66 +98,6 @@ _ENV = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-
-
-# --------------------------------------------------------------------------- reading
-
-
-def _read(path: Path, what: str) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError:
-        raise DataError(f"{path}: {what} not found or unreadable") from None
-
-
-def _records(path: Path, model: type[M], what: str) -> list[M]:
-    out = []
-    for n, value, reason in json_lines(_read(path, what)):
-        if reason is not None:
-            raise DataError(f"{path}:{n}: {reason}")
-        try:
-            out.append(model.model_validate(value))
-        except ValidationError as exc:
-            loc, msg = field_error(exc)
-            raise DataError(f"{path}:{n}: not a valid {what}: field '{loc}': {msg}") from None
-    return out
-
-
-def load_sessions(run_dir: Path) -> list[SessionRecord]:
-    """The session records of ``run_dir/sessions.jsonl`` in (course, session) order.
-
-    Raises:
-        DataError: missing, unreadable, a bad line (``file:line``), or no records.
-    """
-    path = run_dir / SESSIONS_FILE
-    records = _records(path, SessionRecord, "session record")
-    if not records:
-        raise DataError(f"{path}: no session records")
-    return sorted(records, key=lambda r: (r.course_id, r.session_index))
-
-
-def load_scores(run_dir: Path) -> list[RubricScore]:
-    """Every rubric score of ``run_dir/scores/*.jsonl`` but the pairwise comparisons (none
-    when there is no such folder)."""
-    files = sorted((run_dir / SCORES_DIR).glob("*.jsonl"))
-    return [
-        score
-        for f in files
-        if not f.name.endswith(COMPARISONS_SUFFIX)
-        for score in _records(f, RubricScore, "rubric score")
-    ]
-
-
-def _load_json(path: Path) -> dict[str, Any] | None:
-    if not path.exists():
-        return None
-    try:
-        value = json.loads(_read(path, "JSON file"))
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise DataError(f"{path}: not valid JSON") from None
-    if not isinstance(value, dict):
-        raise DataError(f"{path}: expected a JSON object")
-    return value
 
 
 # --------------------------------------------------------------------------- emotions, strategies
@@ -220,7 +154,8 @@ def strategy_by_stage(records: Sequence[SessionRecord]) -> list[Bar]:
     """One bar per plan stage present (in :class:`Stage` order): strategy shares."""
     by_stage: dict[Stage, list[list[Strategy]]] = defaultdict(list)
     for rec in records:
-        by_stage[rec.plan.stage] += [t.strategy for t in _counselor_turns(rec)]
+        if rec.plan is not None:  # practice sessions (a trainee counseled) have no plan
+            by_stage[rec.plan.stage] += [t.strategy for t in _counselor_turns(rec)]
     return _bars({s.value: by_stage[s] for s in Stage if s in by_stage}, STRATEGY_COLORS)
 
 
@@ -469,11 +404,10 @@ class Figure:
         return "data:image/svg+xml;charset=utf-8," + quote(str(self.svg))
 
 
-def _header(records: Sequence[SessionRecord], info: dict[str, Any] | None) -> list[tuple[str, str]]:
+def _header(records: Sequence[SessionRecord], config: dict[str, Any]) -> list[tuple[str, str]]:
     turns = sum(len(r.turns) for r in records)
     counselor = sum(len(_counselor_turns(r)) for r in records)
     provenance = records[0].provenance
-    config = (info or {}).get("config")
     rows = [
         ("profiles", ", ".join(sorted({r.profile_id for r in records}))),
         ("courses", str(len({r.course_id for r in records}))),
@@ -486,7 +420,7 @@ def _header(records: Sequence[SessionRecord], info: dict[str, Any] | None) -> li
         ("counselsim", provenance.version),
     ]
     keep = ("sessions", "max_turns", "min_turns", "memory_k", "history_window")
-    settings = [f"{k} {config[k]}" for k in keep if isinstance(config, dict) and k in config]
+    settings = [f"{k} {config[k]}" for k in keep if k in config]
     if settings:
         rows.append(("settings", ", ".join(settings)))
     return rows
@@ -556,20 +490,21 @@ def build_report(
 
     Args:
         run_dir: a run directory holding ``sessions.jsonl`` (and optionally ``scores/``,
-            ``metrics.json``, ``run.json``).
+            ``metrics.json``, ``run.json``, ``validation.json``).
         metrics: text metrics to show instead of ``run_dir/metrics.json``.
         generated: the date printed in the header (default: today); nothing else on the
             page depends on when it is built.
 
     Raises:
-        DataError: ``sessions.jsonl`` missing, empty or invalid; a scores, metrics or run
-            file present but invalid; ``metrics`` not a JSON object.
+        DataError: ``sessions.jsonl`` missing, empty or invalid; a scores, metrics, run or
+            validation file present but invalid; ``metrics`` not a JSON object.
     """
-    records = load_sessions(run_dir)
-    scores = load_scores(run_dir)
-    info = _load_json(run_dir / RUN_FILE)
+    run = RunDir.at(run_dir)
+    records = run.sessions()
+    scores = run.scores()
+    manifest = run.manifest()
     if metrics is None:
-        metrics = _load_json(run_dir / METRICS_FILE)
+        metrics = run.read_json(run.metrics_file)
     elif not isinstance(metrics, dict):
         raise DataError("the metrics to show are not a JSON object")
     fig, tab = count(1), count(1)
@@ -612,7 +547,7 @@ def build_report(
     prepost = [(n, rows) for n, u in by_rubric.items() if (rows := prepost_rows(u))]
     return _ENV.get_template("report.html.j2").render(
         generated=(generated or date.today()).isoformat(),
-        header=_header(records, info),
+        header=_header(records, manifest.config if manifest else {}),
         rubrics=rubrics,
         arc_fig=arc_fig,
         emotion_fig=emotion_fig,
@@ -627,7 +562,7 @@ def build_report(
         metric_notes=notes,
         codes=[(n, rows, next(tab)) for n, rows in codes],
         prepost=[(n, rows, next(tab)) for n, rows in prepost],
-        validation=validation_section(run_dir, tab),  # last: its tables are numbered last
+        validation=validation_section(run, tab),  # last: its tables are numbered last
     )
 
 
@@ -648,4 +583,4 @@ def write_report(
     try:
         write_atomic(out, html)
     except OSError as exc:
-        raise OutputError(f"{out}: cannot write: {exc.strerror or type(exc).__name__}") from None
+        raise cannot_write(out, exc) from None

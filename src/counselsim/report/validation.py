@@ -1,34 +1,32 @@
-"""The report's judge-validation section, from ``run_dir/validation.json`` when present
+"""The report's judge-validation section, from the run's ``validation.json`` when present
 (written by ``counselsim judge validate --out RUN_DIR``)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 from pydantic import ValidationError
 
 from counselsim.critic.validation import tables
 from counselsim.critic.validation.models import ValidationReport
 from counselsim.errors import DataError, field_error
+from counselsim.runs import RunDir
 
-VALIDATION_FILE = "validation.json"
 
-
-def load_validation(run_dir: Path) -> ValidationReport | None:
-    """The validation report of ``run_dir``; None when there is none.
+def load_validation(run: RunDir) -> ValidationReport | None:
+    """The run's validation report; None when there is none.
 
     Raises:
         DataError: the file is there but unreadable or not a validation report.
     """
-    path = run_dir / VALIDATION_FILE
-    if not path.exists():
-        return None
+    path = run.validation_file
     try:
         return ValidationReport.model_validate_json(path.read_bytes())
-    except OSError:
-        raise DataError(f"{path}: unreadable") from None
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read: {exc.strerror}") from None
     except ValidationError as exc:
         loc, msg = field_error(exc)
         raise DataError(f"{path}: not a validation report: field '{loc}': {msg}") from None
@@ -70,9 +68,9 @@ _CAPTIONS = {
 }
 
 
-def validation_section(run_dir: Path, tab: Iterator[int]) -> ValidationSection | None:
+def validation_section(run: RunDir, tab: Iterator[int]) -> ValidationSection | None:
     """The section, numbering its tables from ``tab``; None without ``validation.json``."""
-    report = load_validation(run_dir)
+    report = load_validation(run)
     if report is None:
         return None
     blocks = [

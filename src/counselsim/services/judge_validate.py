@@ -8,25 +8,24 @@ and item order; by G-Eval and by the sampled scores of the same calls where G-Ev
 Every input is read and checked before the model is asked anything. The judge's scores go
 to ``OUT/validation/<rubric>.<method>.jsonl`` after each reply (a rerun resumes);
 ``validation.json`` is written once, atomically, at the end, and not at all when no pair
-could be scored.
+could be scored (both paths are :class:`~counselsim.runs.RunDir`'s).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from counselsim.agents.base import AgentDeps
+from counselsim.config import RunConfig
 from counselsim.critic.agreement import HumanLabel, load_human_labels
-from counselsim.critic.judge import Method, RubricJudge
 from counselsim.critic.rubric import Perspective, Rubric, load_rubric
-from counselsim.critic.scoring import ScoreFile
 from counselsim.critic.validation.known_groups import (
     LANGUAGES,
     KnownGroupsRow,
-    Language,
     Pair,
     known_pairs,
     load_known_groups,
@@ -34,21 +33,27 @@ from counselsim.critic.validation.known_groups import (
 from counselsim.critic.validation.models import SetInfo, ValidationReport
 from counselsim.critic.validation.summary import summarise
 from counselsim.errors import ConfigError, DataError
-from counselsim.output import write_atomic
+from counselsim.labels import ScoreMethod
+from counselsim.llm.structured import LLM
+from counselsim.personas.models import Language
 from counselsim.records import RubricScore
+from counselsim.runs import RunDir
+from counselsim.services.compose import build_rubric_judge
+from counselsim.services.options import ModelFlags
 
-VALIDATION_FILE = "validation.json"
-CACHE_DIR = "validation"
+if TYPE_CHECKING:
+    from counselsim.critic.judge import RubricJudge
 
 
 @dataclass(frozen=True)
 class ValidateOptions:
     """What to validate: the rubric, the scoring method, repeats, the set (default: the
-    shipped one), human labels, and where ``validation.json`` goes."""
+    shipped one), human labels, where ``validation.json`` goes, and the judge's model
+    (``seed`` seeds the judge and the bootstrap)."""
 
     out: Path
     rubric: str = "core"
-    method: Method = "geval"
+    method: ScoreMethod = ScoreMethod.GEVAL
     repeats: int = 1
     human: Path | None = None
     known_set: Path | None = None
@@ -56,17 +61,19 @@ class ValidateOptions:
     limit: int | None = None
     resamples: int = 2000
     seed: int = 0
+    model: ModelFlags = field(default_factory=ModelFlags)
 
 
 @dataclass(frozen=True)
 class ValidateJob:
-    """A checked invocation."""
+    """A checked invocation, with the judge's config."""
 
     options: ValidateOptions
     rubric: Rubric
     rows: list[KnownGroupsRow]
     pairs: list[Pair]
     human: list[HumanLabel] | None
+    config: RunConfig
 
     @property
     def units(self) -> int:
@@ -98,7 +105,8 @@ def plan_validate(opts: ValidateOptions) -> ValidateJob:
     """Read and check everything but the model.
 
     Raises:
-        ConfigError: an unknown rubric, one answered as the client or without items.
+        ConfigError: an unknown rubric, one answered as the client or without items; a bad
+            config file or model flag.
         DataError: a bad known-groups or human-label file (``file:line``), no pair left,
             ``OUT`` not a directory.
     """
@@ -119,7 +127,8 @@ def plan_validate(opts: ValidateOptions) -> ValidateJob:
     if opts.human is not None:
         human = load_human_labels(opts.human)
         _check_labels(human, rows, rubric, opts.human)
-    return ValidateJob(opts, rubric, rows, pairs, human)
+    cfg = opts.model.resolve(seed=opts.seed)
+    return ValidateJob(opts, rubric, rows, pairs, human, cfg)
 
 
 @dataclass(frozen=True)
@@ -131,38 +140,54 @@ class ValidateResult:
 
 
 async def validate(
-    job: ValidateJob, deps: AgentDeps, on_done: Callable[[RubricScore], None] | None = None
+    job: ValidateJob,
+    on_done: Callable[[RubricScore], None] | None = None,
+    llm: LLM | None = None,
 ) -> ValidateResult:
     """Judge every reply not already judged (same repeats, model and seed), then write the
-    report.
+    report. The judge runs on ``llm`` when given (one model for several rubrics), else on
+    the configured one (:mod:`counselsim.services.compose`).
 
     Raises:
         DataError: no pair could be scored (nothing is written but the judge's scores).
+        OutputError: ``OUT`` cannot be written.
     """
-    scores = await _judge_replies(job, deps, on_done)
-    report = _report(job, deps.llm.model_id, scores)
-    path = job.options.out / VALIDATION_FILE
-    write_atomic(path, report.model_dump_json(indent=2) + "\n")
+    o = job.options
+    judge = build_rubric_judge(
+        job.config, job.rubric, method=o.method, last_turn_only=True, llm=llm
+    )
+    scores = await _judge_replies(job, judge, on_done)
+    report = _report(job, judge.deps.llm.model_id, scores)
+    run = RunDir(o.out)
+    path = run.write_text(run.validation_file, report.model_dump_json(indent=2) + "\n")
     return ValidateResult(report, path)
 
 
 async def _judge_replies(
-    job: ValidateJob, deps: AgentDeps, on_done: Callable[[RubricScore], None] | None
+    job: ValidateJob, judge: RubricJudge, on_done: Callable[[RubricScore], None] | None
 ) -> dict[str, RubricScore]:
     """Every reply's score, from the cache when it was judged alike, else judged now and
     cached at once (a stopped run resumes)."""
-    o, model = job.options, deps.llm.model_id
-    judge = RubricJudge(deps, job.rubric, method=o.method, last_turn_only=True)
-    name = job.rubric.name.replace(":", "-")
-    cache = ScoreFile(o.out / CACHE_DIR / f"{name}.{o.method}.jsonl")
+    o, model = job.options, judge.deps.llm.model_id
+    cache = RunDir(o.out).validation_score_file(job.rubric.name, o.method)
+    scores: dict[str, RubricScore] = {}
     for unit in [u for p in job.pairs for u in (p.good, p.bad)]:
-        kept = cache.scores.get(unit.id)
-        alike = kept is not None and (kept.model, kept.seed) == (model, o.seed)
-        if not (alike and cache.done(unit.id, o.repeats)):
-            cache.write(await judge.score(unit, o.repeats, o.seed))
+        kept = cache.get(unit.id)
+        if kept is None or not _judged_alike(kept, model, o.seed, o.repeats):
+            kept = await judge.score(unit, o.repeats, o.seed)
+            await asyncio.to_thread(cache.put, kept)
+        scores[unit.id] = kept
         if on_done is not None:
-            on_done(cache.scores[unit.id])
-    return {u.id: cache.scores[u.id] for p in job.pairs for u in (p.good, p.bad)}
+            on_done(kept)
+    return scores
+
+
+def _judged_alike(kept: RubricScore, model: str, seed: int, repeats: int) -> bool:
+    """A cached score to keep: same model, seed and repeats, and not failed (failed units
+    are judged again)."""
+    return (kept.model, kept.seed, kept.repeats) == (model, seed, repeats) and (
+        kept.status != "failed"
+    )
 
 
 def _report(job: ValidateJob, model: str, scores: dict[str, RubricScore]) -> ValidationReport:
@@ -201,7 +226,7 @@ def _report(job: ValidateJob, model: str, scores: dict[str, RubricScore]) -> Val
 
 def _notes(o: ValidateOptions, geval: int, fallbacks: dict[str, int]) -> list[str]:
     notes = []
-    if o.method == "geval" and not geval:
+    if o.method == ScoreMethod.GEVAL and not geval:
         cause = next(iter(fallbacks), "unknown")
         notes.append(f"G-Eval was asked for but never available ({cause}): sampled figures only")
     elif fallbacks:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from counselsim.errors import DataError
 from counselsim.personas.models import ClientProfile, RiskFlag
+from counselsim.services.profiles import load_profile_set
 
 CRISIS_FLAGS = frozenset({RiskFlag.SUICIDAL_IDEATION, RiskFlag.SELF_HARM, RiskFlag.HARM_TO_OTHERS})
 """Risk flags that make a persona a crisis persona: a danger to life. Abuse and substance
@@ -28,7 +29,8 @@ def select_personas(spec: str, out: Path, *, exclude_crisis: bool = False) -> li
     """The personas ``--personas spec`` names, crisis personas left out on request.
 
     Args:
-        spec: as ``generate --profiles`` (see :func:`counselsim.generate.load_profile_set`).
+        spec: as ``generate --profiles`` (see
+            :func:`counselsim.services.profiles.load_profile_set`).
         out: the run directory (``cactus:PATH`` imports its profiles there).
         exclude_crisis: leave out every crisis persona (:func:`is_crisis`).
 
@@ -37,8 +39,6 @@ def select_personas(spec: str, out: Path, *, exclude_crisis: bool = False) -> li
         ConfigError: an unknown library language.
         DataError: no personas (or none left after excluding crisis ones), or two with one id.
     """
-    from counselsim.generate import load_profile_set  # heavy (Chroma): only when needed
-
     profiles = load_profile_set(spec, out, flag="--personas")
     if exclude_crisis:
         profiles = [p for p in profiles if not is_crisis(p)]

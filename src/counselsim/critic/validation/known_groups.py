@@ -15,7 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -23,9 +22,9 @@ from counselsim.critic.units import ScoreUnit, UnitTurn
 from counselsim.errors import DataError, field_error
 from counselsim.jsonl import json_lines
 from counselsim.labels import Role
+from counselsim.personas.models import Language
 
-Language = Literal["zh", "en"]
-LANGUAGES: tuple[Language, ...] = ("zh", "en")
+LANGUAGES = tuple(Language)
 SHIPPED = "known_groups.jsonl"
 
 
@@ -121,7 +120,7 @@ def load_known_groups(path: Path | None = None) -> list[KnownGroupsRow]:
 def _unit(uid: str, lang: Language, s: Scenario, reply: str) -> ScoreUnit:
     turns = [UnitTurn(t.role, t.text) for t in s.context]
     turns += [UnitTurn(Role.CLIENT, s.client), UnitTurn(Role.COUNSELOR, reply)]
-    return ScoreUnit(id=uid, language=lang, turns=tuple(turns))
+    return ScoreUnit(id=uid, language=str(lang), turns=tuple(turns))
 
 
 def known_pairs(

@@ -10,10 +10,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from counselsim.labels import ScoreMethod
 from counselsim.stats import Estimate
 
 SCHEMA_VERSION: Literal[1] = 1
-Method = Literal["sampled", "geval"]
 
 
 class _Model(BaseModel):
@@ -34,7 +34,7 @@ class KnownGroupsItem(_Model):
 class KnownGroups(_Model):
     """Known-groups figures by one scoring method."""
 
-    method: Method
+    method: ScoreMethod
     pairs: int = Field(ge=0, description="pairs scored on at least one item")
     excluded: int = Field(ge=0, description="pairs left out: a side failed, or (G-Eval) fell back")
     items: list[KnownGroupsItem]
@@ -60,7 +60,7 @@ class AgreementItem(_Model):
 class Agreement(_Model):
     """Agreement with human labels by one scoring method."""
 
-    method: Method
+    method: ScoreMethod
     items: list[AgreementItem]
 
 
@@ -82,7 +82,7 @@ class StabilityItem(_Model):
 class Stability(_Model):
     """Stability over repeats and item order by one scoring method."""
 
-    method: Method
+    method: ScoreMethod
     repeats: int = Field(ge=2)
     items: list[StabilityItem]
 
@@ -90,7 +90,7 @@ class Stability(_Model):
 class MethodUse(_Model):
     """Which method the judgements used, and why G-Eval fell back where it did."""
 
-    requested: Method
+    requested: ScoreMethod
     geval: int = Field(ge=0, description="judgements scored by G-Eval")
     sampled: int = Field(ge=0, description="judgements scored by the sampled value")
     failed: int = Field(ge=0, description="judgements with no valid answer")

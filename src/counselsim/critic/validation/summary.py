@@ -28,36 +28,36 @@ from counselsim.critic.validation.models import (
     AgreementItem,
     KnownGroups,
     KnownGroupsItem,
-    Method,
     MethodUse,
     Stability,
     StabilityItem,
 )
+from counselsim.labels import ScoreMethod
 from counselsim.records import RubricScore
 from counselsim.stats import bootstrap_mean
 
-METHODS: tuple[Method, ...] = ("sampled", "geval")
+METHODS = tuple(ScoreMethod)  # sampled, then G-Eval
 
 
-def unit_values(score: RubricScore | None, method: Method) -> dict[str, float]:
+def unit_values(score: RubricScore | None, method: ScoreMethod) -> dict[str, float]:
     """Per item, the unit's mean over its successful judgements by ``method`` (none by
     G-Eval unless every judgement used it)."""
     ok = [j for j in (score.judgements if score else []) if j.status == "scored" and j.scores]
-    if not ok or (method == "geval" and any(j.method != "geval" for j in ok)):
+    if not ok or (method == ScoreMethod.GEVAL and any(j.method != ScoreMethod.GEVAL for j in ok)):
         return {}
     values = [j.values(method) for j in ok]
     keys = dict.fromkeys(k for v in values for k in v)
     return {k: statistics.fmean(v[k] for v in values if k in v) for k in keys}
 
 
-def method_use(scores: Sequence[RubricScore], requested: Method) -> MethodUse:
+def method_use(scores: Sequence[RubricScore], requested: ScoreMethod) -> MethodUse:
     """How many judgements each method scored, and the fallback causes."""
     js = [j for s in scores for j in s.judgements]
     causes = Counter(j.fallback for j in js if j.status == "scored" and j.fallback)
     return MethodUse(
         requested=requested,
-        geval=sum(j.status == "scored" and j.method == "geval" for j in js),
-        sampled=sum(j.status == "scored" and j.method == "sampled" for j in js),
+        geval=sum(j.status == "scored" and j.method == ScoreMethod.GEVAL for j in js),
+        sampled=sum(j.status == "scored" and j.method == ScoreMethod.SAMPLED for j in js),
         failed=sum(j.status == "failed" for j in js),
         fallbacks=dict(sorted(causes.items())),
     )
@@ -67,7 +67,7 @@ def known_groups(
     rubric: Rubric,
     pairs: Sequence[Pair],
     scores: Mapping[str, RubricScore],
-    method: Method,
+    method: ScoreMethod,
     resamples: int,
     seed: int,
 ) -> KnownGroups:
@@ -111,7 +111,7 @@ def human_agreement(
     rubric: Rubric,
     scores: Mapping[str, RubricScore],
     human: Sequence[HumanLabel],
-    method: Method,
+    method: ScoreMethod,
     resamples: int,
     seed: int,
 ) -> Agreement:
@@ -160,7 +160,7 @@ def _with_intervals(
 
 
 def stability(
-    rubric: Rubric, scores: Sequence[RubricScore], method: Method, repeats: int
+    rubric: Rubric, scores: Sequence[RubricScore], method: ScoreMethod, repeats: int
 ) -> Stability:
     """Per item: spread over repeats, exact agreement (sampled) and the order slope."""
     items = []
@@ -168,7 +168,7 @@ def stability(
         units = []
         for s in scores:
             scored = [j for j in s.judgements if j.status == "scored" and j.scores]
-            if method == "geval" and any(j.method != "geval" for j in scored):
+            if method == ScoreMethod.GEVAL and any(j.method != ScoreMethod.GEVAL for j in scored):
                 continue  # as in unit_values: no unit mixes methods
             units.append(
                 [
@@ -177,7 +177,7 @@ def stability(
                     if d.name in (v := j.values(method))
                 ]
             )
-        sd, same, slope = stability_figures(units, exact=method == "sampled")
+        sd, same, slope = stability_figures(units, exact=method == ScoreMethod.SAMPLED)
         n = sum(len(u) > 1 for u in units)
         items.append(
             StabilityItem(item=d.name, units=n, repeat_sd=sd, same_share=same, order_slope=slope)
@@ -190,7 +190,7 @@ def summarise(
     pairs: Sequence[Pair],
     scores: Mapping[str, RubricScore],
     human: Sequence[HumanLabel] | None,
-    requested: Method,
+    requested: ScoreMethod,
     repeats: int,
     resamples: int,
     seed: int,
@@ -198,7 +198,7 @@ def summarise(
     """Every figure of a validation run: the method use, then known groups, agreement
     (given ``human``) and stability (given ``repeats > 1``) by each method that scored."""
     use = method_use(list(scores.values()), requested)
-    methods = [m for m in METHODS if m == "sampled" or use.geval]
+    methods = [m for m in METHODS if m == ScoreMethod.SAMPLED or use.geval]
     kg = [known_groups(rubric, pairs, scores, m, resamples, seed) for m in methods]
     agree = [human_agreement(rubric, scores, human, m, resamples, seed) for m in methods if human]
     stable = [stability(rubric, list(scores.values()), m, repeats) for m in methods if repeats > 1]

@@ -1,12 +1,10 @@
-"""A validation report as rows of text: one layout for the terminal, the benchmark and the
-HTML report."""
+"""A validation report as rows of text: one layout for the terminal (``counselsim judge
+validate``), the benchmark and the HTML report."""
 
 from __future__ import annotations
 
-from rich.console import Console
-from rich.table import Table
-
 from counselsim.critic.validation.models import ValidationReport
+from counselsim.labels import ScoreMethod
 from counselsim.stats import Estimate
 
 KNOWN_GROUPS_HEAD = ["Method", "Item", "Pairs", "Accuracy [95% CI]", "Gap [95% CI]", "Good", "Bad"]
@@ -22,7 +20,7 @@ AGREEMENT_HEAD = [
     "Mean |Δ|",
 ]
 STABILITY_HEAD = ["Method", "Item", "Units", "SD over repeats", "Same score", "Order slope"]
-METHOD_NAMES = {"sampled": "sampled", "geval": "G-Eval"}
+METHOD_NAMES = {ScoreMethod.SAMPLED: "sampled", ScoreMethod.GEVAL: "G-Eval"}
 
 
 def num(v: float | None, places: int = 2) -> str:
@@ -106,25 +104,3 @@ def method_line(report: ValidationReport) -> str:
     )
     causes = "; ".join(f"{cause} ({n})" for cause, n in m.fallbacks.items())
     return text + (f"; fallbacks: {causes}" if causes else "")
-
-
-def print_report(report: ValidationReport, out: Console, err: Console) -> None:
-    """The report's tables on ``out``; its notes (fallbacks, what was not measured) on
-    ``err``."""
-    blocks = (
-        ("Known groups: good above bad (0.5 = chance)", KNOWN_GROUPS_HEAD, known_groups_rows),
-        ("Known groups by failure kind", KINDS_HEAD, kind_rows),
-        ("Agreement with human labels", AGREEMENT_HEAD, agreement_rows),
-        ("Stability over repeats and item order", STABILITY_HEAD, stability_rows),
-    )
-    for title, head, rows in blocks:
-        if body := rows(report):
-            table = Table(title=f"{report.rubric} on {report.model}: {title}")
-            for col in head:
-                table.add_column(col)
-            for row in body:
-                table.add_row(*row)
-            out.print(table)
-    out.print(method_line(report))
-    for note in report.notes:
-        err.print(f"[yellow]{note}[/]")

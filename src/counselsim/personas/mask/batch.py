@@ -19,10 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from counselsim.errors import DataError, OutputError, field_error
 from counselsim.jsonl import json_lines
-from counselsim.output import write_atomic
 from counselsim.personas.mask.core import Masker, detect_language
 from counselsim.personas.mask.leaks import Leak, find_leaks
 from counselsim.personas.mask.rules import EntityType, Span
+from counselsim.runs.files import write_atomic
 
 ErrorSink = Callable[[str], None]
 R = TypeVar("R", bound=BaseModel)

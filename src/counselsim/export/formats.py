@@ -1,0 +1,194 @@
+"""The files of each export format: sharegpt, openai, llamafactory and hf (with its card)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import yaml
+
+from counselsim import __version__
+from counselsim.export.options import ExportOptions, filters
+from counselsim.export.samples import ExportStats, Sample
+from counselsim.records import SessionRecord
+
+SHAREGPT_ROLE = {"system": "system", "user": "human", "assistant": "gpt"}
+
+
+def _jsonl(rows: Iterable[dict[str, Any]]) -> str:
+    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+
+
+def sharegpt_row(sample: Sample) -> dict[str, Any]:
+    return {
+        "id": sample.id,
+        "language": sample.language,
+        "conversations": [
+            {"from": SHAREGPT_ROLE[m.role], "value": m.content} for m in sample.messages
+        ],
+    }
+
+
+def openai_row(sample: Sample) -> dict[str, Any]:
+    return {"messages": [{"role": m.role, "content": m.content} for m in sample.messages]}
+
+
+def hf_row(sample: Sample, options: ExportOptions) -> dict[str, Any]:
+    return {
+        "id": sample.id,
+        "language": sample.language,
+        "side": options.side,
+        "unit": options.unit,
+        "reasoning": options.reasoning,
+        "course_id": sample.course_id,
+        "profile_id": sample.profile_id,
+        "sessions": sample.sessions,
+        "critic_score": sample.critic_score,
+        **openai_row(sample),
+    }
+
+
+def llamafactory_info(dataset: str, file_name: str) -> dict[str, Any]:
+    """LLaMA-Factory's ``dataset_info.json`` entry for a sharegpt-style file whose first
+    message may be the system prompt."""
+    return {
+        dataset: {
+            "file_name": file_name,
+            "formatting": "sharegpt",
+            "columns": {"messages": "conversations"},
+            "tags": {
+                "role_tag": "from",
+                "content_tag": "value",
+                "user_tag": "human",
+                "assistant_tag": "gpt",
+                "system_tag": "system",
+            },
+        }
+    }
+
+
+def _size_category(n: int) -> str:
+    for limit, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K")):
+        if n < limit:
+            return name
+    return "100K<n<1M" if n < 1_000_000 else "n>1M"
+
+
+def dataset_card(
+    samples: Sequence[Sample],
+    stats: ExportStats,
+    options: ExportOptions,
+    records: Sequence[SessionRecord],
+) -> str:
+    """README.md for the ``hf`` format: YAML header (config, language, license, task) and a
+    short description of where the data comes from and what each field means."""
+    header = {
+        "configs": [
+            {
+                "config_name": "default",
+                "data_files": [{"split": "train", "path": "data/train.jsonl"}],
+            }
+        ],
+        "language": sorted(stats.languages),
+        "license": "other",
+        "task_categories": ["text-generation"],
+        "tags": ["synthetic", "counseling", "mental-health", "multi-turn", "counselsim"],
+        "size_categories": [_size_category(len(samples))],
+        "pretty_name": f"counselsim {options.side} dialogues",
+    }
+    kept = {(s.course_id, i) for s in samples for i in s.sessions}
+    used = [r for r in records if (r.course_id, r.session_index) in kept]
+    models = sorted({r.provenance.model for r in used})
+    reconstructed = sum(1 for r in used if r.provenance.source)
+    other = "client" if options.side == "counselor" else "counselor"
+    langs = ", ".join(f"{k} {v}" for k, v in sorted(stats.languages.items()))
+    used_filters = filters(options)
+    lines = [
+        "---",
+        yaml.safe_dump(header, allow_unicode=True, sort_keys=False).rstrip(),
+        "---",
+        "",
+        f"# counselsim {options.side} dialogues",
+        "",
+        "**Synthetic.** Every line of both roles was written by language models role-playing "
+        "a counselor and a client built from a synthetic or masked profile "
+        f"(counselsim {__version__}); no real person's session is in it.",
+        "Not clinical advice, and not a counseling service: use it to study or train "
+        "counseling-style dialogue models.",
+        "",
+        "## Contents",
+        "",
+        f"- {len(samples)} samples, one per {options.unit}, from {len(used)} sessions of "
+        f"{len({r.course_id for r in used})} courses ({langs}).",
+        f"- assistant: the {options.side}; user: the {other}."
+        + (
+            " Each assistant message starts with the counselor's hidden steps in "
+            "`<think>…</think>` (plan at the start of a session, observation, client emotion, "
+            "strategy, reasoning), then the reply."
+            if options.reasoning
+            else ""
+        ),
+        f"- filters: {json.dumps(used_filters, ensure_ascii=False) if used_filters else 'none'}; "
+        f"sessions left out: {stats.filtered_text()}.",
+        f"- generated by: {', '.join(models)}.",
+    ]
+    if reconstructed:
+        lines.append(
+            f"- {reconstructed} sessions rewrite real (masked) dialogues; each source is named in "
+            "the run's `provenance.source` and keeps its license (CPsyCounD: CC BY 4.0, "
+            "attribution required)."
+        )
+    lines += [
+        "",
+        "## Fields (`data/train.jsonl`)",
+        "",
+        "- `id`: `course_id#session_index` (one sample per session) or `course_id` (per course).",
+        "- `messages`: `[{role, content}]`: `system` first, then `user` and `assistant` "
+        "alternating from `user` to `assistant`. A bracketed user message such as "
+        "`[Session 2 of 3 begins.]` opens a session the assistant starts (and every later "
+        "session of a per-course sample).",
+        "- `language`: `zh` or `en`; `side`, `unit`, `reasoning`: the export options.",
+        "- `course_id`, `profile_id`: the simulated course and client profile; `sessions`: the "
+        "session indices in the sample.",
+        "- `critic_score`: the in-loop critic's share of the possible rubric points (0-1), the "
+        "mean over the sample's sessions; null when not scored. A small model's critic is "
+        "lenient: validate before relying on it.",
+        "",
+        "## Load",
+        "",
+        "```python",
+        "from datasets import load_dataset",
+        'ds = load_dataset("path/to/this/folder", split="train")',
+        "```",
+        "",
+        "## License",
+        "",
+        "`other`: synthetic text generated with the models above; their terms of use apply.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def render_files(
+    samples: Sequence[Sample],
+    stats: ExportStats,
+    options: ExportOptions,
+    records: Sequence[SessionRecord],
+) -> dict[str, str]:
+    """Relative path → text of every data file of ``options.fmt``."""
+    if options.fmt == "sharegpt":
+        return {"train.jsonl": _jsonl(sharegpt_row(s) for s in samples)}
+    if options.fmt == "openai":
+        return {"train.jsonl": _jsonl(openai_row(s) for s in samples)}
+    if options.fmt == "llamafactory":
+        name = f"counselsim_{options.side}"
+        info = llamafactory_info(name, f"{name}.jsonl")
+        return {
+            f"{name}.jsonl": _jsonl(sharegpt_row(s) for s in samples),
+            "dataset_info.json": json.dumps(info, ensure_ascii=False, indent=2) + "\n",
+        }
+    return {
+        "data/train.jsonl": _jsonl(hf_row(s, options) for s in samples),
+        "README.md": dataset_card(samples, stats, options, records),
+    }
