@@ -34,7 +34,7 @@ from counselsim.llm import retry, structured
 from counselsim.llm.structured import json_schema
 from counselsim.memory.embeddings import HashingEmbedding
 from counselsim.personas.library import resolve_profile
-from counselsim.personas.mask.llm import DetectedIdentifiers
+from counselsim.privacy.llm import DetectedIdentifiers
 from counselsim.records import (
     ClientTurn,
     ClientUtterance,

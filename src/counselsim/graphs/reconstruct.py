@@ -37,7 +37,8 @@ from counselsim.critic.turn_check import RefineFlag, TurnChecker, rewrite_check
 from counselsim.graphs.course import RecordSink
 from counselsim.graphs.state import Node
 from counselsim.labels import EndReason, NextAction
-from counselsim.personas.mask import (
+from counselsim.personas.models import ClientProfile
+from counselsim.privacy import (
     EntityType,
     Leak,
     Masker,
@@ -46,7 +47,6 @@ from counselsim.personas.mask import (
     find_leaks,
     resolve_overlaps,
 )
-from counselsim.personas.models import ClientProfile
 from counselsim.records import (
     ClientTurn,
     ClientUtterance,

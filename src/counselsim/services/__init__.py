@@ -11,7 +11,8 @@ parses flags into options, shows progress and prints the result.
 - :mod:`.reconstruct` — real dialogues rewritten under new profiles;
 - :mod:`.score` — a rubric on a run or corpus, or two runs compared;
 - :mod:`.judge_validate` — a judge model checked on the known-groups set;
-- :mod:`.imports`, :mod:`.export`, :mod:`.metrics`, :mod:`.report`.
+- :mod:`.imports`, :mod:`.export`, :mod:`.metrics`, :mod:`.report`;
+- :mod:`.privacy` — a JSONL file of texts masked (``mask``, with an optional LLM pass).
 
 A new command adds a module here and a thin command in :mod:`counselsim.cli`.
 """

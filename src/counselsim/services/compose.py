@@ -273,3 +273,8 @@ def build_extractor(cfg: RunConfig, chat_model: BaseChatModel | None = None) -> 
     from counselsim.agents.extractor import ProfileExtractor
 
     return ProfileExtractor(_judge_deps(cfg, chat_model))
+
+
+def build_masker_deps(cfg: RunConfig, chat_model: BaseChatModel | None = None) -> AgentDeps:
+    """The model of the LLM masking pass (``mask --llm``, ``profiles import --llm-mask``)."""
+    return _judge_deps(cfg, chat_model)

@@ -36,8 +36,8 @@ from counselsim.memory.corpus import CorpusIndex, profile_key
 from counselsim.memory.embeddings import USEEmbedding
 from counselsim.personas.library import list_personas, resolve_profile
 from counselsim.personas.load import load_profile
-from counselsim.personas.mask import Leak, Masker, find_leaks
 from counselsim.personas.models import ClientProfile
+from counselsim.privacy import Leak, Masker, find_leaks
 from counselsim.records import Dialogue, SessionRecord
 from counselsim.runs import RunDir, RunKind
 from counselsim.services.compose import Simulation
