@@ -18,7 +18,16 @@ from pydantic import (
 )
 
 from counselsim.critic.evidence.models import Evidence
-from counselsim.labels import Emotion, EndReason, NextAction, Role, Stage, Stance, Strategy
+from counselsim.labels import (
+    Emotion,
+    EndReason,
+    NextAction,
+    Role,
+    ScoreMethod,
+    Stage,
+    Stance,
+    Strategy,
+)
 
 
 class _Record(BaseModel):
@@ -351,6 +360,9 @@ class Judgement(_Record):
     judge_scores: dict[str, float] = Field(
         default_factory=dict, description="the judge's scores before evidence bounds"
     )
+    judge_weighted: dict[str, float] = Field(
+        default_factory=dict, description="G-Eval: the weighted values before evidence bounds"
+    )
     bounds: dict[str, list[AppliedBound]] = Field(
         default_factory=dict, description="per item, the evidence rules that fired"
     )
@@ -358,6 +370,17 @@ class Judgement(_Record):
         default_factory=dict, description="per item, whether its rationale's citations held"
     )
     bad_citations: dict[str, list[str]] = Field(default_factory=dict)
+    method: ScoreMethod = Field(
+        default=ScoreMethod.SAMPLED,
+        description="what the item values are: the sampled scores, or G-Eval's (weighted)",
+    )
+    weighted: dict[str, float] = Field(
+        default_factory=dict,
+        description="G-Eval: per item the probability-weighted mean over its allowed scores",
+    )
+    fallback: str | None = Field(
+        default=None, description="why G-Eval was asked for and the sampled scores kept"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Judgement:
@@ -365,7 +388,22 @@ class Judgement(_Record):
             raise ValueError("a failed judgement has an error and no scores")
         if self.status == "scored" and (self.error or not (self.scores or self.codes)):
             raise ValueError("a scored judgement has scores or codes and no error")
+        if self.method == ScoreMethod.GEVAL and set(self.weighted) != set(self.scores):
+            raise ValueError("a G-Eval judgement has a weighted score for every item")
         return self
+
+    def values(self, method: ScoreMethod | None = None, bounded: bool = True) -> dict[str, float]:
+        """The item values by ``method`` (default: the judgement's own), bounded by evidence
+        or, with ``bounded=False``, as the judge gave them; empty for G-Eval when this
+        judgement has no weighted scores."""
+        if (method or self.method) == ScoreMethod.GEVAL:
+            if self.method != ScoreMethod.GEVAL:
+                return {}
+            return dict(
+                self.weighted if bounded or not self.judge_weighted else self.judge_weighted
+            )
+        raw = self.judge_scores if not bounded and self.judge_scores else self.scores
+        return {k: float(v) for k, v in raw.items()}
 
 
 class Stat(_Record):

@@ -134,11 +134,16 @@ def _bounded(
 ) -> Judgement:
     scores, bounds, ok, bad = dict(j.scores), {}, {}, {}
     if j.phase == "pre":  # before the session: no transcript to rest on, no evidence yet
-        return j.model_copy(update={"judge_scores": dict(j.scores)})
+        return j.model_copy(
+            update={"judge_scores": dict(j.scores), "judge_weighted": dict(j.weighted)}
+        )
+    weighted = dict(j.weighted)
     for key, value in j.scores.items():
         dim = dims[key.rpartition(".")[2]]  # a before/after item carries its phase
         if dim.evidence:
             scores[key], fired = bound(dim, value, ev, j.turn_index)
+            if key in weighted:  # G-Eval's value is bounded by the same rules
+                weighted[key] = bound(dim, weighted[key], ev, j.turn_index)[0]
             if fired:
                 bounds[key] = fired
         if key in j.rationales:
@@ -147,6 +152,8 @@ def _bounded(
     update = {
         "scores": scores,
         "judge_scores": dict(j.scores),
+        "weighted": weighted,
+        "judge_weighted": dict(j.weighted),
         "bounds": bounds,
         "citations_ok": ok,
         "bad_citations": {k: v for k, v in bad.items() if v},

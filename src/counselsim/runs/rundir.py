@@ -14,6 +14,8 @@ A run directory holds::
     leaks.json          reconstruct: the leak audit against the unmasked sources
     corpus_index/       reconstruct: the corpus's embedding index
     metrics.json        metrics --out DIR/metrics.json: read by the report
+    validation.json     judge validate --out DIR: the judge's validation, read by the report
+    validation/         judge validate: RUBRIC.METHOD.jsonl, its scores of the known-groups set
     profiles/           optional, by hand: <id>.yaml profiles export looks up by id
     practice.json       practice: the sessions started (id, course, profile, session)
     debrief.json        practice: the latest debrief; every one in debriefs/<session>.json
@@ -38,6 +40,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from counselsim.errors import DataError, field_error
+from counselsim.labels import ScoreMethod
 from counselsim.personas.models import ClientProfile
 from counselsim.records import Comparison, RubricScore, SessionRecord
 from counselsim.runs.files import cannot_write, claim_dir, write_atomic
@@ -56,6 +59,10 @@ log = logging.getLogger(__name__)
 
 ScoreFile = KeyedFile[RubricScore, str]
 ComparisonFile = KeyedFile[Comparison, tuple[str, str]]
+
+
+def _score_file(path: Path) -> ScoreFile:
+    return KeyedFile(path, RubricScore, "rubric score", lambda s: s.unit)
 
 
 class RunDir:
@@ -80,6 +87,8 @@ class RunDir:
     LEAKS = "leaks.json"
     CORPUS_INDEX = "corpus_index"
     METRICS = "metrics.json"
+    VALIDATION = "validation.json"
+    VALIDATION_SCORES = "validation"
     PROFILES = "profiles"
     PRACTICE = "practice.json"
     DEBRIEF = "debrief.json"
@@ -168,6 +177,11 @@ class RunDir:
     def metrics_file(self) -> Path:
         """``metrics.json``, metrics the report shows."""
         return self.root / self.METRICS
+
+    @property
+    def validation_file(self) -> Path:
+        """``validation.json``, a judge's validation (``judge validate``)."""
+        return self.root / self.VALIDATION
 
     @property
     def profiles_dir(self) -> Path:
@@ -335,7 +349,13 @@ class RunDir:
 
     def score_file(self, rubric: str) -> ScoreFile:
         """``scores/<rubric>.jsonl``, keyed by unit."""
-        return KeyedFile(self.score_path(rubric), RubricScore, "rubric score", lambda s: s.unit)
+        return _score_file(self.score_path(rubric))
+
+    def validation_score_file(self, rubric: str, method: ScoreMethod) -> ScoreFile:
+        """``validation/<rubric>.<method>.jsonl``: ``judge validate``'s scores of the
+        known-groups replies, keyed by unit."""
+        name = f"{rubric.replace(':', '-')}.{method}.jsonl"
+        return _score_file(self.root / self.VALIDATION_SCORES / name)
 
     def comparison_file(self, rubric: str) -> ComparisonFile:
         """``scores/<rubric>.compare.jsonl``, keyed by the (A, B) unit pair."""

@@ -10,6 +10,7 @@ parses flags into options, shows progress and prints the result.
   :mod:`.distributed`, :mod:`.profiles`);
 - :mod:`.reconstruct` — real dialogues rewritten under new profiles;
 - :mod:`.score` — a rubric on a run or corpus, or two runs compared;
+- :mod:`.judge_validate` — a judge model checked on the known-groups set;
 - :mod:`.imports`, :mod:`.export`, :mod:`.metrics`, :mod:`.report`;
 - :mod:`.privacy` — a JSONL file of texts masked (``mask``, with an optional LLM pass).
 
