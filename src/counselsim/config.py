@@ -199,8 +199,13 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def load_config(file: Path | None = None, overrides: dict[str, Any] | None = None) -> RunConfig:
+def load_config(
+    file: Path | None = None, overrides: dict[str, Any] | None = None, flags: bool = False
+) -> RunConfig:
     """Resolve the config: defaults, then ``file`` (YAML), then ``COUNSELSIM_*`` env, then CLI.
+
+    With ``flags``, ``overrides`` are command-line flags: an invalid value one of them set is
+    reported under the flag's name (``--sessions``).
 
     Raises:
         ConfigError: unreadable file, unknown keys or out-of-range values.
@@ -233,9 +238,22 @@ def load_config(file: Path | None = None, overrides: dict[str, Any] | None = Non
         return RunConfig.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
+        if flags and _given(overrides or {}, first["loc"]):
+            flag = "--" + str(first["loc"][-1]).replace("_", "-")
+            raise ConfigError(f"invalid value for '{flag}': {first['msg']}") from None
         loc = ".".join(str(p) for p in first["loc"])
         src = f"{file}: " if file else ""
         raise ConfigError(f"{src}invalid config '{loc}': {first['msg']}") from None
+
+
+def _given(overrides: dict[str, Any], loc: tuple[int | str, ...]) -> bool:
+    """Whether the value at ``loc`` is one ``overrides`` set (a leaf, not a section)."""
+    node: Any = overrides
+    for part in loc:
+        if not isinstance(node, dict) or node.get(part) is None:
+            return False
+        node = node[part]
+    return not isinstance(node, dict)
 
 
 def derive_seed(base: int, *parts: object) -> int:

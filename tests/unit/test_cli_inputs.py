@@ -55,6 +55,12 @@ def one_line(code: int, err: str) -> str:
         (["simulate", "--profile", "zh-grief", "--out", "o", "--checklist", "some"],
          "'--checklist'"),
         (["export", "run", "--format", "openai", "--out", "o", "--side", "both"], "'--side'"),
+        # range checks of the run config name the flag that set the value
+        (["simulate", "--profile", "zh-grief", "--out", "o", "--sessions", "0"], "'--sessions'"),
+        (["simulate", "--profile", "zh-grief", "--out", "o", "--max-turns", "999"],
+         "'--max-turns'"),
+        (["simulate", "--profile", "zh-grief", "--out", "o", "--n-threads", "0"],
+         "'--n-threads'"),
     ],
 )  # fmt: skip
 def test_usage_errors_name_the_flag_and_exit_2(monkeypatch, capfd, tmp_path, argv, needle):

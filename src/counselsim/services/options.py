@@ -38,7 +38,7 @@ class ModelFlags:
             ConfigError: an unreadable config file, unknown keys or out-of-range values.
         """
         model = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "config"}
-        return load_config(self.config, {**run, "model": model})
+        return load_config(self.config, {**run, "model": model}, flags=True)
 
 
 class Executor(StrEnum):
