@@ -27,12 +27,16 @@ class CriticAgent:
     async def score(
         self,
         profile: ClientProfile,
-        plan: SessionPlan,
+        plan: SessionPlan | None,
         turns: Sequence[Turn],
         session_index: int,
         seed: int,
     ) -> CriticReport:
-        """Score one session."""
+        """Score one session (it reads the counselor's plan: a session without one is not
+        scored here, but by a rubric judge of the spoken transcript)."""
+        if plan is None:
+            error = "no session plan to score against (score the spoken transcript instead)"
+            return CriticReport(rubric=self.rubric.name, status="failed", error=error, scores=[])
         lang = profile.language.value
         render = annotated_text if self.rubric.view is RubricView.ANNOTATED else spoken_text
         prompt = self.deps.prompts.render(

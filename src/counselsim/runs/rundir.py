@@ -19,6 +19,9 @@ A run directory holds::
     debrief.json        practice: the latest debrief; every one in debriefs/<session>.json
     formulations/       practice: the trainee's case formulation drafts, <session>.json
     transcripts/        practice: each finished session as <session>.jsonl and .md
+    counselors/NAME/    stress-test: one run directory per counselor tested (its courses, scores)
+    report.json         stress-test: the report's data; report.html, its page
+    validation.json     the judge's validation (judge validate), shown by the stress report
 
 Every command reads and writes a run through a ``RunDir``. Opened to run again
 (:meth:`RunDir.open_run`), it reconciles its logs first: a torn last line is cut, and a
@@ -86,6 +89,10 @@ class RunDir:
     DEBRIEFS = "debriefs"
     FORMULATIONS = "formulations"
     TRANSCRIPTS = "transcripts"
+    COUNSELORS = "counselors"
+    REPORT_JSON = "report.json"
+    REPORT_HTML = "report.html"
+    VALIDATION = "validation.json"
 
     def __init__(self, root: Path, sessions_file: Path | None = None) -> None:
         self.root = root
@@ -188,6 +195,25 @@ class RunDir:
         """A practice session's file in ``folder`` (:attr:`DEBRIEFS`, :attr:`FORMULATIONS`,
         :attr:`TRANSCRIPTS`): ``<folder>/<session_id><suffix>``."""
         return self.root / folder / f"{session_id}{suffix}"
+
+    @property
+    def report_json_file(self) -> Path:
+        """``report.json``, the stress test's report data."""
+        return self.root / self.REPORT_JSON
+
+    @property
+    def report_html_file(self) -> Path:
+        """``report.html``, the stress test's report page."""
+        return self.root / self.REPORT_HTML
+
+    @property
+    def validation_file(self) -> Path:
+        """``validation.json``, the judge's validation to show with the scores."""
+        return self.root / self.VALIDATION
+
+    def counselor(self, name: str) -> RunDir:
+        """A tested counselor's own run directory (``counselors/<name>``)."""
+        return RunDir(self.root / self.COUNSELORS / name)
 
     def shard(self, k: int) -> RunDir:
         """Shard ``k``'s own run directory (``shards/NNN``)."""
