@@ -29,8 +29,13 @@ from counselsim.labels import EndReason, NextAction, Role
 from counselsim.personas.models import ClientProfile
 from counselsim.records import ClientTurn, CounselorTurn, Turn
 
-NodeFn = Callable[[SessionState], Awaitable[dict[str, Any]]]
-"""A node of the session graph: the state in, a partial update out."""
+
+class NodeFn(Protocol):
+    """A node of the session graph: the state in, a partial update out."""
+
+    def __call__(self, state: SessionState) -> Awaitable[dict[str, Any]]: ...
+
+
 SeedFn = Callable[..., int]
 """``seed(state, *where)``: the per-call seed of a call at ``where`` in the state's session
 (derived from the course seed, the course id, the session index and ``where``)."""
