@@ -165,7 +165,7 @@ def render_stress(report: StressReport) -> str:
             {
                 "c": c,
                 "failures": (next(tab), _failure_rows(report, c)),
-                "items": (next(tab), _item_rows(c)),
+                "rubric": (next(tab), _item_rows(c)),
                 "examples": _examples(report, c),
             }
             for c in report.counselors
