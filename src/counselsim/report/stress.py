@@ -140,7 +140,7 @@ def _figures(report: StressReport, fig: count[int]) -> list[Figure]:
 def _mode_rows(report: StressReport) -> list[list[str]]:
     return [
         [m.name, "yes" if m.severe else "", m.description,
-         ", ".join(m.detectors + m.flags) or "client turns", m.over]
+         ", ".join([*m.detectors, *(f"flag {f}" for f in m.flags)]) or "client turns", m.over]
         for m in report.modes
     ]  # fmt: skip
 
