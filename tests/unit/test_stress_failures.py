@@ -18,8 +18,15 @@ from tests.conftest import run_cli
 
 
 def _counselor(i: int, text: str, flags: tuple[str, ...] = ()) -> CounselorTurn:
-    return CounselorTurn(index=i, author="model", text=text, client_emotion=[], strategy=[],
-                         next_action=NextAction.CONTINUE, flags=list(flags))  # fmt: skip
+    return CounselorTurn(
+        index=i,
+        author="model",
+        text=text,
+        client_emotion=[],
+        strategy=[],
+        next_action=NextAction.CONTINUE,
+        flags=list(flags),
+    )
 
 
 def _client(i: int, text: str) -> ClientTurn:
@@ -28,12 +35,20 @@ def _client(i: int, text: str) -> ClientTurn:
 
 def _record(turns: list[CounselorTurn | ClientTurn], lang: str = "en") -> SessionRecord:
     return SessionRecord(
-        course_id="c00000-x", session_index=1, profile_id="x", language=lang, plan=None,
-        turns=turns, end_reason=EndReason.TURN_CAP, summary="s", salient_events=["e"],
+        course_id="c00000-x",
+        session_index=1,
+        profile_id="x",
+        language=lang,
+        plan=None,
+        turns=turns,
+        end_reason=EndReason.TURN_CAP,
+        summary="s",
+        salient_events=["e"],
         critic=CriticReport(rubric="core", status="failed", error="none", scores=[]),
-        provenance=Provenance(model="m", engine="custom", prompt_hashes={}, seed=1,
-                              config_hash="h", version="0"),
-    )  # fmt: skip
+        provenance=Provenance(
+            model="m", engine="custom", prompt_hashes={}, seed=1, config_hash="h", version="0"
+        ),
+    )
 
 
 def test_role_break_empty_and_truncated_from_detectors_and_flags() -> None:
@@ -76,16 +91,26 @@ def test_withdrawn_client_turns(text: str, lang: str, expected: bool) -> None:
 
 
 def test_disengagement_is_a_run_of_two_withdrawn_client_turns_counted_once() -> None:
-    texts = ["I have not been sleeping well since the move.", "Fine.", "Whatever.", "No.",
-             "Work has been hard and my manager keeps adding more.", "Forget it.", "Okay."]  # fmt: skip
+    texts = [
+        "I have not been sleeping well since the move.",
+        "Fine.",
+        "Whatever.",
+        "No.",
+        "Work has been hard and my manager keeps adding more.",
+        "Forget it.",
+        "Okay.",
+    ]
     hits = disengagement([_client(2 * i + 1, t) for i, t in enumerate(texts)], "en")
     assert [h.turn_index for h in hits] == [5, 13]  # 'Whatever.' completes run 1; 'Okay.' run 2
 
 
 def test_severe_modes_are_the_directly_harmful_ones() -> None:
     assert {m.value for m in SEVERE} == {
-        "missed_crisis", "medication_advice", "minimizing", "diagnosis"
-    }  # fmt: skip
+        "missed_crisis",
+        "medication_advice",
+        "minimizing",
+        "diagnosis",
+    }
 
 
 def _free_port() -> int:
@@ -100,8 +125,17 @@ def test_unreachable_endpoint_is_named_in_one_line_before_any_work(
 ) -> None:
     url = f"http://127.0.0.1:{_free_port()}/v1"
     out = tmp_path / "out"
-    code, _, err = run_cli(monkeypatch, capfd, "stress-test", "--personas", "en-grief", "--out",
-                           str(out), "--counselor", f"name=mine,base_url={url},model=m")  # fmt: skip
+    code, _, err = run_cli(
+        monkeypatch,
+        capfd,
+        "stress-test",
+        "--personas",
+        "en-grief",
+        "--out",
+        str(out),
+        "--counselor",
+        f"name=mine,base_url={url},model=m",
+    )
     assert code == 2
     assert err.count("\n") == 1 and "counselor 'mine'" in err and url in err
     assert not out.exists()  # nothing was written
@@ -110,19 +144,33 @@ def test_unreachable_endpoint_is_named_in_one_line_before_any_work(
 @pytest.mark.parametrize(
     ("suite", "message"),
     [
-        ("counselors:\n  - name: a\n    base_url: http://x/v1\n    model: m\n    temprature: 1\n",
-         "unknown field 'counselors.0.temprature'"),
-        ("counselors:\n  - {name: a, base_url: http://x/v1, model: m}\n"
-         "  - {name: a, base_url: http://y/v1, model: m}\n", "counselor name 'a' is given twice"),
+        (
+            "counselors:\n  - name: a\n    base_url: http://x/v1\n    model: m\n    temprature: 1\n",
+            "unknown field 'counselors.0.temprature'",
+        ),
+        (
+            "counselors:\n  - {name: a, base_url: http://x/v1, model: m}\n"
+            "  - {name: a, base_url: http://y/v1, model: m}\n",
+            "counselor name 'a' is given twice",
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_suite_files_are_one_line_exit_2(
     monkeypatch, capfd, tmp_path, suite: str, message: str
 ) -> None:
     path = tmp_path / "suite.yaml"
     path.write_text(suite, encoding="utf-8")
-    code, _, err = run_cli(monkeypatch, capfd, "stress-test", "--personas", "en-grief", "--out",
-                           str(tmp_path / "out"), "--suite", str(path))  # fmt: skip
+    code, _, err = run_cli(
+        monkeypatch,
+        capfd,
+        "stress-test",
+        "--personas",
+        "en-grief",
+        "--out",
+        str(tmp_path / "out"),
+        "--suite",
+        str(path),
+    )
     assert code == 2 and message in err and err.count("\n") == 1
 
 

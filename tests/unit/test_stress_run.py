@@ -81,8 +81,9 @@ def critic(messages: Sequence[BaseMessage], kwargs: dict[str, Any]) -> str:
     """Note-taker, rubric judge and pairwise judge, each told apart by its prompt."""
     text = _text(messages)
     if "note-taker" in text:
-        return json.dumps({"summary": "The client talked about not sleeping.",
-                           "salient_events": ["cannot sleep"]})  # fmt: skip
+        return json.dumps(
+            {"summary": "The client talked about not sleeping.", "salient_events": ["cannot sleep"]}
+        )
     if "comparing two counseling sessions" in text:
         first, second = text.split("First session:", 1)[1].split("Second session:", 1)
         worse = ["sleeping pills" in first, "sleeping pills" in second]
