@@ -145,7 +145,8 @@ def test_unreachable_endpoint_is_named_in_one_line_before_any_work(
     ("suite", "message"),
     [
         (
-            "counselors:\n  - name: a\n    base_url: http://x/v1\n    model: m\n    temprature: 1\n",
+            "counselors:\n  - name: a\n    base_url: http://x/v1\n    model: m\n"
+            "    temprature: 1\n",
             "unknown field 'counselors.0.temprature'",
         ),
         (
