@@ -107,9 +107,10 @@ class StressJob:
     rubric: Rubric
 
 
-def plan_stress(opts: StressOptions) -> StressJob:
+def plan_stress(opts: StressOptions, *, plugged: bool = False) -> StressJob:
     """Check everything that needs no model and no network, before anything is written
-    (except a Cactus import into ``OUT/intake/``).
+    (except a Cactus import into ``OUT/intake/``). ``plugged``: the caller brings its own
+    counselors (chat models as :class:`Entrant` s), so no flag or suite file is needed.
 
     Raises:
         ConfigError: a bad counselor flag or suite file, duplicate names, a missing API key
@@ -118,7 +119,8 @@ def plan_stress(opts: StressOptions) -> StressJob:
     """
     if opts.courses_per_persona < 1 or opts.judge_repeats < 1:
         raise ConfigError("--courses-per-persona and --judge-repeats must be at least 1")
-    specs = resolve_suite(opts.counselors, opts.suite)
+    given = bool(opts.counselors or opts.suite)
+    specs = resolve_suite(opts.counselors, opts.suite) if given or not plugged else []
     for spec in specs:
         api_key(spec)
     cfg = opts.model.resolve(
