@@ -32,10 +32,10 @@ def _server(reply: str) -> ThreadingHTTPServer:
             self.end_headers()
             self.wfile.write(data)
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             self._send({"object": "list", "data": [{"id": "m", "object": "model"}]})
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("Content-Length", 0)))
             message = {"role": "assistant", "content": reply}
             self._send({"id": "c", "object": "chat.completion", "created": 0, "model": "m",
