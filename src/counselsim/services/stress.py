@@ -181,7 +181,8 @@ def build_entrants(job: StressJob, sim: Simulation) -> list[Entrant]:
             continue
         own = sim
         if spec.base_url is not None and spec.model is not None:
-            chat = openai_chat_model(spec.base_url, spec.model, api_key(spec), 120.0)
+            timeout = job.options.policy.timeout_s
+            chat = openai_chat_model(spec.base_url, spec.model, api_key(spec), timeout)
             llm = build_llm(chat, Engine.OPENAI, spec.model, job.config)
             own = replace(sim, counselor_llm=llm)
         out.append(Entrant(spec.name, own, None, own.counselor_llm.model_id))

@@ -10,13 +10,12 @@ import statistics
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import combinations
 
 from counselsim.critic.rubric import Rubric
 from counselsim.personas.models import ClientProfile
 from counselsim.records import Comparison, RubricScore, SessionRecord
 from counselsim.stats import Estimate, Match, bootstrap_mean, paired_difference, wilson, win_rates
-from counselsim.stress.failures import MODES, SEVERE, Hit, Mode, SessionFailures, session_failures
+from counselsim.stress.failures import MODES, SEVERE, Hit, SessionFailures, session_failures
 from counselsim.stress.personas import is_crisis
 from counselsim.stress.results import (
     CounselorResult,
@@ -269,13 +268,3 @@ def pair_result(
         rubric_difference=diff,
     )
     return result, found
-
-
-def counselor_pairs(names: Sequence[str]) -> list[tuple[str, str]]:
-    """Every pair of counselors, in suite order."""
-    return list(combinations(names, 2))
-
-
-def modes_of(results: Sequence[CounselorResult]) -> list[str]:
-    """The failure modes, in report order (every result carries them all)."""
-    return [m.value for m in Mode] if results else []
