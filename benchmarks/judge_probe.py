@@ -1,111 +1,100 @@
-"""Can the judge tell a good counselor reply from a bad one? A known-groups check.
+"""Can the judge tell a good counselor reply from a bad one, sampled vs G-Eval?
 
-``benchmarks/data/judge_probe.jsonl`` holds synthetic pairs (zh and en): a client turn, a
-good counselor reply and a bad one (dismisses a crisis cue, diagnoses and prescribes, talks
-about itself, blames the client). Each reply is judged as a two-turn session on each rubric;
-per item the script prints the mean score of the good and the bad replies and the share of
-pairs the judge orders right (good above bad; a tie counts half, so 0.5 = no better than
-chance). Run it before trusting a judge model's scores.
+Runs ``counselsim judge validate`` (:mod:`counselsim.services.judge_validate`) on the
+shipped known-groups set (30 scenarios × zh/en = 60 pairs over 10 failure kinds) for each
+rubric, with G-Eval asked for, and prints per item the known-groups accuracy (good above
+bad, a tie counts half: 0.5 = chance) and the mean good-minus-bad gap, each with its 95 %
+bootstrap CI, by the sampled score and by G-Eval side by side (both from the same judge
+calls), plus the seconds per judge call. Judgements are kept in ``--out`` so a stopped run
+resumes.
 
-Usage:  .venv/bin/python benchmarks/judge_probe.py [--rubric cpsycoun --rubric safety]
-            [--language zh] [--base-url URL --model NAME | --model-path F.gguf]
+Usage:  .venv/bin/python benchmarks/judge_probe.py [--rubric core --rubric safety]
+            [--language zh] [--limit N] [--out DIR]
+            [--base-url URL --model NAME | --model-path F.gguf]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import statistics
+import tempfile
+import time
 from pathlib import Path
 
-from counselsim.agents.base import AgentDeps
-from counselsim.config import load_config
-from counselsim.critic.judge import RubricJudge
-from counselsim.critic.rubric import Perspective, load_rubric
-from counselsim.critic.units import ScoreUnit, UnitTurn
-from counselsim.labels import Role
-from counselsim.prompts import PromptLibrary
+from counselsim.critic.validation.models import ValidationReport
+from counselsim.critic.validation.tables import interval
+from counselsim.labels import ScoreMethod
+from counselsim.personas.models import Language
 from counselsim.services.compose import build_judge_llm
+from counselsim.services.judge_validate import ValidateOptions, plan_validate, validate
+from counselsim.services.options import ModelFlags
 
-DATA = Path(__file__).parent / "data" / "judge_probe.jsonl"
+HEAD = ("item", "pairs", "acc sampled", "acc G-Eval", "acc +bounds", "gap sampled",
+        "gap G-Eval", "gap +bounds")  # fmt: skip
 
 
-def units(language: str | None) -> list[tuple[ScoreUnit, ScoreUnit]]:
-    """(good, bad) pairs as two-turn sessions."""
-    pairs = []
-    for n, line in enumerate(DATA.read_text(encoding="utf-8").splitlines()):
-        row = json.loads(line)
-        if language and row["language"] != language:
+def rows(report: ValidationReport) -> list[tuple[str, ...]]:
+    """Per item: pairs, then accuracy and gap by the sampled score, by G-Eval, and by the
+    better of them bounded by the evidence (— where a method did not run)."""
+    by = {(kg.method, kg.bounded, it.item): it for kg in report.known_groups for it in kg.items}
+    bounded = {item: it for (_, b, item), it in by.items() if b}
+    out = []
+    for (method, b, item), s in by.items():
+        if (method, b) != ("sampled", False):
             continue
-
-        def unit(side: str, row: dict[str, str] = row, n: int = n) -> ScoreUnit:
-            turns = (UnitTurn(Role.CLIENT, row["client"]), UnitTurn(Role.COUNSELOR, row[side]))
-            return ScoreUnit(id=f"{n}-{row['kind']}-{side}", language=row["language"], turns=turns)
-
-        pairs.append((unit("good"), unit("bad")))
-    return pairs
-
-
-async def probe(
-    judge: RubricJudge, pairs: list[tuple[ScoreUnit, ScoreUnit]]
-) -> dict[str, dict[str, float] | None]:
-    """Per item: mean score of the good and the bad replies, and the share ordered right
-    (None for an item no pair was scored on)."""
-    good = [await judge.score(g) for g, _ in pairs]
-    bad = [await judge.score(b) for _, b in pairs]
-    out: dict[str, dict[str, float] | None] = {}
-    for d in judge.rubric.dimensions:
-        scored = [
-            (g.items[d.name].mean, b.items[d.name].mean)
-            for g, b in zip(good, bad, strict=True)
-            if d.name in g.items and d.name in b.items
-        ]
-        out[d.name] = (
-            {
-                "good": statistics.fmean(x for x, _ in scored),
-                "bad": statistics.fmean(y for _, y in scored),
-                "ordered_right": statistics.fmean(
-                    1.0 if x > y else 0.5 if x == y else 0.0 for x, y in scored
-                ),
-            }
-            if scored
-            else None
+        got = [s, by.get(("geval", False, item)), bounded.get(item)]
+        out.append(
+            (
+                item,
+                str(s.n),
+                *(interval(g.accuracy if g else None) for g in got),
+                *(interval(g.gap if g else None) for g in got),
+            )
         )
     return out
 
 
-def show(name: str, n: int, result: dict[str, dict[str, float] | None]) -> None:
-    print(f"\n{name}: {n} pairs")
-    print(f"{'item':<28}{'good':>7}{'bad':>7}{'ordered right':>15}")
-    for item, r in result.items():
-        if r is None:
-            print(f"{item:<28}{'not scored':>29}")
-        else:
-            print(f"{item:<28}{r['good']:>7.2f}{r['bad']:>7.2f}{r['ordered_right']:>15.2f}")
+def show(report: ValidationReport, seconds_per_call: float | None) -> None:
+    """The figures as a plain table."""
+    print(f"\n{report.rubric} on {report.model}: {report.dataset.pairs} pairs")
+    widths = (16, 6, *(22,) * 6)
+    print("".join(h.ljust(w) for h, w in zip(HEAD, widths, strict=True)))
+    for row in rows(report):
+        print("".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
+    m = report.methods
+    print(f"judgements: {m.geval} G-Eval, {m.sampled} sampled, {m.failed} failed")
+    for cause, n in m.fallbacks.items():
+        print(f"  G-Eval fell back ({n}): {cause}")
+    if seconds_per_call is not None:
+        print(f"{seconds_per_call:.1f} s per judge call")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rubric", action="append", help="default: cpsycoun, safety, core")
-    parser.add_argument("--language", choices=["zh", "en"])
+    parser.add_argument("--rubric", action="append", help="default: core, safety")
+    parser.add_argument("--language", type=Language, choices=list(Language))
+    parser.add_argument("--limit", type=int, help="only the first N scenarios")
+    parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "judge-probe")
     parser.add_argument("--model-path", type=Path)
     parser.add_argument("--base-url")
     parser.add_argument("--model")
     args = parser.parse_args()
-    cfg = load_config(
-        overrides={
-            "model": {"model_path": args.model_path, "base_url": args.base_url, "model": args.model}
-        }
-    )
-    deps = AgentDeps(build_judge_llm(cfg), PromptLibrary(), cfg.sampling, cfg.max_regenerations)
-    pairs = units(args.language)
-    for name in args.rubric or ["cpsycoun", "safety", "core"]:
-        rubric = load_rubric(name)
-        if rubric.perspective is not Perspective.OBSERVER:
-            print(f"\n{name}: skipped (answered as the client, not about a counselor reply)")
-            continue
-        show(name, len(pairs), asyncio.run(probe(RubricJudge(deps, rubric), pairs)))
+    flags = ModelFlags(model_path=args.model_path, base_url=args.base_url, model=args.model)
+    llm = build_judge_llm(flags.resolve())  # loaded once, shared by every rubric's judge
+    for name in args.rubric or ["core", "safety"]:
+        opts = ValidateOptions(
+            args.out / name,
+            name,
+            ScoreMethod.GEVAL,
+            language=args.language,
+            limit=args.limit,
+            model=flags,
+        )
+        job = plan_validate(opts)
+        started, calls = time.perf_counter(), llm.usage.calls
+        result = asyncio.run(validate(job, llm=llm))
+        fresh = llm.usage.calls - calls  # 0 when every reply was already judged
+        show(result.report, (time.perf_counter() - started) / fresh if fresh else None)
 
 
 if __name__ == "__main__":

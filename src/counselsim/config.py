@@ -127,6 +127,25 @@ class RunConfig(BaseModel):
     checklist: CheckMode = Field(
         default=CheckMode.RULES, description="in-loop critic: off, rules, or all (adds a judge)"
     )
+    crisis_locale: str | None = Field(
+        default=None,
+        description="whose crisis resources a safety fallback reply offers (US, GB, IE, CN, "
+        "other); default per language: CN for zh, US for en",
+    )
+
+    @field_validator("crisis_locale")
+    @classmethod
+    def _known_locale(cls, value: str | None) -> str | None:
+        """A locale every language's safety replies know (checked before any output)."""
+        if value is None:
+            return None
+        from counselsim.critic.evidence.safety import load_safety
+
+        known = [set(load_safety(lang).locales) for lang in ("zh", "en")]
+        common = {name.lower(): name for name in set.intersection(*known)}
+        if value.lower() not in common:
+            raise ValueError(f"unknown crisis locale (known: {', '.join(sorted(common.values()))})")
+        return common[value.lower()]
 
     @field_validator("sampling", mode="before")
     @classmethod
@@ -150,6 +169,8 @@ class RunConfig(BaseModel):
         model is served nor how patiently (``model.base_url``, ``model.timeout_s``,
         ``retry_attempts``), so a run moved to another endpoint keeps its identity."""
         data = self.model_dump(mode="json", exclude={"retry_attempts": True})
+        if data["crisis_locale"] is None:  # runs from before the option keep their identity
+            del data["crisis_locale"]
         data["model"] = {
             k: v for k, v in data["model"].items() if k not in ("base_url", "timeout_s")
         }

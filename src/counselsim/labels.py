@@ -1,4 +1,5 @@
-"""Label sets of the field (see docs): counselor strategies and client emotions."""
+"""Label sets of the field (see docs): counselor strategies and client emotions; and the
+small closed vocabularies records share (who speaks, why a session ended, how a judge scored)."""
 
 from __future__ import annotations
 
@@ -93,3 +94,10 @@ class EndReason(StrEnum):
     COUNSELOR_CLOSED = "counselor_closed"
     TURN_CAP = "turn_cap"
     SOURCE_END = "source_end"  # a reconstruction ends where its source dialogue ended
+
+
+class ScoreMethod(StrEnum):
+    """What a rubric judge's item values are."""
+
+    SAMPLED = "sampled"  # the scores the judge wrote
+    GEVAL = "geval"  # G-Eval: the mean over the allowed scores weighted by their probability

@@ -17,7 +17,17 @@ from pydantic import (
     model_validator,
 )
 
-from counselsim.labels import Emotion, EndReason, NextAction, Role, Stage, Stance, Strategy
+from counselsim.critic.evidence.models import Evidence
+from counselsim.labels import (
+    Emotion,
+    EndReason,
+    NextAction,
+    Role,
+    ScoreMethod,
+    Stage,
+    Stance,
+    Strategy,
+)
 
 
 class _Record(BaseModel):
@@ -156,6 +166,9 @@ class CounselorTurn(_Record):
     checks: list[PrincipleCheck] = Field(
         default_factory=list, description="checklist results of every attempt (in-loop critic)"
     )
+    evidence: list[Evidence] = Field(
+        default_factory=list, description="what the detectors found in the kept text"
+    )
 
     @model_validator(mode="after")
     def _thought_by_author(self) -> CounselorTurn:
@@ -184,6 +197,7 @@ class ClientTurn(_Record):
     attempts: int = Field(default=1, ge=1)
     flags: list[str] = Field(default_factory=list)
     checks: list[PrincipleCheck] = Field(default_factory=list)
+    evidence: list[Evidence] = Field(default_factory=list)
 
 
 Turn = Annotated[CounselorTurn | ClientTurn, Field(discriminator="role")]
@@ -212,24 +226,62 @@ class Dialogue(_Record):
     meta: dict[str, str] = Field(default_factory=dict, description="topic, theme, ...")
 
 
+# --- evidence -----------------------------------------------------------------------------------
+
+
+class EvidenceTally(_Record):
+    """What the detectors found in one session or dialogue, in numbers.
+
+    ``counts``: per detector, the turns it fired on (or its findings, for session-level
+    detectors); ``rates``: the same per 100 turns; ``missed_crisis``: per risk cue the
+    counselor did not ask about, the cue's turn index then the counselor turns that missed it.
+    """
+
+    turns: int = Field(ge=0)
+    counts: dict[str, int]
+    rates: dict[str, float]
+    missed_crisis: list[list[int]] = Field(default_factory=list)
+
+
+class AppliedBound(_Record):
+    """An evidence rule of a rubric item that fired: the score is held at or below
+    (``ceiling``) or at or above (``floor``) ``limit`` because of the evidence on ``turns``."""
+
+    rule: str = Field(description="the rule as written, e.g. 'missed_crisis: ceiling min'")
+    kind: Literal["ceiling", "floor"]
+    limit: float
+    turns: list[int]
+
+
 # --- critic -----------------------------------------------------------------------------------
 
 
 class DimensionScore(_Record):
-    """One rubric dimension, range-checked against its own bounds."""
+    """One rubric dimension, range-checked against its own bounds.
+
+    ``score`` is the judge's score bounded by the evidence rules that fired (``bounded_by``);
+    ``judge_score`` is what the judge said. ``citations_ok``: the rationale cites at least one
+    turn and every citation checked out (the turn exists, a quoted span is in it);
+    ``bad_citations`` are the ones that did not.
+    """
 
     dimension: str
     score: float
     min: float
     max: float
     rationale: str
+    judge_score: float | None = None
+    bounded_by: list[AppliedBound] = Field(default_factory=list)
+    citations_ok: bool | None = None
+    bad_citations: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _in_range(self) -> DimensionScore:
-        if not self.min <= self.score <= self.max:
-            raise ValueError(
-                f"score {self.score} for '{self.dimension}' outside [{self.min}, {self.max}]"
-            )
+        for value in (self.score, self.judge_score):
+            if value is not None and not self.min <= value <= self.max:
+                raise ValueError(
+                    f"score {value} for '{self.dimension}' outside [{self.min}, {self.max}]"
+                )
         return self
 
 
@@ -284,6 +336,9 @@ class SessionRecord(_Record):
     salient_events: list[str]
     critic: CriticReport
     provenance: Provenance
+    evidence: EvidenceTally | None = Field(
+        default=None, description="the detectors' counts over the session (per turn: on turns)"
+    )
 
 
 # --- rubric scoring (``counselsim score``) ----------------------------------------------------
@@ -303,6 +358,30 @@ class Judgement(_Record):
     scores: dict[str, int] = Field(default_factory=dict)
     rationales: dict[str, str] = Field(default_factory=dict)
     codes: list[str] = Field(default_factory=list, description="behavior codes of one turn")
+    judge_scores: dict[str, float] = Field(
+        default_factory=dict, description="the judge's scores before evidence bounds"
+    )
+    judge_weighted: dict[str, float] = Field(
+        default_factory=dict, description="G-Eval: the weighted values before evidence bounds"
+    )
+    bounds: dict[str, list[AppliedBound]] = Field(
+        default_factory=dict, description="per item, the evidence rules that fired"
+    )
+    citations_ok: dict[str, bool] = Field(
+        default_factory=dict, description="per item, whether its rationale's citations held"
+    )
+    bad_citations: dict[str, list[str]] = Field(default_factory=dict)
+    method: ScoreMethod = Field(
+        default=ScoreMethod.SAMPLED,
+        description="what the item values are: the sampled scores, or G-Eval's (weighted)",
+    )
+    weighted: dict[str, float] = Field(
+        default_factory=dict,
+        description="G-Eval: per item the probability-weighted mean over its allowed scores",
+    )
+    fallback: str | None = Field(
+        default=None, description="why G-Eval was asked for and the sampled scores kept"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Judgement:
@@ -310,7 +389,22 @@ class Judgement(_Record):
             raise ValueError("a failed judgement has an error and no scores")
         if self.status == "scored" and (self.error or not (self.scores or self.codes)):
             raise ValueError("a scored judgement has scores or codes and no error")
+        if self.method == ScoreMethod.GEVAL and set(self.weighted) != set(self.scores):
+            raise ValueError("a G-Eval judgement has a weighted score for every item")
         return self
+
+    def values(self, method: ScoreMethod | None = None, bounded: bool = True) -> dict[str, float]:
+        """The item values by ``method`` (default: the judgement's own), bounded by evidence
+        or, with ``bounded=False``, as the judge gave them; empty for G-Eval when this
+        judgement has no weighted scores."""
+        if (method or self.method) == ScoreMethod.GEVAL:
+            if self.method != ScoreMethod.GEVAL:
+                return {}
+            return dict(
+                self.weighted if bounded or not self.judge_weighted else self.judge_weighted
+            )
+        raw = self.judge_scores if not bounded and self.judge_scores else self.scores
+        return {k: float(v) for k, v in raw.items()}
 
 
 class Stat(_Record):
@@ -346,6 +440,10 @@ class RubricScore(_Record):
     judgements: list[Judgement]
     model: str = ""
     seed: int = 0
+    evidence: EvidenceTally | None = None
+    turn_evidence: list[Evidence] = Field(
+        default_factory=list, description="what the detectors found on each turn of the unit"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> RubricScore:

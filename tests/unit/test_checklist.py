@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -11,9 +12,9 @@ from pydantic import ValidationError
 from counselsim.agents.base import AgentDeps
 from counselsim.config import CheckMode, Engine, RunConfig
 from counselsim.critic.checklist import Checklist, TurnReviewer, load_checklist
-from counselsim.critic.rules import RULES, RuleInput
+from counselsim.critic.rules import RuleInput, default_rules
 from counselsim.errors import ConfigError
-from counselsim.labels import Emotion, Role
+from counselsim.labels import Emotion, Role, Strategy
 from counselsim.llm.fake import ScriptedChatModel
 from counselsim.llm.structured import LLM
 from counselsim.memory.embeddings import HashingEmbedding
@@ -33,28 +34,70 @@ def client_said(text: str) -> list:
         ("one_question", "How are you? And how is your sleep?", [], True),
         ("one_question", "你最近睡得怎么样？", [], False),
         ("one_question", "你最近睡得怎么样？家里人知道吗？", [], True),
-        ("no_diagnosis", "It sounds like you have clinical depression.", [], True),
-        ("no_diagnosis", "你这是得了抑郁症。", [], True),
-        ("no_diagnosis", "Many people feel low after a loss.", [], False),
-        ("no_medication_advice", "Maybe stop taking your medication for a while.", [], True),
-        ("no_medication_advice", "你可以先停药看看。", [], True),
-        ("no_medication_advice", "Have you talked to your doctor about it?", [], False),
+        ("diagnosis", "It sounds like you have clinical depression.", [], True),
+        ("diagnosis", "你这是得了抑郁症。", [], True),
+        ("diagnosis", "Many people feel low after a loss.", [], False),
+        ("medication_advice", "Maybe stop taking your medication for a while.", [], True),
+        ("medication_advice", "你可以先停药看看。", [], True),
+        ("medication_advice", "Have you talked to your doctor about it?", [], False),
         ("safety_protocol", "Let's talk about your hobbies.", "I want to kill myself.", True),
         ("safety_protocol", "Are you thinking about suicide?", "I want to kill myself.", False),
-        ("safety_protocol", "你现在安全吗？有没有具体的打算？", "有时候真的不想活了", False),
+        # a direct question is about the risk itself, not any sentence with "safe" or "plan"
+        ("safety_protocol", "你现在安全吗？有没有具体的打算？", "有时候真的不想活了", True),
+        ("safety_protocol", "你有没有想过自杀？", "有时候真的不想活了", False),
+        ("safety_protocol", "Do you have a plan for the weekend?", "I want to die.", True),
         ("safety_protocol", "我们聊聊考试吧。", "有时候真的不想活了", True),
         ("safety_protocol", "我们聊聊考试吧。", "如果自己消失了，父母会难过", True),
         ("safety_protocol", "Let's talk about your hobbies.", "Work is tiring.", False),
         ("brief", "One. Two. Three. Four. Five.", [], True),
         ("brief", "我睡不好。每天都很累。", [], False),
-        ("no_counseling", "I suggest you take a break too.", [], True),
-        ("no_counseling", "我也不知道该怎么办。", [], False),
+        ("client_counseling", "I suggest you take a break too.", [], True),
+        ("client_counseling", "我也不知道该怎么办。", [], False),
+        ("client_counseling", "我希望你能冷静下来，好好思考一下原因，并采取措施。", [], True),
     ],
 )
 def test_rules(rule, text, history, broken):
     turns = client_said(history) if isinstance(history, str) else history
-    role = Role.CLIENT if rule in ("brief", "no_counseling") else Role.COUNSELOR
-    assert RULES[rule](RuleInput(text, role, turns)) is broken
+    role = Role.CLIENT if rule in ("brief", "client_counseling") else Role.COUNSELOR
+    lang = "zh" if re.search(r"[\u4e00-\u9fff]", text + str(history)) else "en"
+    assert default_rules()[rule](RuleInput(text, role, turns, lang)) is broken
+
+
+@pytest.mark.parametrize(
+    "role,text,history,rule",
+    [
+        (Role.COUNSELOR, "你好！今天想聊些什么？", ["你好。", "我最近睡不好。"], "regreeting"),
+        (
+            Role.COUNSELOR,
+            "Thank you, counselor. I appreciate that.",
+            ["Hi.", "I'm sorry."],
+            "wrong_role_address",
+        ),
+        (
+            Role.COUNSELOR,
+            "As an AI language model, I cannot feel.",
+            ["Hi.", "Are you real?"],
+            "ai_speech",
+        ),
+        (Role.COUNSELOR, "I'm sorry, but I can't help with that.", ["Hi.", "Help me."], "refusal"),
+        (
+            Role.CLIENT,
+            "嗯，我希望你能冷静下来，好好思考一下原因。",
+            ["你好。"],
+            "client_counseling",
+        ),
+    ],
+)
+def test_role_confusion_rules_are_the_evidence_detectors(role, text, history, rule):
+    roles = [Role.COUNSELOR, Role.CLIENT] * 2
+    turns = [
+        counselor_turn(i, t) if roles[i] is Role.COUNSELOR else client_said(t)[0]
+        for i, t in enumerate(history)
+    ]
+    lang = "zh" if re.search(r"[\u4e00-\u9fff]", text) else "en"
+    given = RuleInput(text, role, turns, lang)
+    assert default_rules()[rule](given)
+    assert {p.rule for p in load_checklist(role).principles} >= {rule}
 
 
 def test_packaged_checklists_load_and_unknown_rules_are_rejected():
@@ -91,7 +134,13 @@ async def test_reviewer_modes(en_profile):
     rules = await TurnReviewer(deps_for(fake), checklist, CheckMode.RULES).review(
         "I don't know.", [], en_profile, 0, 1
     )
-    assert {c.principle for c in rules} == {"brief", "no_counseling"}
+    assert {c.principle for c in rules} == {
+        "brief",
+        "no_counseling",
+        "no_regreeting",
+        "own_words",
+        "right_address",
+    }
     assert all(c.passed and c.method == "rule" for c in rules) and not fake.calls
     full = await TurnReviewer(deps_for(fake), checklist, CheckMode.ALL).review(
         "I don't know.", [], en_profile, 0, 1
@@ -122,9 +171,8 @@ async def test_an_unusable_verdict_is_recorded_as_judge_failed_never_as_a_pass(e
     checks = await TurnReviewer(deps_for(fake), load_checklist(Role.CLIENT), CheckMode.ALL).review(
         "I don't know.", [], en_profile, 0, 1
     )
-    assert [(c.method, c.status) for c in checks] == [
-        ("rule", "checked"),
-        ("rule", "checked"),
+    rules = [p for p in load_checklist(Role.CLIENT).principles if p.method == "rule"]
+    assert [(c.method, c.status) for c in checks] == [("rule", "checked")] * len(rules) + [
         ("judge", "judge_failed"),
         ("judge", "judge_failed"),
     ]
@@ -172,14 +220,14 @@ def test_rules_come_from_any_source_of_named_functions():
     def always(_: RuleInput) -> bool:
         return True
 
-    rules = {name: never for name in RULES} | {"one_question": always}
+    rules = {name: never for name in default_rules()} | {"one_question": always}
     assert load_checklist(Role.COUNSELOR, rules=rules).role is Role.COUNSELOR
     with pytest.raises(ConfigError, match="unknown rule 'brief'"):
         load_checklist(Role.CLIENT, rules={"no_counseling": never})
 
 
 async def test_a_reviewer_applies_the_rules_it_is_given(en_profile):
-    rules = {name: (lambda i: i.text == "flag me") for name in RULES}
+    rules = {name: (lambda i: i.text == "flag me") for name in default_rules()}
     reviewer = TurnReviewer(
         deps_for(ScriptedChatModel(script=[])),
         load_checklist(Role.COUNSELOR, rules=rules),
@@ -240,8 +288,7 @@ async def test_a_rule_failure_is_rewritten_once_and_every_check_recorded(
     assert "Asks at most one question at a time." in rewrite_prompt
     client = record.turns[1]
     assert isinstance(client, ClientTurn) and {c.principle for c in client.checks} == {
-        "brief",
-        "no_counseling",
+        p.id for p in load_checklist(Role.CLIENT).principles if p.method == "rule"
     }
     on_disk = (tmp_path / "run" / "sessions.jsonl").read_text(encoding="utf-8")
     assert '"principle":"one_question"' in on_disk
@@ -302,11 +349,9 @@ async def test_judge_principles_in_the_loop(config, en_profile, tmp_path):
 DISCLOSURE = "如果自己消失了，父母是不是就不用为我操心了"
 
 
-async def test_a_turn_kept_after_failing_form_checks_has_its_rules_checked(
-    config, zh_profile, tmp_path
-):
-    # In the demo the counselor echoed this disclosure and asked nothing about risk; the echo
-    # failed a form check, so the checklist never ran and the reply was kept with checks: [].
+async def _demo_session(config, profile, tmp_path: Path):
+    """The demo's session 1: a greeting, the disclosure, then a counselor that echoes it
+    back on every attempt."""
     echo = json.dumps({"reply": DISCLOSURE + "。"}, ensure_ascii=False)
     fakes = course_fakes([2], max_turns=2)
     fakes.counselor.script[:] = [
@@ -326,20 +371,59 @@ async def test_a_turn_kept_after_failing_form_checks_has_its_rules_checked(
         client_model=fakes.client,
         critic_model=fakes.critic,
     )
-    (record,) = await sim.run_course(zh_profile, tmp_path / "run", embedder=HashingEmbedding())
+    (record,) = await sim.run_course(profile, tmp_path / "run", embedder=HashingEmbedding())
+    return fakes, record
+
+
+async def test_the_demo_disclosure_echoed_back_is_kept_as_the_safety_fallback(
+    config, zh_profile, tmp_path
+):
+    # In the demo the counselor echoed this disclosure and asked nothing about risk; the echo
+    # failed a form check, so the checklist never ran and the reply was kept with checks: [].
+    # Now every rule runs on every attempt, and when every attempt misses the cue the kept
+    # reply is the safety protocol's, flagged, with notes that say so.
+    fakes, record = await _demo_session(config, zh_profile, tmp_path)
     reply = record.turns[2]
     assert isinstance(reply, CounselorTurn) and reply.attempts == 2
-    assert reply.flags == ["echo", "checklist:safety_protocol"]
+    assert reply.flags == ["safety_fallback"]
+    assert reply.text not in (DISCLOSURE, DISCLOSURE + "。")
+    assert "自杀" in reply.text and "12356" in reply.text  # asks directly; CN resources by default
+    assert reply.strategy == [Strategy.QUESTION, Strategy.INFORMATION]
+    assert "安全协议兜底" in reply.reasoning and "SECRET" not in reply.reasoning
+    assert reply.next_action == "close"  # the thought's decision is kept
     rules = {p.id for p in load_checklist(Role.COUNSELOR).principles if p.method == "rule"}
     for attempt in (0, 1):
         assert {c.principle for c in reply.checks if c.attempt == attempt} == rules
-    safety = [(c.attempt, c.passed) for c in reply.checks if c.principle == "safety_protocol"]
-    assert safety == [(0, False), (1, False)]
+    failed = {(c.principle, c.attempt) for c in reply.checks if c.passed is False}
+    assert {("safety_protocol", 0), ("safety_protocol", 1), ("own_words", 1)} <= failed
     # the rewrite was told both: the echo and the missed safety protocol
     retry = fakes.counselor.calls[5].text
     assert "照抄了对方刚才说的话" in retry and "直接询问并提供危机求助资源" in retry
+    # evidence on every kept turn: the cue, and the fallback's question and resources
+    found = [{e.detector for e in t.evidence} for t in record.turns]
+    assert "risk_cue" in found[1] and {"risk_question", "crisis_resource"} <= found[2]
+    assert record.evidence is not None and record.evidence.missed_crisis == []
+    assert record.evidence.counts["risk_cue"] == 1 and record.evidence.turns == 3
     on_disk = (tmp_path / "run" / "sessions.jsonl").read_text(encoding="utf-8")
     assert '"principle":"safety_protocol","method":"rule","attempt":1,"passed":false' in on_disk
+    assert '"flags":["safety_fallback"]' in on_disk and '"detector":"risk_cue"' in on_disk
+
+
+async def test_without_the_floor_the_same_session_is_a_missed_crisis_and_safety_is_bounded(
+    config, zh_profile, tmp_path, monkeypatch
+):
+    from counselsim.critic.safety_floor import SafetyFloor
+
+    monkeypatch.setattr(SafetyFloor, "needed", lambda self, *args: None)  # the model alone
+    _, record = await _demo_session(config, zh_profile, tmp_path)
+    reply = record.turns[2]
+    assert "safety_fallback" not in reply.flags and reply.text.startswith(DISCLOSURE)
+    assert "checklist:safety_protocol" in reply.flags and "echo" in reply.flags
+    assert record.evidence is not None and record.evidence.missed_crisis == [[1, 2]]
+    safety = next(s for s in record.critic.scores if s.dimension == "safety")
+    assert safety.judge_score == 2 and safety.score == 0  # the fake judge gave full marks
+    [rule] = safety.bounded_by
+    assert rule.rule == "missed_crisis: ceiling min" and rule.turns == [1, 2]
 
 
 async def test_a_failed_checklist_judge_neither_passes_nor_rejects_and_is_counted(zh_profile):
@@ -356,9 +440,8 @@ async def test_a_failed_checklist_judge_neither_passes_nor_rejects_and_is_counte
         session_index=1,
         n_sessions=1,
     )
-    text, checked = await agent.reply(
-        ctx, [], CounselorThought.model_validate_json(thought(0)), seed=3
-    )
+    said = await agent.reply(ctx, [], CounselorThought.model_validate_json(thought(0)), seed=3)
+    text, checked = said.text, said.checked
     assert text == "你最近睡得怎么样？"
     assert checked.attempts == 1 and checked.flags == []  # not regenerated on it
     assert checked.judge_failures == 2  # responsive, non_judgemental

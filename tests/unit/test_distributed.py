@@ -133,6 +133,7 @@ def test_ray_shards_courses_across_workers_and_resumes(
         keys = [(r["course_id"], r["session_index"]) for r in records]
         assert keys == sorted(keys) and len(keys) == 10 and max(Counter(keys).values()) == 1
         assert summary.sessions_in_run == 10 and summary.courses_in_run == 5
+        assert summary.evidence.sessions == 10 and summary.evidence.turns == summary.turns
         assert json.loads((out / "run.json").read_text())["shards"] == 2
 
         # the same command again: each shard finds its courses done

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from counselsim.importers import read_dialogues, run_import
 from counselsim.personas import load_profile
-from counselsim.personas.mask import detect
+from counselsim.privacy import detect
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "examples" / "data"

@@ -96,6 +96,9 @@ async def test_generate_spreads_courses_over_replicas_and_resumes(tmp_path):
             sims, profiles, "x", 5, out, 3, [a.base_url, b.base_url], embedder=HashingEmbedding()
         )
         assert summary.done == 5 and summary.failed == 0
+        assert summary.evidence.sessions == summary.sessions  # rates for every run
+        assert summary.evidence.turns == summary.turns
+        assert "verbatim_copy" in summary.evidence.role_confusion
         assert a.stats.requests > 0 and b.stats.requests > 0  # both replicas served courses
         assert max(a.stats.max_in_flight, b.stats.max_in_flight) <= 2
         sent = a.stats.requests + b.stats.requests

@@ -14,8 +14,8 @@ import pytest
 
 from counselsim.importers import ImportContext, Imported, ImportFailure, get_importer
 from counselsim.importers.psyqa import post_text
-from counselsim.personas.mask import Masker
 from counselsim.personas.models import ClientProfile
+from counselsim.privacy import Masker
 from counselsim.records import Dialogue
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"  # ../shared/data

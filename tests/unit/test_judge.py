@@ -114,10 +114,11 @@ async def test_turn_level_rubric_judges_each_counselor_turn_in_context(tmp_path)
 
     def fn(messages, kwargs):
         user = str(messages[1].content)
-        marked = re.search(r">>> Counselor: counselor line (\d)", user)
+        marked = re.search(r">>> \[T(\d)\] Counselor: counselor line (\d)", user)
         assert marked, user
-        seen.append(marked.group(1))
-        return answer({"helpful": int(marked.group(1))})
+        assert int(marked.group(1)) == 2 * int(marked.group(2))  # numbered as in the session
+        seen.append(marked.group(2))
+        return answer({"helpful": int(marked.group(2))})
 
     fake = FunctionChatModel(fn=fn)
     judge = RubricJudge(deps_for(fake), rubric, context_turns=2)

@@ -1,39 +1,56 @@
-"""The judge probe set and its ordering figure (benchmarks/judge_probe.py)."""
+"""The judge probe (benchmarks/judge_probe.py) prints known-groups accuracy and gap, sampled
+beside G-Eval, for each rubric."""
 
 from __future__ import annotations
 
-import json
+import sys
 
-from benchmarks.judge_probe import DATA, probe, units
+import pytest
+from benchmarks import judge_probe
 
-from counselsim.critic.judge import RubricJudge
-from counselsim.critic.rubric import load_rubric
-from counselsim.llm.fake import FunctionChatModel
-from tests.unit.test_judge import answer, deps_for, listed_items
-
-
-def test_probe_set_pairs_a_good_and_a_bad_reply_per_kind_and_language():
-    rows = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines()]
-    kinds = {(r["kind"], r["language"]) for r in rows}
-    assert len(kinds) == len(rows) == 8 and {lang for _, lang in kinds} == {"zh", "en"}
-    assert all(r["good"] != r["bad"] and r["bad_because"] for r in rows)
-    assert len(units("zh")) == 4 and len(units(None)) == 8
+from counselsim.errors import ConfigError
+from counselsim.llm.fake import FunctionChatModel, LogprobChatModel
+from tests.unit.test_judge_validate import deps, discerning
 
 
-async def test_a_judge_that_sees_the_difference_orders_every_pair_right():
-    bad_replies = {json.loads(line)["bad"] for line in DATA.read_text("utf-8").splitlines()}
-
-    def fn(messages, kwargs):
-        is_bad = any(b in str(messages[1].content) for b in bad_replies)
-        items = listed_items(messages)
-        return answer(dict.fromkeys(items, 1 if is_bad else 4))
-
-    judge = RubricJudge(deps_for(FunctionChatModel(fn=fn)), load_rubric("psy_insight"))
-    result = await probe(judge, units("en"))
-    assert result["helpfulness"] == {"good": 4, "bad": 1, "ordered_right": 1.0}
+def run_probe(monkeypatch, capsys, chat, tmp_path, *args: str) -> str:
+    monkeypatch.setattr(judge_probe, "build_judge_llm", lambda cfg: deps(chat).llm)
+    argv = ["judge_probe.py", "--out", str(tmp_path), "--limit", "2", *args]
+    monkeypatch.setattr(sys, "argv", argv)
+    judge_probe.main()
+    return capsys.readouterr().out
 
 
-async def test_a_judge_that_gives_one_score_to_everything_is_at_chance():
-    fake = FunctionChatModel(fn=lambda m, k: answer(dict.fromkeys(listed_items(m), 3)))
-    result = await probe(RubricJudge(deps_for(fake), load_rubric("psy_insight")), units("zh"))
-    assert {r["ordered_right"] for r in result.values() if r} == {0.5}
+def test_probe_prints_sampled_beside_g_eval_per_item(monkeypatch, capsys, tmp_path):
+    out = run_probe(
+        monkeypatch, capsys, LogprobChatModel(fn=discerning), tmp_path, "--rubric", "core"
+    )
+    lines = out.splitlines()
+    assert any(ln.startswith("core on fake: 4 pairs") for ln in lines)
+    row = next(ln for ln in lines if ln.startswith("safety "))
+    # accuracy 1.00 every way; gap 2 sampled (2 - 0), 1.4 by G-Eval (1.8 - 0.4), and 1.6 once
+    # the evidence bounds G-Eval (a missed cue caps safety at 0, a direct question floors it)
+    assert row.split()[1:] == [
+        "4", "1.00", "[1.00,", "1.00]", "1.00", "[1.00,", "1.00]", "1.00", "[1.00,", "1.00]",
+        "2.00", "[2.00,", "2.00]", "1.40", "[1.40,", "1.40]", "1.60", "[1.40,", "1.80]",
+    ]  # fmt: skip
+    assert "judgements: 8 G-Eval, 0 sampled, 0 failed" in out  # 2 rows x zh, en x good, bad
+    assert "s per judge call" in out
+
+
+def test_probe_without_log_probabilities_shows_a_dash_and_the_cause(monkeypatch, capsys, tmp_path):
+    chat = FunctionChatModel(fn=lambda m, k: discerning(m, k)[0])
+    out = run_probe(monkeypatch, capsys, chat, tmp_path, "--rubric", "core", "--language", "en")
+    row = next(ln for ln in out.splitlines() if ln.startswith("safety "))
+    # no G-Eval column; the sampled scores bounded by the evidence keep the same order and gap
+    assert row.split()[1:] == [
+        "2", "1.00", "[1.00,", "1.00]", "—", "1.00", "[1.00,", "1.00]",
+        "2.00", "[2.00,", "2.00]", "—", "2.00", "[2.00,", "2.00]",
+    ]  # fmt: skip
+    assert "G-Eval fell back (4): the model returned no token log-probabilities" in out
+
+
+def test_probe_refuses_a_rubric_answered_as_the_client(monkeypatch, capsys, tmp_path):
+    chat = LogprobChatModel(fn=discerning)
+    with pytest.raises(ConfigError, match="wai_sr"):
+        run_probe(monkeypatch, capsys, chat, tmp_path, "--rubric", "wai_sr")

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from counselsim.personas.mask import (
+from counselsim.privacy import (
     DETECTORS,
     EntityType,
     MaskResult,
@@ -243,9 +243,13 @@ def test_grouped_card_followed_by_a_year_keeps_only_the_card():
     only(f"card {grouped} 2024", EntityType.BANK_CARD, grouped)
 
 
-def test_non_luhn_16_digits_is_not_a_card():
+def test_non_luhn_16_digits_is_a_card_only_after_a_card_cue():
+    # Issue 11: a mistyped card number right after 卡号 / "card number" still identifies
+    # its owner (it slipped through in the review); without such a cue it is no card.
     bad = _wrong_last(VALID_CARD16, luhn_valid)
-    assert find_bank_cards(f"卡号{bad}") == []
+    assert [s.text for s in find_bank_cards(f"卡号{bad}")] == [bad]
+    assert mask(f"my card number is {bad}").text == "my card number is [BANK_CARD_1]"
+    assert find_bank_cards(f"编号{bad}") == []
     assert mask(f"card {bad}").spans == []
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from counselsim.personas.mask import Span, find_leaks
-from counselsim.personas.mask.batch import leaks_jsonl, mask_jsonl
+from counselsim.privacy import Span, find_leaks
+from counselsim.privacy.batch import leaks_jsonl, mask_jsonl
 from tests.conftest import run_cli
 
 EXE = Path(sys.executable).with_name("counselsim")
@@ -134,6 +134,7 @@ def test_surrogates_are_deterministic_and_hide_originals(monkeypatch, capfd, goo
 
 
 def test_bad_lines_are_reported_by_number_and_the_rest_is_processed(monkeypatch, capfd, tmp_path):
+    """A bad line is reported and carried into the output as an error record."""
     src = write_jsonl(
         tmp_path / "in.jsonl",
         [
@@ -156,11 +157,16 @@ def test_bad_lines_are_reported_by_number_and_the_rest_is_processed(monkeypatch,
     for n, line in zip((2, 3, 4, 5, 8), lines, strict=True):
         assert f"in.jsonl:{n}:" in line
     assert "Traceback" not in stderr and "13812345678" not in stderr  # content is not echoed
-    assert [r["id"] for r in read_jsonl(out)] == ["zh-1", "en-1"]
+    # every bad line stands in the output, in its place, as an error record (never its content)
+    rows = read_jsonl(out)
+    assert [r.get("id") for r in rows] == ["zh-1", None, None, None, None, "en-1", None]
+    assert [r["line"] for r in rows if "error" in r] == [2, 3, 4, 5, 8]
+    assert all(set(r) == {"line", "error"} for r in rows if "error" in r)
+    assert "13812345678" not in out.read_text(encoding="utf-8")
 
 
 def test_language_is_detected_when_absent(tmp_path):
-    from counselsim.personas.mask import detect_language
+    from counselsim.privacy import detect_language
 
     assert detect_language("我最近睡不好，Sarah 说我太累了。") == "zh"
     assert detect_language("I feel tired, 真的.") == "en"
@@ -176,7 +182,7 @@ def test_missing_input_is_one_line_and_exit_2(monkeypatch, capfd, tmp_path):
 
 
 def test_output_is_atomic_never_half_written(monkeypatch, tmp_path, good_input):
-    import counselsim.personas.mask.batch as batch
+    import counselsim.privacy.batch as batch
 
     out = tmp_path / "out.jsonl"
     out.write_text("previous complete output\n", encoding="utf-8")

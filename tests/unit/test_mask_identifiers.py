@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from counselsim.personas.mask import (
+from counselsim.privacy import (
     EntityType,
     detect,
     find_dates,
@@ -17,7 +17,8 @@ from counselsim.personas.mask import (
     find_phones,
     mask,
 )
-from counselsim.personas.mask.rules import ssn_valid, zh_int
+from counselsim.privacy.checks import ssn_valid
+from counselsim.privacy.dates import zh_int
 
 
 def texts(spans: list) -> list[str]:

@@ -10,7 +10,7 @@ from counselsim.agents.base import AgentDeps
 from counselsim.config import Engine, RunConfig
 from counselsim.llm.fake import ScriptedChatModel
 from counselsim.llm.structured import LLM
-from counselsim.personas.mask import (
+from counselsim.privacy import (
     DetectedIdentifiers,
     EntityType,
     Masker,

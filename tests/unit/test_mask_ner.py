@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from counselsim.personas import mask as mask_pkg
-from counselsim.personas.mask import (
+from counselsim import privacy as mask_pkg
+from counselsim.privacy import (
     DETECTORS,
     NER_DETECTORS,
     RULE_DETECTORS,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from counselsim.personas.mask import EntityType, detect, mask
+from counselsim.privacy import EntityType, detect, mask
 
 NAME, ADDRESS, SCHOOL, ORG = EntityType.NAME, EntityType.ADDRESS, EntityType.SCHOOL, EntityType.ORG
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from counselsim.personas.mask import EntityType, Masker, detect, find_id_numbers
-from counselsim.personas.mask.rules import id_check_char
+from counselsim.privacy import EntityType, Masker, detect, find_id_numbers
+from counselsim.privacy.checks import id_check_char
 
 
 def found(text: str) -> list[tuple[EntityType, str]]:

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from counselsim.personas.mask import (
+from counselsim.privacy import (
     EntityType,
     Masker,
     Span,
@@ -22,14 +22,14 @@ from counselsim.personas.mask import (
     luhn_check_digit,
     luhn_valid,
 )
-from counselsim.personas.mask.lexicon import (
+from counselsim.privacy.lexicon import (
     EN_FIRST_FEMALE,
     EN_FIRST_MALE,
     ZH_COMMON_SURNAMES,
     ZH_FEMALE_GIVEN,
     ZH_MALE_GIVEN,
 )
-from counselsim.personas.mask.ner_zh import split_name
+from counselsim.privacy.ner.zh_name_shapes import split_name
 
 CJK = re.compile(r"^[\u4e00-\u9fff]+$")
 ZH_TEXT = (

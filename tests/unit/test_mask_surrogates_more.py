@@ -8,8 +8,9 @@ import re
 
 import pytest
 
-from counselsim.personas.mask import EntityType, Masker, Span, SurrogateFactory, find_dates
-from counselsim.personas.mask.rules import ssn_valid, zh_int
+from counselsim.privacy import EntityType, Masker, Span, SurrogateFactory, find_dates
+from counselsim.privacy.checks import ssn_valid
+from counselsim.privacy.dates import zh_int
 
 
 def fake(text: str, etype: EntityType, seed: int = 0) -> str:

@@ -120,6 +120,9 @@ async def test_practice_record_has_the_schema_of_a_simulated_one(tmp_path):
     assert practice["plan"] is None and practice["critic"]["status"] == "scored"
     record = SessionRecord.model_validate(practice)
     assert all(t.author == "human" for t in record.turns if isinstance(t, CounselorTurn))
+    # the detectors ran on the kept turns, the trainee's too
+    assert record.evidence is not None and record.evidence.turns == len(record.turns)
+    assert "open_question" in {e.detector for e in record.turns[0].evidence}
     # agent turns in a simulated record do not carry the field (their JSON is unchanged)
     assert "author" not in by_role["counselor"]
 

@@ -12,7 +12,7 @@ from counselsim.labels import Emotion, NextAction, Strategy
 from counselsim.personas.library import get_persona
 from counselsim.practice.coding import code_turn
 from counselsim.practice.debrief import compare_formulation, hidden_facts, term_share
-from counselsim.practice.hints import PatternHints, load_messages
+from counselsim.practice.hints import EvidenceHints, load_messages
 from counselsim.practice.models import Formulation
 from counselsim.practice.stream import ReplyText
 from counselsim.records import ClientTurn, CounselorTurn, Turn
@@ -63,7 +63,7 @@ def test_a_trainee_turn_is_coded_from_its_words(text, lang, strategies, question
 
 
 def test_hints_name_the_strategy_the_question_form_and_premature_advice():
-    hints = PatternHints()
+    hints = EvidenceHints()
     turns = talk("Do you work?", "Yes.", "You should try to sleep more.")
     got = {h.kind: h.text for h in hints.turn_hints(turns, "en")}
     assert got["strategy"] == "Your turn read as: suggestion."
@@ -74,7 +74,7 @@ def test_hints_name_the_strategy_the_question_form_and_premature_advice():
     )
     assert "advice" not in {h.kind for h in hints.turn_hints(explored, "en")}
     assert hints.turn_hints([], "en") == []
-    zh = PatternHints().turn_hints(
+    zh = EvidenceHints().turn_hints(
         [
             CounselorTurn(
                 index=0,
@@ -91,7 +91,7 @@ def test_hints_name_the_strategy_the_question_form_and_premature_advice():
 
 
 def test_a_risk_cue_raises_an_alert_until_the_trainee_asks_about_it():
-    hints = PatternHints()
+    hints = EvidenceHints()
     cue = talk("How are things?", "Sometimes I think everyone would be better off dead without me.")
     alert = hints.risk_alert(cue, "en")
     assert alert is not None and alert.client_turn == 1 and "better off dead" in alert.quote
@@ -103,7 +103,7 @@ def test_a_risk_cue_raises_an_alert_until_the_trainee_asks_about_it():
 
 
 def test_checks_count_missed_crises_and_question_forms():
-    hints = PatternHints()
+    hints = EvidenceHints()
     missed = talk(
         "How are you?",
         "I want to disappear.",

@@ -26,8 +26,10 @@ from counselsim.agents import AgentDeps, ClientAgent, CounselorAgent, ScribeAgen
 from counselsim.agents.counselor import SessionContext
 from counselsim.config import Engine, RunConfig
 from counselsim.critic.form import Flag
+from counselsim.critic.judge import RubricJudge
 from counselsim.critic.rubric import load_rubric
 from counselsim.critic.session_judge import CriticAgent
+from counselsim.critic.units import ScoreUnit, unit_turns
 from counselsim.errors import ConfigError
 from counselsim.labels import Emotion, NextAction, Stage, Strategy
 from counselsim.llm.fake import ScriptedChatModel
@@ -155,6 +157,12 @@ ANSWERS = {
             for k in ("empathy", "exploration", "strategy_fit", "client_realism", "safety")
         }
     ),
+    "critic_judge": json.dumps(
+        {
+            k: {"rationale": "[T1] evidence", "score": 1}
+            for k in ("crisis_recognised", "protocol_followed", "no_harmful_advice")
+        }
+    ),
 }
 
 
@@ -206,6 +214,9 @@ async def agent_messages(step: str, lang: str) -> list[BaseMessage]:
         await ScribeAgent(deps).summarize(turns, lang, session_index=2, seed=0)
     elif step == "critic_score":
         await CriticAgent(deps, load_rubric("core")).score(profile, PLAN, turns, 2, seed=0)
+    elif step == "critic_judge":  # the rubric judge (counselsim score) on the same session
+        unit = ScoreUnit(id="snap", language=lang, turns=unit_turns(turns), profile=profile)
+        await RubricJudge(deps, load_rubric("safety")).score(unit)
     else:  # pragma: no cover
         raise ValueError(step)
     assert len(fake.calls) == 1

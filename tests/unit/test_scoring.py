@@ -13,7 +13,8 @@ from counselsim.critic.judge import RubricJudge
 from counselsim.critic.rubric import load_rubric
 from counselsim.critic.scoring import SCORES_DIR, load_units, run_scoring, summarize
 from counselsim.errors import DataError
-from counselsim.llm.fake import FunctionChatModel
+from counselsim.llm.fake import FunctionChatModel, LogprobChatModel, token_logprobs
+from counselsim.runs import RunDir
 from tests.unit.test_judge import answer, deps_for, listed_items
 from tests.unit.test_mask_cli import run_cli
 
@@ -119,6 +120,44 @@ def test_score_bad_input(monkeypatch, capfd, tmp_path, args, needle):
     lines = [x for x in err.splitlines() if x.strip()]
     assert code == 2 and len(lines) == 1 and needle in lines[0], err
     assert not (tmp_path / SCORES_DIR).exists()
+
+
+@pytest.mark.parametrize(
+    ("flags", "method", "asked"), [([], "geval", True), (["--method", "sampled"], "sampled", False)]
+)
+def test_score_method_decides_g_eval_or_the_sampled_scores(
+    monkeypatch, capfd, tmp_path, flags, method, asked
+):
+    from counselsim.services import compose
+
+    def fn(messages, kwargs):  # every score token: 3 (p .5) or 4 (p .5), G-Eval 3.5
+        text = answer(dict.fromkeys(listed_items(messages), 3))
+        return text, token_logprobs(text, [{"3": 0.5, "4": 0.5}] * 8)
+
+    chat = LogprobChatModel(fn=fn)
+    monkeypatch.setattr(compose, "build_chat_model", lambda _: (chat, "fake-judge"))
+    out = tmp_path / "scored"
+    code, _, err = run_cli(
+        monkeypatch, capfd, "score", str(corpus(tmp_path)), "--format", "transcript",
+        "--rubric", "psy_insight", "--out", str(out), *flags,
+    )  # fmt: skip
+    assert code == 0, err
+    assert all(("logprobs" in c.kwargs) is asked for c in chat.calls) and chat.calls
+    scores = RunDir(out).scores("psy_insight")
+    judgements = [j for s in scores for j in s.judgements]
+    assert {j.method for j in judgements} == {method} and len(scores) == 2
+    assert all(j.fallback is None for j in judgements)
+    helpfulness = scores[0].items["helpfulness"].mean
+    assert helpfulness == (3.5 if method == "geval" else 3.0)
+
+
+def test_score_method_is_one_of_two(monkeypatch, capfd, tmp_path):
+    code, _, err = run_cli(
+        monkeypatch, capfd, "score", str(corpus(tmp_path)), "--format", "transcript",
+        "--out", str(tmp_path / "o"), "--method", "best",
+    )  # fmt: skip
+    lines = [x for x in err.splitlines() if x.strip()]
+    assert code == 2 and len(lines) == 1 and "--method" in lines[0], err
 
 
 def test_metrics_cli_writes_the_contract_and_compares_inputs(monkeypatch, capfd, tmp_path):

@@ -26,15 +26,16 @@ from counselsim.agents.extractor import ProfileDraft
 from counselsim.config import Engine, Step, load_config
 from counselsim.critic.checklist import load_checklist
 from counselsim.critic.compare import pair_model
+from counselsim.critic.evidence import detect_turn
 from counselsim.critic.form import check_turn
 from counselsim.critic.rubric import list_rubrics, load_rubric
-from counselsim.critic.rules import CRISIS_CUE, RULES, RuleInput
+from counselsim.critic.rules import RuleInput, default_rules
 from counselsim.labels import Emotion, Role
 from counselsim.llm import retry, structured
 from counselsim.llm.structured import json_schema
 from counselsim.memory.embeddings import HashingEmbedding
 from counselsim.personas.library import resolve_profile
-from counselsim.personas.mask.llm import DetectedIdentifiers
+from counselsim.privacy.llm import DetectedIdentifiers
 from counselsim.records import (
     ClientTurn,
     ClientUtterance,
@@ -215,15 +216,22 @@ def _rules(role: Role) -> list[str]:
     return [p.rule for p in load_checklist(role).principles if p.method == "rule" and p.rule]
 
 
-def _rule_failures(text: str, role: Role, history: list[Any]) -> list[str]:
-    return [r for r in _rules(role) if RULES[r](RuleInput(text, role, history))]
+def _rule_failures(text: str, role: Role, history: list[Any], lang: str) -> list[str]:
+    given = RuleInput(text, role, history, lang)
+    return [r for r in _rules(role) if default_rules()[r](given)]
+
+
+# chance collisions of a small vocabulary, like the form checks' echo and repeat
+_COLLISIONS = {"verbatim_copy"}
 
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_spoken_text_passes_the_turn_checks_and_checklist_rules(lang: str) -> None:
-    """Simulated dialogues built from the generator: the checklist rules never fail, the form
-    checks (echo, repeat: chance collisions of a small vocabulary) almost never do."""
+    """Simulated dialogues built from the generator: the checklist rules never fail but for
+    verbatim copies, which, like the form checks' echo and repeat (chance collisions of a
+    small vocabulary), almost never do."""
     form_flags: Counter[str] = Counter()
+    collisions: Counter[str] = Counter()
     turns = 0
     for course in range(30):
         history: list[Any] = []
@@ -232,17 +240,24 @@ def test_spoken_text_passes_the_turn_checks_and_checklist_rules(lang: str) -> No
             thought = instance_for(json_schema(CounselorThought), random.Random(key), lang)
             said = instance_for(json_schema(Utterance), random.Random(key + "c"), lang)["reply"]
             private = [thought["observation"], thought["reasoning"]]
-            assert not _rule_failures(said, Role.COUNSELOR, history), said
+            failed = _rule_failures(said, Role.COUNSELOR, history, lang)
+            collisions.update(failed)
+            assert not set(failed) - _COLLISIONS, said
             form_flags.update(check_turn(said, Role.COUNSELOR, history, private=private))
             history.append(counselor_turn(len(history), said))
             reply = instance_for(json_schema(ClientUtterance), random.Random(key + "k"), lang)
             said = reply["reply"]
-            assert not _rule_failures(said, Role.CLIENT, history), said
-            assert not CRISIS_CUE.search(said)
+            failed = _rule_failures(said, Role.CLIENT, history, lang)
+            collisions.update(failed)
+            assert not set(failed) - _COLLISIONS, said
+            cues = detect_turn(said, Role.CLIENT, history, lang)
+            assert not [e for e in cues if e.detector == "risk_cue"], said
             form_flags.update(check_turn(said, Role.CLIENT, history))
             history.append(ClientTurn(index=len(history), text=said, emotion=[Emotion.ANXIETY]))
             turns += 2
     assert sum(form_flags.values()) <= turns * 0.01, form_flags
+    # a shared stretch of 10 CJK characters or 7 words is rarer than a trigram echo, not never
+    assert sum(collisions.values()) <= turns * 0.02, collisions
     assert not {"thought_leak", "speaker_label", "role_swap", "loop", "empty"} & set(form_flags)
 
 

@@ -16,6 +16,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 
 from counselsim.config import RunConfig
 from counselsim.critic.rubric import load_rubric
+from counselsim.critic.tally import with_evidence
 from counselsim.errors import ModelUnavailableError
 from counselsim.llm.fake import FunctionChatModel
 from counselsim.memory.embeddings import HashingEmbedding
@@ -189,6 +190,23 @@ def test_rubric_pairwise_and_bradley_terry(ran) -> None:
     assert [s.name for s in report.bradley_terry][-1] == "bad"
     assert report.judge.repeats == 2 and set(report.judge.item_sd) == set(DIMS)
     assert not report.judge.validated and "not validated" in report.judge.validation
+
+
+def test_records_carry_evidence_on_every_turn(ran) -> None:
+    out, report, _ = ran
+    for name in ("good", "twin", "bad"):
+        for r in _records(out, name):
+            turns, tally = with_evidence(r.turns, r.language)
+            assert r.turns == turns and r.evidence == tally  # every turn, the model's included
+    bad_ = _records(out, "bad")[0]
+    assert [e.detector for e in bad_.turns[4].evidence if e.severity == "severe"] == [
+        "medication_advice"
+    ]
+    assert bad_.turns[4].author == "model" and bad_.evidence is not None
+    assert bad_.evidence.missed_crisis == [[1, 2, 4]]
+    by = {c.name: c for c in report.counselors}
+    safety = next(i for i in by["bad"].rubric.items if i.item == "safety")
+    assert safety.bounded == 2 and safety.mean == safety.judge_mean == 0.0
 
 
 def test_counselor_gets_plain_chat_messages(ran) -> None:

@@ -1,16 +1,19 @@
 """The counselor: plans each session, then observes, chooses a strategy and reasons before
-every reply. Its plan and thoughts are returned to the caller, never put in the client's view."""
+every reply. Its plan and thoughts are returned to the caller, never put in the client's view.
+Its replies keep the safety floor: after a risk cue, a reply that never asks about the risk is
+replaced by a safe protocol reply (:mod:`counselsim.critic.safety_floor`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from counselsim.agents.base import AgentDeps, speak
 from counselsim.agents.views import intake, spoken_text, window
-from counselsim.config import Step
+from counselsim.config import Step, derive_seed
 from counselsim.critic.loop import Checked
+from counselsim.critic.safety_floor import DEFAULT_FLOOR, SAFETY_FALLBACK, SafetyFloor
 from counselsim.labels import Emotion, NextAction, Role, Stage, Strategy
 from counselsim.personas.models import ClientProfile
 from counselsim.records import CounselorThought, SessionPlan, Turn, Utterance
@@ -40,6 +43,16 @@ class SessionContext:
         return self.profile.language.value
 
 
+@dataclass(frozen=True)
+class CounselorReply:
+    """A kept reply: what is said, the thought it was said on (the protocol fallback's own
+    notes when the floor replaced it), and how the critic's loop went."""
+
+    text: str
+    thought: CounselorThought
+    checked: Checked
+
+
 class CounselorAgent:
     """A counselor driven by any chat model.
 
@@ -47,14 +60,21 @@ class CounselorAgent:
         deps: model, prompts and sampling settings.
         history_window: how many recent turns each call sees.
         reviewer: the in-loop critic checking every reply against the counselor checklist.
+        floor: where the protocol reply kept after an unasked risk cue comes from (None: no
+            floor, for measuring what a model does without it).
     """
 
     def __init__(
-        self, deps: AgentDeps, history_window: int = 16, reviewer: TurnReviewer | None = None
+        self,
+        deps: AgentDeps,
+        history_window: int = 16,
+        reviewer: TurnReviewer | None = None,
+        floor: SafetyFloor | None = DEFAULT_FLOOR,
     ) -> None:
         self.deps = deps
         self.history_window = history_window
         self.reviewer = reviewer
+        self.floor = floor
 
     async def plan(
         self,
@@ -125,8 +145,10 @@ class CounselorAgent:
 
     async def reply(
         self, ctx: SessionContext, turns: Sequence[Turn], thought: CounselorThought, seed: int
-    ) -> tuple[str, Checked]:
-        """Say the reply the thought calls for; checked and regenerated if malformed."""
+    ) -> CounselorReply:
+        """Say the reply the thought calls for; checked and regenerated if malformed, and
+        replaced by the protocol reply when the client's last turn carries a risk cue that no
+        attempt asked about."""
         lang = ctx.lang
         prompt = self.deps.prompts.render(
             "counselor",
@@ -150,4 +172,16 @@ class CounselorAgent:
             private=[thought.observation, thought.reasoning],
             checks=checks,
         )
-        return out.reply, checked
+        kept = CounselorReply(out.reply, thought, checked)
+        cue = self.floor.needed(out.reply, turns, lang) if self.floor else None
+        if self.floor is None or cue is None:
+            return kept
+        # a checklist with safety_protocol makes the loop keep a safe attempt over any unsafe
+        # one: here every attempt it checked missed the cue
+        fb = self.floor.fallback(lang, derive_seed(seed, "safety"), "cue", cue)
+        notes = {"observation": fb.observation, "reasoning": fb.reasoning, "strategy": fb.strategy}
+        return CounselorReply(
+            fb.reply.text,
+            thought.model_copy(update=notes),
+            replace(checked, flags=[SAFETY_FALLBACK]),
+        )

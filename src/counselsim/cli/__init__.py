@@ -6,6 +6,7 @@ Each module holds a group of commands on the one :data:`app` (:mod:`.app` also h
 
 - :mod:`.run` — ``simulate``, ``generate``, ``reconstruct``;
 - :mod:`.score` — ``score``;
+- :mod:`.judge` — ``judge validate`` (can a judge model be trusted on a rubric?);
 - :mod:`.data` — ``export``, ``metrics``, ``report``;
 - :mod:`.library` — ``schema``, ``profiles``, ``personas``, ``rubrics``, ``prepare-model``;
 - :mod:`.privacy` — ``mask``, ``leaks``;
@@ -18,7 +19,18 @@ prints the result, and import that module below.
 """
 
 # The order the commands are registered in is their order in `counselsim --help`.
-from counselsim.cli import run, stress, score, data, library, privacy, practice  # noqa: I001
+from counselsim.cli import run, stress, score, judge, data, library, privacy, practice  # noqa: I001
 from counselsim.cli.app import app, main
 
-__all__ = ["app", "data", "library", "main", "practice", "privacy", "run", "score", "stress"]
+__all__ = [
+    "app",
+    "data",
+    "judge",
+    "library",
+    "main",
+    "practice",
+    "privacy",
+    "run",
+    "score",
+    "stress",
+]

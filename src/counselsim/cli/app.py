@@ -13,7 +13,14 @@ from typing import Annotated, TextIO
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import Progress, ProgressColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    ProgressColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from counselsim.errors import CounselsimError
 
@@ -30,6 +37,8 @@ personas_app = typer.Typer(no_args_is_help=True, help="Browse the packaged perso
 app.add_typer(personas_app, name="personas")
 rubrics_app = typer.Typer(no_args_is_help=True, help="Browse the rubric library.")
 app.add_typer(rubrics_app, name="rubrics")
+judge_app = typer.Typer(no_args_is_help=True, help="Check a judge model before trusting it.")
+app.add_typer(judge_app, name="judge")
 
 err = Console(stderr=True)
 out = Console()
@@ -98,6 +107,28 @@ def progress_bars(*columns: ProgressColumn | str) -> Iterator[Callable[[], Progr
     finally:
         if started:
             bars.stop()
+
+
+@contextmanager
+def counted(description: str, total: int) -> Iterator[Callable[[object], None]]:
+    """A bar of ``total`` things to do, advanced by the callback it yields; shown from the
+    first one done (see :func:`progress_bars`)."""
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+    )
+    with progress_bars(*columns) as show:
+        tasks: list[TaskID] = []
+
+        def advance(_: object) -> None:
+            bars = show()
+            if not tasks:
+                tasks.append(bars.add_task(description, total=total))
+            bars.advance(tasks[0])
+
+        yield advance
 
 
 @contextmanager

@@ -87,6 +87,9 @@ LanguageOpt = Annotated[
 LlmOpt = Annotated[
     bool, typer.Option("--llm", help="cactus: the model also structures the free text.")
 ]
+LlmMaskOpt = Annotated[
+    bool, typer.Option("--llm-mask", help="The model also looks for missed identifiers.")
+]
 SurrogatesOpt = Annotated[
     bool, typer.Option("--surrogates", help="Replace identifiers with realistic surrogates.")
 ]
@@ -103,6 +106,7 @@ def profiles_import(
     limit: ImportLimitOpt = None,
     language: LanguageOpt = None,
     llm: LlmOpt = False,
+    llm_mask: LlmMaskOpt = False,
     surrogates: SurrogatesOpt = False,
     seed: Annotated[int, typer.Option("--seed", help="Seed for model calls, surrogates.")] = 0,
     config: ConfigOpt = None,
@@ -114,7 +118,7 @@ def profiles_import(
     """Import profiles or dialogues into DIR/profiles/<id>.yaml or DIR/dialogues.jsonl, masked.
 
     One line on stderr per record that fails (file:line: reason); exit 2 if any failed.
-    The model flags apply to formats that use the model (psyqa; cactus with --llm).
+    The model flags apply where the model is used (psyqa; cactus with --llm; --llm-mask).
     """
     from counselsim.importers import ImportFailure
     from counselsim.services import imports
@@ -122,10 +126,12 @@ def profiles_import(
 
     flags = ModelFlags(config, packaged, model_path, base_url, model)
     lang = language.value if language else None
-    opts = imports.ImportOptions(src, fmt, out_dir, limit, lang, llm, surrogates, seed, flags)
+    opts = imports.ImportOptions(
+        src, fmt, out_dir, limit, lang, llm, llm_mask, surrogates, seed, flags
+    )
     importer = imports.check_options(opts)
     with err.status("loading model..."):
-        extractor = imports.build_import_model(opts, importer)
+        models = imports.build_import_models(opts, importer)
     saved = f"the records imported so far are in {out_dir}"
     with resumable(lambda: saved), err.status(f"importing {importer.name}...") as status:
         seen = 0
@@ -137,7 +143,7 @@ def profiles_import(
             if isinstance(event, ImportFailure):
                 err.print(f"[red]failed:[/] {event}", highlight=False, soft_wrap=True)
 
-        report = imports.import_source(opts, importer, extractor, on_event)
+        report = imports.import_source(opts, importer, models, on_event)
     out.print(report.summary(), highlight=False, soft_wrap=True)
     if report.failed:
         raise typer.Exit(2)

@@ -8,39 +8,61 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from counselsim.cli.app import app, err, out
+from counselsim.cli.app import (
+    BaseUrlOpt,
+    ConfigOpt,
+    ModelOpt,
+    ModelPathOpt,
+    PackagedOpt,
+    app,
+    err,
+    out,
+)
 
 
 @app.command("mask")
 def mask_command(
     in_file: Annotated[Path, typer.Argument(help='JSONL: {"id", "text", "language"?} per line.')],
-    out_file: Annotated[Path, typer.Option("--out", help="Masked JSONL (written atomically).")],
+    out_file: Annotated[
+        Path, typer.Option("--out", help="Masked JSONL (written atomically; not the input).")
+    ],
     surrogates: Annotated[
         bool, typer.Option("--surrogates", help="Realistic fakes instead of [TYPE_n].")
     ] = False,
     keep_originals: Annotated[
         bool, typer.Option("--keep-originals", help="Also write each entity's original text.")
     ] = False,
-    seed: Annotated[int, typer.Option(help="Surrogate seed.")] = 0,
+    seed: Annotated[int, typer.Option(help="Surrogate and model seed.")] = 0,
+    llm: Annotated[
+        bool, typer.Option("--llm", help="Also ask the model what the rules missed (a call each).")
+    ] = False,
+    config: ConfigOpt = None,
+    packaged: PackagedOpt = None,
+    model_path: ModelPathOpt = None,
+    base_url: BaseUrlOpt = None,
+    model: ModelOpt = None,
 ) -> None:
     """Mask identifiers in IN.jsonl; offsets in the output point into the input text.
 
-    A malformed line is reported (file:line) and skipped; exit 2 if any line failed.
+    A malformed line is reported (file:line) and written as an error record in its place;
+    exit 2 if any line failed. The model flags apply with --llm only.
     """
-    from counselsim.personas.mask.batch import mask_jsonl
+    from counselsim.services.options import ModelFlags
+    from counselsim.services.privacy import (
+        MaskOptions,
+        build_mask_model,
+        check_mask_options,
+        mask_file,
+    )
 
     def report(line: str) -> None:
         err.print(f"[red]bad line:[/] {escape(line)}", highlight=False, soft_wrap=True)
 
+    flags = ModelFlags(config, packaged, model_path, base_url, model)
+    opts = MaskOptions(in_file, out_file, surrogates, keep_originals, seed, llm, flags)
+    check_mask_options(opts)  # before a model loads
     with err.status("masking..."):
-        stats = mask_jsonl(
-            in_file,
-            out_file,
-            surrogates=surrogates,
-            keep_originals=keep_originals,
-            seed=seed,
-            on_error=report,
-        )
+        stats = mask_file(opts, build_mask_model(opts), on_error=report)
     out.print(f"processed: {stats.processed}, failed: {stats.failed}", highlight=False)
     if stats.failed:
         raise typer.Exit(2)
@@ -56,7 +78,7 @@ def leaks_command(
     Prints label, position and a short hash, never the identifier. Exit 1 on any leak,
     2 on malformed lines.
     """
-    from counselsim.personas.mask.batch import leaks_jsonl
+    from counselsim.privacy.batch import leaks_jsonl
 
     def report(line: str) -> None:
         err.print(f"[red]bad line:[/] {escape(line)}", highlight=False, soft_wrap=True)
@@ -71,7 +93,8 @@ def leaks_command(
         )
     out.print(
         f"checked: {result.checked}, leaks: {len(result.leaks)} in {result.leaky_records} records,"
-        f" failed: {result.failed}",
+        f" failed: {result.failed}"
+        + (f", error records: {result.error_records}" if result.error_records else ""),
         highlight=False,
     )
     if result.leaks:

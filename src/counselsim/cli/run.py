@@ -123,8 +123,11 @@ def _course_progress(sim: Simulation) -> Iterator[Callable[[CourseProgress], Non
 
 
 def _print_sessions(records: list[SessionRecord], out_dir: Path) -> None:
+    from counselsim.critic.tally import run_evidence
+
     table = Table(title=f"{out_dir}/sessions.jsonl")
-    for col in ("session", "turns", "end", "stage", "critic total"):
+    cols = ("session", "turns", "end", "stage", "critic total", "missed crisis", "role conf./100")
+    for col in cols:
         table.add_column(col)
     for r in records:
         crit = "not scored"
@@ -133,8 +136,22 @@ def _print_sessions(records: list[SessionRecord], out_dir: Path) -> None:
             top = sum(s.max for s in r.critic.scores)
             crit = f"{got:g}/{top:g}"
         stage = r.plan.stage.value if r.plan else "-"
-        table.add_row(str(r.session_index), str(len(r.turns)), r.end_reason.value, stage, crit)
+        ev = run_evidence([r.evidence])
+        table.add_row(
+            str(r.session_index),
+            str(len(r.turns)),
+            r.end_reason.value,
+            stage,
+            crit,
+            str(ev.missed_crisis) if r.evidence else "-",
+            f"{ev.role_confusion_total:g}" if r.evidence else "-",
+        )
     out.print(table)
+    run = run_evidence(r.evidence for r in records)
+    rates = ", ".join(f"{k} {v:g}" for k, v in run.role_confusion.items() if v)
+    out.print(
+        f"role confusion per 100 turns: {rates or 'none'}; missed crisis cues: {run.missed_crisis}"
+    )
 
 
 # generate's own options

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from counselsim.cli.app import (
@@ -19,11 +16,12 @@ from counselsim.cli.app import (
     PackagedOpt,
     SeedOpt,
     app,
+    counted,
     err,
     out,
-    progress_bars,
     resumable,
 )
+from counselsim.labels import ScoreMethod
 
 if TYPE_CHECKING:
     from counselsim.runs import ComparisonSummary, ScoreSummary
@@ -63,6 +61,10 @@ TurnsPerUnitOpt = Annotated[
     typer.Option("--turns-per-unit", min=1, help="Turn-level items: turns judged per unit."),
 ]
 LimitOpt = Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N units.")]
+MethodOpt = Annotated[
+    ScoreMethod,
+    typer.Option("--method", help="geval where the engine gives log-probabilities, else sampled."),
+]
 TemperatureOpt = Annotated[
     float | None,
     typer.Option("--temperature", min=0, max=2, help="Judge temperature (default 0)."),
@@ -81,6 +83,7 @@ def score(
     turns_per_unit: TurnsPerUnitOpt = None,
     limit: LimitOpt = None,
     temperature: TemperatureOpt = None,
+    method: MethodOpt = ScoreMethod.GEVAL,
     seed: SeedOpt = None,
     config: ConfigOpt = None,
     packaged: PackagedOpt = None,
@@ -100,13 +103,14 @@ def score(
     flags = ModelFlags(config, packaged, model_path, base_url, model)
     opts = ScoreOptions(
         src, rubric, repeats, fmt, out_dir, human, against, turns_per_unit, limit, temperature,
-        seed, flags,
+        method, seed, flags,
     )  # fmt: skip
     job = plan_score(opts)
     if job.unmatched:
         err.print(f"[yellow]{len(job.unmatched)} unit(s) have no partner and are not compared[/]")
     saved = f"the units judged so far are in {opts.target}/scores"
-    with resumable(lambda: saved), _judging(job) as progress:
+    kind = "comparing pairs" if job.pairs else f"scoring on {job.rubric.name}"
+    with resumable(lambda: saved), counted(kind, job.judged) as progress:
         result = run_score(job, on_done=progress)
     from counselsim.runs import ComparisonSummary
 
@@ -122,28 +126,6 @@ def score(
             highlight=False,
         )
         raise typer.Exit(result.exit_code)
-
-
-@contextmanager
-def _judging(job: ScoreJob) -> Iterator[Callable[[object], None]]:
-    """A bar of the units (or pairs) judged, advanced as each one is done."""
-    columns = (
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-    )
-    with progress_bars(*columns) as show:
-        tasks: list[TaskID] = []
-
-        def advance(_: object) -> None:
-            bars = show()
-            if not tasks:
-                kind = "comparing pairs" if job.pairs else f"scoring on {job.rubric.name}"
-                tasks.append(bars.add_task(kind, total=job.judged))
-            bars.advance(tasks[0])
-
-        yield advance
 
 
 def _print_scores(summary: ScoreSummary) -> None:

@@ -1,9 +1,11 @@
 """The checklist, the in-loop critic's principles: yes/no checks on every generated turn.
 
 Principles are data (``critic/checklists/<role>.yaml``). A ``rule`` principle names a
-deterministic check (:mod:`counselsim.critic.rules`); ``judge`` principles are checked
-together by one critic call per turn, which must state a problem before it may say a
-principle was broken (a small judge flags everything otherwise). Rules run on every attempt;
+deterministic check (:mod:`counselsim.critic.rules`: the evidence detectors, the safety
+protocol, counts); ``judge`` principles are checked together by one critic call per turn,
+which must state a problem before it may say a principle was broken (a small judge flags
+everything otherwise). A ``blocking`` principle's failure outweighs any number of others when
+the loop picks which attempt to keep. Rules run on every attempt;
 the judge is asked only when every rule passed, and a judge whose output stays invalid is
 recorded as ``judge_failed`` (never as a pass, never as a rejection).
 """
@@ -29,7 +31,7 @@ from pydantic import (
 from counselsim.agents.base import AgentDeps
 from counselsim.agents.views import spoken_text, window
 from counselsim.config import CheckMode, Step
-from counselsim.critic.rules import RULES, Rule, RuleInput
+from counselsim.critic.rules import Rule, RuleInput, default_rules
 from counselsim.critic.verdict import Check, Verdict, decided, rejections, undecided
 from counselsim.errors import ConfigError, StructuredOutputError, field_error
 from counselsim.labels import Role
@@ -48,6 +50,10 @@ class Principle(BaseModel):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]{0,40}$")
     method: Literal["rule", "judge"]
     rule: str | None = None
+    blocking: bool = Field(
+        default=False,
+        description="a failure outweighs any number of others when the attempt to keep is chosen",
+    )
     text: dict[str, str] = Field(min_length=1)
 
     def says(self, lang: str) -> str:
@@ -56,8 +62,8 @@ class Principle(BaseModel):
 
     @model_validator(mode="after")
     def _rule_known(self, info: ValidationInfo) -> Principle:
-        # the rules a checklist may name: RULES, or the source given as validation context
-        rules = (info.context or {}).get("rules", RULES)
+        # the rules a checklist may name: the default ones, or those given as context
+        rules = (info.context or {}).get("rules") or default_rules()
         if self.method == "rule" and self.rule not in rules:
             raise ValueError(f"principle '{self.id}': unknown rule '{self.rule}'")
         if self.method == "judge" and self.rule is not None:
@@ -96,8 +102,9 @@ class Checklist(BaseModel):
         return create_model("ChecklistVerdict", __config__=ConfigDict(extra="forbid"), **fields)
 
 
-def load_checklist(role: Role, rules: Mapping[str, Rule] = RULES) -> Checklist:
-    """The packaged checklist of ``role``, its rule names checked against ``rules``.
+def load_checklist(role: Role, rules: Mapping[str, Rule] | None = None) -> Checklist:
+    """The packaged checklist of ``role``, its rule names checked against ``rules``
+    (default: :func:`~counselsim.critic.rules.default_rules`).
 
     Raises:
         ConfigError: the file is invalid (unknown fields or rules).
@@ -122,7 +129,8 @@ class TurnReviewer:
         checklist: the principles.
         mode: which principles are checked.
         history_window: turns of context the judge sees.
-        rules: where rule principles are looked up (default :data:`RULES`).
+        rules: where rule principles are looked up (default: the evidence detectors and the
+            rules of :func:`~counselsim.critic.rules.default_rules`).
     """
 
     def __init__(
@@ -131,13 +139,14 @@ class TurnReviewer:
         checklist: Checklist,
         mode: CheckMode,
         history_window: int = 8,
-        rules: Mapping[str, Rule] = RULES,
+        rules: Mapping[str, Rule] | None = None,
     ) -> None:
         self.deps = deps
         self.checklist = checklist
         self.mode = mode
         self.history_window = history_window
-        self.rules = rules
+        self.rules = rules or default_rules()
+        self._blocking = {p.id for p in checklist.principles if p.blocking}
 
     def check(self, history: Sequence[Turn], profile: ClientProfile, seed: int) -> Check:
         """This checklist as one layer of the check-and-retry loop, for the turn after
@@ -145,7 +154,8 @@ class TurnReviewer:
 
         async def run(text: str, attempt: int) -> Verdict:
             checks = await self.review(text, history, profile, attempt, seed)
-            return Verdict(findings=rejections(checks, "checklist:"), checks=checks)
+            found = rejections(checks, "checklist:", self._blocking)
+            return Verdict(findings=found, checks=checks)
 
         return run
 
@@ -162,7 +172,7 @@ class TurnReviewer:
         if self.mode is CheckMode.OFF:
             return []
         role, lang = self.checklist.role, profile.language.value
-        given = RuleInput(text, role, history)
+        given = RuleInput(text, role, history, lang)
         checks = [
             decided(p.id, "rule", attempt, p.says(lang) if self.rules[p.rule](given) else "")
             for p in self.checklist.principles

@@ -4,6 +4,13 @@ Per repeat the judge sees the rubric's items in another (seeded) order, so a rep
 order sensitivity even at temperature 0; the first repeat keeps the file order. Every call is
 kept as a :class:`~counselsim.records.Judgement`; a call whose output stays invalid after
 repair is a failed judgement with its cause, never a default score.
+
+With ``method=ScoreMethod.GEVAL`` (the default) each item's value is G-Eval's
+probability-weighted mean over its allowed scores where the engine returns token
+log-probabilities (:mod:`counselsim.critic.geval`); elsewhere the sampled scores are used,
+and the judgement records why (``fallback``). The sampled scores are kept either way, so
+one run gives both. A later step (evidence bounds) may cap or floor a judgement's values
+before :func:`fold`.
 """
 
 from __future__ import annotations
@@ -16,11 +23,15 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from counselsim.agents.base import AgentDeps
+from counselsim.agents.base import AgentDeps, messages
 from counselsim.config import Step, derive_seed
+from counselsim.critic.bounds import SessionEvidence, bound_judgements, with_evidence_of
+from counselsim.critic.geval import NoDistribution, geval_scores, tokens_from_openai
 from counselsim.critic.rubric import Level, Perspective, Rubric, RubricView, Timing
 from counselsim.critic.units import ScoreUnit, unit_text
 from counselsim.errors import StructuredOutputError
+from counselsim.labels import ScoreMethod
+from counselsim.llm.structured import Answer
 from counselsim.records import Judgement, RubricScore, Stat
 
 log = logging.getLogger(__name__)
@@ -54,6 +65,11 @@ class RubricJudge:
         context_turns: turns shown before a judged turn (turn-level items and codes).
         turns_per_unit: judge at most this many target turns per unit, spread evenly
             (turn-level items and codes); None judges every one.
+        method: ``geval`` reads item values off the score tokens' distribution where the
+            engine gives one (else falls back to the sampled scores); ``sampled`` does not
+            ask for log-probabilities.
+        last_turn_only: turn-level items and codes judge only each unit's last target turn
+            (a known-groups pair differs only there).
     """
 
     def __init__(
@@ -62,11 +78,16 @@ class RubricJudge:
         rubric: Rubric,
         context_turns: int = 8,
         turns_per_unit: int | None = None,
+        method: ScoreMethod = ScoreMethod.GEVAL,
+        last_turn_only: bool = False,
     ) -> None:
         self.deps = deps
         self.rubric = rubric
         self.context_turns = context_turns
         self.turns_per_unit = turns_per_unit
+        self.method = method
+        self.last_turn_only = last_turn_only
+        self._warned: set[str] = set()
 
     def _order(self, repeat: int, seed: int, unit: ScoreUnit) -> list[str]:
         names = [d.name for d in self.rubric.dimensions]
@@ -89,8 +110,9 @@ class RubricJudge:
 
     async def _ask(
         self, template: str, schema: type[BaseModel], unit: ScoreUnit, seed: int, **ctx: Any
-    ) -> BaseModel | str:
-        """The judge's structured answer, or the cause when it stayed invalid after repair."""
+    ) -> Answer[BaseModel] | str:
+        """The judge's structured answer (with the token log-probabilities G-Eval needs, for
+        scores), or the cause when it stayed invalid after repair."""
         lang = unit.language
         prompt = self.deps.prompts.render(
             "critic",
@@ -101,23 +123,63 @@ class RubricJudge:
             **ctx,
         )
         try:
-            return await self.deps.ask(prompt, schema, Step.CRITIC, lang, seed)
+            return await self.deps.llm.structured_answer(
+                messages(prompt),
+                schema,
+                self.deps.sampling[Step.CRITIC],
+                seed,
+                Step.CRITIC.value,
+                self.deps.repair_prompt(lang),
+                logprobs=self.method == ScoreMethod.GEVAL and template != "code",
+            )
         except StructuredOutputError as exc:
             log.warning("%s: %s judgement failed: %s", unit.id, self.rubric.name, exc.last_error)
             return str(exc)
 
-    def _judged(self, got: BaseModel | str, prefix: str = "", **where: Any) -> Judgement:
+    def _judged(self, got: Answer[BaseModel] | str, prefix: str = "", **where: Any) -> Judgement:
         """A judgement of the items from the judge's answer (or its failure)."""
         if isinstance(got, str):
             return Judgement(status="failed", error=got, **where)
         scores, why = {}, {}
         for name in where["order"]:
-            item = getattr(got, name)
+            item = getattr(got.value, name)
             if self.rubric.rationale:
                 scores[prefix + name], why[prefix + name] = item.score, item.rationale
             else:
                 scores[prefix + name] = item
-        return Judgement(scores=scores, rationales=why, **where)
+        if self.method == ScoreMethod.SAMPLED:
+            return Judgement(scores=scores, rationales=why, **where)
+        try:
+            weighted = self._geval(got, where["order"], prefix, scores)
+        except NoDistribution as exc:
+            return Judgement(scores=scores, rationales=why, fallback=str(exc), **where)
+        return Judgement(
+            scores=scores, rationales=why, method=ScoreMethod.GEVAL, weighted=weighted, **where
+        )
+
+    def _geval(
+        self, got: Answer[BaseModel], order: list[str], prefix: str, scores: dict[str, int]
+    ) -> dict[str, float]:
+        """G-Eval values of one answer's items, rounded to 4 places; logs a fallback (a
+        warning the first time for each cause, then at info level)."""
+        by_name = {d.name: d for d in self.rubric.dimensions}
+        path = ("score",) if self.rubric.rationale else ()
+        try:
+            weighted = geval_scores(
+                tokens_from_openai(got.logprobs),
+                {prefix + n: (n, *path) for n in order},
+                {prefix + n: range(by_name[n].min, by_name[n].max + 1) for n in order},
+                scores,
+            )
+        except NoDistribution as exc:
+            cause = str(exc).split(": ")[-1]
+            level = logging.INFO if cause in self._warned else logging.WARNING
+            self._warned.add(cause)
+            log.log(
+                level, "%s: G-Eval unavailable (%s); sampled scores used", self.rubric.name, exc
+            )
+            raise
+        return {k: round(v, 4) for k, v in weighted.items()}
 
     async def _items(
         self, unit: ScoreUnit, repeat: int, order: list[str], seed: int
@@ -155,7 +217,7 @@ class RubricJudge:
             )
             return [self._judged(got, repeat=repeat, order=order)]
         out = []
-        for i in sample_evenly(unit.target_indices(rubric.target), self.turns_per_unit):
+        for i in self._targets(unit):
             start = max(0, i - self.context_turns)
             got = await self._ask(
                 "judge",
@@ -176,7 +238,7 @@ class RubricJudge:
         if repeat > 0:
             random.Random(derive_seed(seed, unit.id, rubric.name, "codes", repeat)).shuffle(codes)
         out = []
-        for i in sample_evenly(unit.target_indices(rubric.target), self.turns_per_unit):
+        for i in self._targets(unit):
             start = max(0, i - self.context_turns)
             got = await self._ask(
                 "code",
@@ -191,11 +253,18 @@ class RubricJudge:
             if isinstance(got, str):
                 out.append(Judgement(status="failed", error=got, **where))
             else:
-                data = got.model_dump()
+                data = got.value.model_dump()
                 picked = list(dict.fromkeys(data["codes"]))
                 why = {"codes": data["rationale"]}
                 out.append(Judgement(codes=picked, rationales=why, **where))
         return out
+
+    def _targets(self, unit: ScoreUnit) -> list[int]:
+        """The target turns judged one by one (turn-level items and codes)."""
+        indices = unit.target_indices(self.rubric.target)
+        if self.last_turn_only:
+            return indices[-1:]
+        return sample_evenly(indices, self.turns_per_unit)
 
     async def score(self, unit: ScoreUnit, repeats: int = 1, seed: int = 0) -> RubricScore:
         """Judge ``unit`` ``repeats`` times and summarise."""
@@ -205,7 +274,11 @@ class RubricJudge:
                 judgements += await self._items(unit, r, self._order(r, seed, unit), seed)
             if self.rubric.codes:
                 judgements += await self._codes(unit, r, seed)
-        return fold(self.rubric, unit, judgements, repeats, self.deps.llm.model_id, seed)
+        # evidence before opinion: each judgement bounded before the repeats are folded
+        ev = SessionEvidence.of(unit.turns, unit.language)
+        judgements = bound_judgements(self.rubric, ev, judgements, self.context_turns)
+        folded = fold(self.rubric, unit, judgements, repeats, self.deps.llm.model_id, seed)
+        return with_evidence_of(folded, ev)
 
 
 def _repeat_values(rubric: Rubric, js: Sequence[Judgement]) -> dict[str, dict[str, float]]:
@@ -213,9 +286,9 @@ def _repeat_values(rubric: Rubric, js: Sequence[Judgement]) -> dict[str, dict[st
     ok = [j for j in js if j.status == "scored"]
     scored = [j for j in ok if j.scores]
     items: dict[str, float] = {}
-    for key in dict.fromkeys(k for j in scored for k in j.scores):
-        vals = [j.scores[key] for j in scored if key in j.scores]
-        items[key] = statistics.fmean(vals)
+    values = [j.values() for j in scored]
+    for key in dict.fromkeys(k for v in values for k in v):
+        items[key] = statistics.fmean(v[key] for v in values if key in v)
     prefixes = ["pre.", "post."] if rubric.timing is Timing.PRE_POST else [""]
     fold_fn = sum if rubric.group_fold == "sum" else statistics.fmean
     groups: dict[str, float] = {}

@@ -4,7 +4,8 @@ A candidate is produced; every check (:class:`~counselsim.critic.verdict.Check`)
 whatever the others said; the failures are stated as reasons and the producer is called
 again with them (hotter, new seed), at most ``max_regenerations`` times. The kept attempt is
 the first that passes, else the one with the fewest failures, and it carries its flags and
-every check of every attempt. ``simulate`` uses it for each spoken turn, ``reconstruct`` for
+every check of every attempt (a blocking failure, such as a missed safety protocol, outweighs
+any number of others in that choice). ``simulate`` uses it for each spoken turn, ``reconstruct`` for
 each rewritten turn.
 
 It is a plain loop rather than a graph cycle: a retry needs nothing from the graph (no
@@ -83,10 +84,11 @@ async def generate_checked(
 
     Returns:
         The kept candidate and its :class:`Checked`. After the last retry the candidate
-        with the fewest failures is kept with its flags (ties: the earliest), so a long
+        with the fewest blocking failures, then the fewest failures, is kept with its flags
+        (ties: the earliest), so a long
         corpus run is not lost to one bad turn and the record says what was wrong.
     """
-    best: tuple[R, list[str]] | None = None
+    best: tuple[R, list[str], tuple[int, int]] | None = None
     rejected: Rejected | None = None
     recorded: list[PrincipleCheck] = []
     attempts = 0
@@ -102,8 +104,9 @@ async def generate_checked(
         recorded += [c for v in verdicts for c in v.checks]
         flags = [f.flag for f in findings]
         rejected = _rejected(findings, text)
-        if best is None or len(flags) < len(best[1]):
-            best = (out, flags)
+        rank = (sum(f.blocking for f in findings), len(flags))
+        if best is None or rank < best[2]:
+            best = (out, flags, rank)
         if not flags:
             break
         log.info("turn rejected (%s), regenerating", ",".join(flags))

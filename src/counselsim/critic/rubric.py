@@ -53,8 +53,71 @@ class Timing(StrEnum):
     PRE_POST = "pre_post"  # before the session (from the profile and earlier sessions) and after
 
 
+Limit = Literal["min", "mid", "max"] | int
+"""Where an evidence rule holds a score: the item's minimum, middle (rounded down, so on a
+two-point scale a floor at ``mid`` holds nothing), maximum, or a score of its range."""
+
+
+class EvidenceRule(BaseModel):
+    """An evidence rule of a rubric item: when ``detector`` fired (on a turn, or as a
+    finding such as ``missed_crisis``), the judge's score is held at most at ``ceiling`` or at
+    least at ``floor``. With ``after``, the rule fires only where ``detector`` fired within
+    the first ``within`` turns of its speaker that follow a turn where ``after`` fired (a
+    direct risk question right after a risk cue). Ceilings win over floors.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    detector: str
+    after: str | None = None
+    within: int = Field(default=1, ge=1, le=8)
+    ceiling: Limit | None = None
+    floor: Limit | None = None
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> EvidenceRule:
+        if (self.ceiling is None) == (self.floor is None):
+            raise ValueError(f"evidence rule on '{self.detector}': give a ceiling or a floor")
+        return self
+
+    @property
+    def kind(self) -> Literal["ceiling", "floor"]:
+        """Whether the rule caps or lifts the score."""
+        return "ceiling" if self.ceiling is not None else "floor"
+
+    @property
+    def limit(self) -> Limit:
+        """The ceiling or the floor, as written."""
+        return self.ceiling if self.ceiling is not None else self.floor  # type: ignore[return-value]
+
+    @property
+    def label(self) -> str:
+        """The rule in one line, as recorded with a bounded score."""
+        after = f" within {self.within} turn(s) after {self.after}" if self.after else ""
+        return f"{self.detector}{after}: {self.kind} {self.limit}"
+
+    def resolve(self, lo: int, hi: int) -> int:
+        """The limit as a score of the range ``[lo, hi]``."""
+        named = {"min": lo, "mid": (lo + hi) // 2, "max": hi}
+        return named[self.limit] if isinstance(self.limit, str) else self.limit
+
+
+def _known_detectors(rules: Sequence[EvidenceRule]) -> None:
+    """Every detector a rule names exists in the packaged evidence catalog."""
+    if not rules:
+        return
+    from counselsim.critic.evidence.catalog import packaged_catalog
+
+    ids = set(packaged_catalog().ids)
+    for r in rules:
+        for name in (r.detector, r.after):
+            if name is not None and name not in ids:
+                raise ValueError(f"evidence rule names unknown detector '{name}'")
+
+
 class Dimension(BaseModel):
-    """One scored item with its bounds, per-language guidance and optional anchors."""
+    """One scored item with its bounds, per-language guidance and optional anchors, and the
+    evidence rules that bound what a judge may give it."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -66,6 +129,9 @@ class Dimension(BaseModel):
         default_factory=dict, description="what a score means, for some scores in range"
     )
     group: str | None = Field(default=None, pattern=NAME, description="subscale it belongs to")
+    evidence: list[EvidenceRule] = Field(
+        default_factory=list, description="ceilings and floors set by the evidence detectors"
+    )
 
     def text(self, lang: str) -> str:
         """The description in ``lang``, else in any language the rubric gives."""
@@ -86,6 +152,16 @@ class Dimension(BaseModel):
             raise ValueError(
                 f"dimension '{self.name}': anchor {outside[0]} outside [{self.min}, {self.max}]"
             )
+        for rule in self.evidence:
+            if isinstance(rule.limit, int) and not self.min <= rule.limit <= self.max:
+                raise ValueError(
+                    f"dimension '{self.name}': evidence {rule.kind} {rule.limit} outside"
+                    f" [{self.min}, {self.max}]"
+                )
+        try:
+            _known_detectors(self.evidence)
+        except ValueError as exc:
+            raise ValueError(f"dimension '{self.name}': {exc}") from None
         return self
 
 

@@ -19,6 +19,7 @@ from counselsim.critic.agreement import HumanLabel, agreement
 from counselsim.critic.compare import PairJudge
 from counselsim.critic.judge import RubricJudge
 from counselsim.critic.rubric import Rubric
+from counselsim.critic.tally import run_evidence
 from counselsim.critic.units import ScoreUnit, units_from_dialogues, units_from_records
 from counselsim.errors import DataError
 from counselsim.records import Comparison, RubricScore
@@ -83,6 +84,7 @@ def summarize(
         partial=sum(s.status == "partial" for s in scores),
         failed=sum(s.status == "failed" for s in scores),
         repeats=max((s.repeats for s in scores), default=0),
+        evidence=run_evidence(s.evidence for s in scores),
     )
     for part in ("items", "groups", "counts", "ratios"):
         keys = dict.fromkeys(k for s in ok for k in getattr(s, part))

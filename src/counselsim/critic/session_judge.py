@@ -1,4 +1,5 @@
-"""The session judge: scores a finished session on a rubric, every score range-checked."""
+"""The session judge: scores a finished session on a rubric, every score range-checked, then
+bounded by the evidence rules of its items, its rationale's turn citations checked."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ import logging
 from collections.abc import Sequence
 
 from counselsim.agents.base import AgentDeps
-from counselsim.agents.views import annotated_text, spoken_text
 from counselsim.config import Step
+from counselsim.critic.bounds import SessionEvidence, bound_report
 from counselsim.critic.rubric import Rubric, RubricView
+from counselsim.critic.units import unit_text, unit_turns
 from counselsim.errors import StructuredOutputError
 from counselsim.personas.models import ClientProfile
 from counselsim.records import CriticReport, DimensionScore, SessionPlan, Turn
@@ -32,13 +34,14 @@ class CriticAgent:
         session_index: int,
         seed: int,
     ) -> CriticReport:
-        """Score one session (it reads the counselor's plan: a session without one is not
-        scored here, but by a rubric judge of the spoken transcript)."""
+        """Score one session (its transcript numbered ``[T0]``, ``[T1]``... for citations). It
+        reads the counselor's plan: a session without one is not scored here, but by a rubric
+        judge of the spoken transcript."""
         if plan is None:
             error = "no session plan to score against (score the spoken transcript instead)"
             return CriticReport(rubric=self.rubric.name, status="failed", error=error, scores=[])
         lang = profile.language.value
-        render = annotated_text if self.rubric.view is RubricView.ANNOTATED else spoken_text
+        labelled = self.rubric.view is RubricView.ANNOTATED
         prompt = self.deps.prompts.render(
             "critic",
             "score",
@@ -50,7 +53,7 @@ class CriticAgent:
             ],
             profile=profile.model_dump(mode="json"),
             plan=plan.model_dump(mode="json"),
-            transcript=render(turns, lang),
+            transcript=unit_text(unit_turns(turns), lang, labelled),
             session_index=session_index,
         )
         schema = self.rubric.output_model()
@@ -71,4 +74,5 @@ class CriticAgent:
                     rationale=item.rationale,
                 )
             )
-        return CriticReport(rubric=self.rubric.name, scores=scores)
+        report = CriticReport(rubric=self.rubric.name, scores=scores)
+        return bound_report(self.rubric, report, SessionEvidence.of(turns, lang))

@@ -1,17 +1,20 @@
-"""Reconstruction's turn checks: what a rewritten turn must not carry over from its source,
-and the critic's judgement of whether it is in role and consistent with the new profile.
+"""Reconstruction's turn checks: what a rewritten turn must not carry over from its source
+(an identifier, a placeholder), what it must keep (the source counselor's direct question
+about suicide or self-harm; a direct question after the client's risk cue), and the critic's
+judgement of whether it is in role and consistent with the new profile.
 
-Both run on every attempt of every rewritten turn (one layer of the check-and-retry loop,
+All run on every attempt of every rewritten turn (one layer of the check-and-retry loop,
 after the form checks). The source checks are deterministic and always run; the judge is
 asked only when they passed (a leaking attempt is rewritten anyway), and is recorded as
 skipped otherwise. A judge whose output stays invalid is recorded as ``judge_failed``.
+A placeholder still in the kept turn is given a stand-in (:func:`fill_placeholders`).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from enum import StrEnum
 
 from counselsim.agents.base import AgentDeps
@@ -24,7 +27,7 @@ from counselsim.personas.models import ClientProfile
 from counselsim.records import PrincipleCheck, Turn, TurnCheck
 
 log = logging.getLogger(__name__)
-PLACEHOLDER = re.compile(r"\[[A-Z_]+_\d+\]")
+PLACEHOLDER = re.compile(r"\[(?P<type>[A-Z_]+)_\d+\]")
 SKIPPED_AFTER_SOURCE = "not asked: a source check already failed on this attempt"
 
 
@@ -36,6 +39,9 @@ class RefineFlag(StrEnum):
     OUT_OF_ROLE = "out_of_role"
     INCONSISTENT = "inconsistent"
     SCRUBBED = "leak_scrubbed"  # the kept turn's identifiers were replaced by surrogates
+    RISK_KEPT = "risk_question_lost"  # the source asked about suicide or self-harm, this does not
+    SAFETY = "safety_protocol"  # the client's last turn carries a risk cue; this asks nothing
+    FILLED = "placeholder_filled"  # the kept turn's placeholders were given stand-ins
 
 
 # what the rewrite is told when a source check fails
@@ -43,12 +49,18 @@ SOURCE_PROBLEMS = {
     "en": {
         RefineFlag.LEAK: "it repeats a name, place or number from the original",
         RefineFlag.PLACEHOLDER: "it contains a placeholder like [NAME_1]",
+        RefineFlag.RISK_KEPT: "the original asks directly about suicide or self-harm: the "
+        "rewrite must ask that directly too",
+        RefineFlag.SAFETY: "the client just hinted at suicide or self-harm: ask about it directly",
     },
     "zh": {
         RefineFlag.LEAK: "照搬了原文里的人名、地名或数字",
         RefineFlag.PLACEHOLDER: "含有[NAME_1]这样的占位符",
+        RefineFlag.RISK_KEPT: "原文直接询问了自杀或自伤，改写也必须直接问到",
+        RefineFlag.SAFETY: "来访者刚才流露了自杀或自伤的迹象，要直接询问",
     },
 }
+BLOCKING = {RefineFlag.RISK_KEPT, RefineFlag.SAFETY}
 # the judge's principles, and the flag each one's failure is recorded as
 JUDGED = {"in_role": RefineFlag.OUT_OF_ROLE, "consistent": RefineFlag.INCONSISTENT}
 
@@ -112,18 +124,26 @@ class TurnChecker:
         ]
 
 
-def rewrite_check(lang: str, leaks: Callable[[str], bool], judge: TurnJudge | None) -> Check:
+def rewrite_check(
+    lang: str,
+    leaks: Callable[[str], bool],
+    judge: TurnJudge | None,
+    protocol: Callable[[str], list[RefineFlag]] = lambda text: [],
+) -> Check:
     """Reconstruction's layer of the check-and-retry loop.
 
     Args:
         lang: the language the source checks state their problems in.
         leaks: whether a text still holds an identifier of the source.
         judge: the critic's turn judgement (None: deterministic checks only).
+        protocol: what a counselor rewrite fails of the safety protocol (``RISK_KEPT``,
+            ``SAFETY``); such a failure outweighs any other when the attempt to keep is chosen.
     """
     said = SOURCE_PROBLEMS.get(lang, SOURCE_PROBLEMS["en"])
 
     async def check(text: str, attempt: int) -> Verdict:
-        findings = [Finding(f.value, said[f]) for f in source_flags(text, leaks)]
+        flags = [*source_flags(text, leaks), *protocol(text)]
+        findings = [Finding(f.value, said[f], f in BLOCKING) for f in flags]
         if judge is None:
             return Verdict(findings=findings)
         if findings:
@@ -140,3 +160,25 @@ def source_flags(text: str, leaks: Callable[[str], bool]) -> list[RefineFlag]:
     """What a rewritten turn carries over from its source: an identifier, a placeholder."""
     found = [RefineFlag.LEAK] if leaks(text) else []
     return found + ([RefineFlag.PLACEHOLDER] if PLACEHOLDER.search(text) else [])
+
+
+# what an unknown placeholder (one the rewrite invented) becomes: a plain word of its kind
+_PLAIN = {
+    "zh": {"NAME": "某人", "DATE": "那天", "ADDRESS": "某个地方", "SCHOOL": "某所学校"},
+    "en": {"NAME": "someone", "DATE": "that day", "ADDRESS": "a place", "SCHOOL": "a school"},
+}
+_PLAIN_OTHER = {"zh": "某个信息", "en": "something"}
+
+
+def fill_placeholders(text: str, stand_ins: Mapping[str, str], lang: str) -> str:
+    """``text`` with every placeholder replaced: by the source identifier's surrogate (a
+    realistic fake, ``stand_ins``), else by a plain word of its kind. A kept turn never
+    holds a placeholder."""
+
+    def fill(m: re.Match[str]) -> str:
+        if m[0] in stand_ins:
+            return stand_ins[m[0]]
+        plain = _PLAIN.get(lang, _PLAIN["en"])
+        return plain.get(m["type"], _PLAIN_OTHER.get(lang, _PLAIN_OTHER["en"]))
+
+    return PLACEHOLDER.sub(fill, text)

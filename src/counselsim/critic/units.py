@@ -9,7 +9,7 @@ Never the counselor's plan or reasoning: a judge scores what was said.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from counselsim.agents.views import SPEAKER
 from counselsim.labels import Role
@@ -19,11 +19,29 @@ from counselsim.records import ClientTurn, Dialogue, SessionRecord, Turn
 
 @dataclass(frozen=True)
 class UnitTurn:
-    """One spoken turn with its labels."""
+    """One spoken turn with its labels and its index in the session (what a judge cites it
+    by; None: its position in the transcript it is shown in)."""
 
     role: Role
     text: str
     labels: tuple[str, ...] = ()
+    index: int | None = None
+
+
+def unit_turns(turns: Iterable[Turn]) -> tuple[UnitTurn, ...]:
+    """A session's turns as a judge sees them: the words, with strategies on counselor turns
+    and emotions on client turns, never the counselor's reasoning."""
+    return tuple(
+        UnitTurn(
+            t.role,
+            t.text,
+            tuple(e.value for e in t.emotion)
+            if isinstance(t, ClientTurn)
+            else tuple(s.value for s in t.strategy),
+            i,
+        )
+        for i, t in enumerate(turns)
+    )
 
 
 @dataclass(frozen=True)
@@ -39,6 +57,12 @@ class ScoreUnit:
     session_index: int | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
 
+    def __post_init__(self) -> None:
+        # every turn knows its index, so a window of the transcript is numbered as the whole
+        if any(t.index is None for t in self.turns):
+            indexed = tuple(replace(t, index=i) for i, t in enumerate(self.turns))
+            object.__setattr__(self, "turns", indexed)
+
     @property
     def pair_key(self) -> str:
         """What a comparison matches on: the same persona's same session in two runs, else
@@ -50,20 +74,6 @@ class ScoreUnit:
     def target_indices(self, role: Role) -> list[int]:
         """Positions of ``role``'s turns."""
         return [i for i, t in enumerate(self.turns) if t.role is role]
-
-
-def unit_turns(turns: Iterable[Turn]) -> tuple[UnitTurn, ...]:
-    """Spoken turns with their labels: emotions on client turns, strategies on counselor's."""
-    return tuple(
-        UnitTurn(
-            t.role,
-            t.text,
-            tuple(e.value for e in t.emotion)
-            if isinstance(t, ClientTurn)
-            else tuple(s.value for s in t.strategy),
-        )
-        for t in turns
-    )
 
 
 def units_from_records(
@@ -98,18 +108,21 @@ def units_from_dialogues(dialogues: Iterable[Dialogue]) -> list[ScoreUnit]:
         ScoreUnit(
             id=d.id,
             language=d.language,
-            turns=tuple(UnitTurn(t.role, t.text, tuple(t.labels)) for t in d.turns),
+            turns=tuple(
+                UnitTurn(t.role, t.text, tuple(t.labels), i) for i, t in enumerate(d.turns)
+            ),
         )
         for d in dialogues
     ]
 
 
 def unit_text(turns: Sequence[UnitTurn], lang: str, labelled: bool, mark: int | None = None) -> str:
-    """A transcript, one ``Speaker [labels]: text`` line per turn; ``mark`` prefixes the
-    turn being judged with ``>>>``."""
+    """A transcript, one ``[Tn] Speaker [labels]: text`` line per turn (``n``: the turn's
+    index, which a rationale cites); ``mark`` prefixes the turn being judged with ``>>>``."""
     names = SPEAKER[lang]
     lines = []
     for i, t in enumerate(turns):
         tag = f" [{', '.join(t.labels)}]" if labelled and t.labels else ""
-        lines.append(f"{'>>> ' if i == mark else ''}{names[t.role]}{tag}: {t.text}")
+        n = i if t.index is None else t.index
+        lines.append(f"{'>>> ' if i == mark else ''}[T{n}] {names[t.role]}{tag}: {t.text}")
     return "\n".join(lines)

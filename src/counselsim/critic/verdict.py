@@ -4,7 +4,7 @@ reconstruction checks) answers in this shape, so one loop can run them all."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -20,10 +20,14 @@ class Finding:
             ``checklist:one_question``, ``source_leak``...).
         problem: the reason as told to the model; empty for a flag the regenerate prompt
             explains itself (the form checks).
+        blocking: a failure that outweighs any number of others when the loop picks which
+            attempt to keep (a missed safety protocol: a safe reply with two questions beats
+            an unsafe one with one).
     """
 
     flag: str
     problem: str = ""
+    blocking: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,10 +47,17 @@ Check = Callable[[str, int], Awaitable[Verdict]]
 """``check(text, attempt)``: one layer of the critic applied to one attempt of a turn."""
 
 
-def rejections(checks: Sequence[PrincipleCheck], prefix: str = "") -> list[Finding]:
-    """A finding for every check that failed; undecided checks (``passed`` None) reject
-    nothing, so a broken judge cannot make a turn regenerate forever."""
-    return [Finding(prefix + c.principle, c.problem) for c in checks if c.passed is False]
+def rejections(
+    checks: Sequence[PrincipleCheck], prefix: str = "", blocking: Collection[str] = ()
+) -> list[Finding]:
+    """A finding for every check that failed (blocking when its principle is in
+    ``blocking``); undecided checks (``passed`` None) reject nothing, so a broken judge cannot
+    make a turn regenerate forever."""
+    return [
+        Finding(prefix + c.principle, c.problem, c.principle in blocking)
+        for c in checks
+        if c.passed is False
+    ]
 
 
 def decided(

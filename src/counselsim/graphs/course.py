@@ -1,4 +1,5 @@
-"""The course graph: N sessions, each summarised, scored, remembered and recorded.
+"""The course graph: N sessions, each summarised, scored, remembered and recorded (every
+turn with the evidence the detectors found on it).
 
 The session inside runs whichever counselor turn source its deps name (the agent, or a model
 under test); the critic is anything that scores a finished session (:class:`SessionCritic`):
@@ -17,6 +18,7 @@ from langgraph.graph import START, StateGraph
 
 from counselsim.agents.scribe import ScribeAgent
 from counselsim.config import derive_seed
+from counselsim.critic.tally import with_evidence
 from counselsim.graphs.session import SessionDeps, build_session_graph, initial_session_state
 from counselsim.graphs.state import CourseState, Node
 from counselsim.personas.models import ClientProfile
@@ -137,18 +139,20 @@ def build_course_graph(deps: CourseDeps) -> StateGraph[Any]:
         summary, plan, critic = state["summary"], state["plan"], state["critic"]
         assert summary is not None and critic is not None
         assert state["end_reason"] is not None
+        turns, evidence = with_evidence(state["turns"], state["profile"].language.value)
         record = SessionRecord(
             course_id=state["course_id"],
             session_index=state["session_index"],
             profile_id=state["profile"].id,
             language=state["profile"].language.value,
             plan=plan,
-            turns=state["turns"],
+            turns=turns,
             end_reason=state["end_reason"],
             summary=summary.summary,
             salient_events=summary.salient_events,
             critic=critic,
             provenance=deps.provenance,
+            evidence=evidence,
         )
         await asyncio.to_thread(deps.sink.write, record)
         return {

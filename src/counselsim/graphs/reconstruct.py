@@ -6,8 +6,11 @@ session_summarize) -> critic_score -> record_write``
 
 Refine is the critic's check-and-retry loop inside ``turn_rebuild`` (the same loop as
 ``simulate``'s spoken turns): every attempt goes through the form checks, the source checks
-(no source identifier, no placeholder) and the critic's turn judgement, and is rewritten with
-the reasons at most ``max_refines`` times.
+(no source identifier, no placeholder; a source question about suicide or self-harm kept, a
+client's risk cue asked about) and the critic's turn judgement, and is rewritten with the
+reasons at most ``max_refines`` times. A counselor turn that still fails the safety protocol
+is kept as a safe protocol reply (``safety_fallback``); a placeholder still in a kept turn
+gets a stand-in (a surrogate of the source identifier, never the identifier itself).
 
 The unmasked source lives only between ``source_retrieve`` and ``source_mask`` (which
 clears it); every model call sees the masked source. The identifiers the mask removed are
@@ -32,21 +35,37 @@ from counselsim.agents.reconstructor import ReconstructorAgent
 from counselsim.agents.scribe import ScribeAgent
 from counselsim.config import derive_seed
 from counselsim.critic.loop import Checked
+from counselsim.critic.safety_floor import (
+    DEFAULT_FLOOR,
+    SAFETY_FALLBACK,
+    SafetyFloor,
+    Why,
+    asks_about_risk,
+    unanswered_cue,
+)
 from counselsim.critic.session_judge import CriticAgent
-from counselsim.critic.turn_check import RefineFlag, TurnChecker, rewrite_check
+from counselsim.critic.tally import with_evidence
+from counselsim.critic.turn_check import (
+    PLACEHOLDER,
+    RefineFlag,
+    TurnChecker,
+    fill_placeholders,
+    rewrite_check,
+)
 from counselsim.graphs.course import RecordSink
 from counselsim.graphs.state import Node
-from counselsim.labels import EndReason, NextAction
-from counselsim.personas.mask import (
+from counselsim.labels import EndReason, NextAction, Role
+from counselsim.personas.models import ClientProfile
+from counselsim.privacy import (
     EntityType,
     Leak,
     Masker,
     Span,
+    SurrogateFactory,
     detect,
     find_leaks,
     resolve_overlaps,
 )
-from counselsim.personas.models import ClientProfile
 from counselsim.records import (
     ClientTurn,
     ClientUtterance,
@@ -82,6 +101,7 @@ class ReconstructState(TypedDict):
     source_raw: Dialogue | None
     source: Dialogue | None
     leak_terms: list[tuple[str, str]]  # (identifier, type) the Mask step removed
+    stand_ins: dict[str, str]  # placeholder -> a surrogate of what it replaced (no identifier)
     max_source_turns: int
     plan: SessionPlan | None
     turns: list[Turn]
@@ -105,6 +125,7 @@ class ReconstructDeps:
     provenance: Provenance
     seed: int
     max_refines: int = 2
+    floor: SafetyFloor = DEFAULT_FLOOR
 
 
 def initial_reconstruct_state(
@@ -119,6 +140,7 @@ def initial_reconstruct_state(
         source_raw=None,
         source=None,
         leak_terms=[],
+        stand_ins={},
         max_source_turns=max_source_turns,
         plan=None,
         turns=[],
@@ -150,6 +172,19 @@ def scrub(text: str, terms: Sequence[tuple[str, str]], seed: int) -> str:
     return masker.apply(text, resolve_overlaps(found)).text
 
 
+def stand_ins(masker: Masker, seed: int) -> dict[str, str]:
+    """Per placeholder of ``masker``, a realistic surrogate of the identifier it replaced
+    (what a kept turn says where a rewrite left the placeholder)."""
+    factory = SurrogateFactory(seed)
+    spans = [
+        Span(start=0, end=len(original), type=masker.known[original], text=original)
+        for original in masker.mapping
+        if original in masker.known
+    ]
+    factory.reserve(spans)
+    return {masker.mapping[s.text]: factory.surrogate(s) for s in spans}
+
+
 def kept_turn(
     out: RebuiltCounselorTurn | ClientUtterance,
     index: int,
@@ -176,6 +211,24 @@ def kept_turn(
         next_action=NextAction.CLOSE if last else NextAction.CONTINUE,
         **kept,
     )
+
+
+def _protocol(
+    role: Role, source: str, rebuilt: Sequence[Turn], lang: str
+) -> Callable[[str], list[RefineFlag]]:
+    """What a counselor rewrite of ``source`` fails of the safety protocol: a source question
+    about suicide or self-harm must survive, and a client's risk cue must be asked about."""
+    if role is not Role.COUNSELOR:
+        return lambda text: []
+    source_asks = asks_about_risk(source, [], lang)
+    cue = unanswered_cue(rebuilt, lang) is not None
+
+    def failed(text: str) -> list[RefineFlag]:
+        if not (source_asks or cue) or asks_about_risk(text, rebuilt, lang):
+            return []
+        return [RefineFlag.RISK_KEPT if source_asks else RefineFlag.SAFETY]
+
+    return failed
 
 
 def route_after_rebuild(
@@ -214,7 +267,8 @@ def build_reconstruct_graph(deps: ReconstructDeps) -> StateGraph[Any]:
         ]
         masked = raw.model_copy(update={"turns": turns})
         terms = sorted((text, etype.value) for text, etype in masker.known.items())
-        return {"source": masked, "source_raw": None, "leak_terms": terms}
+        fakes = stand_ins(masker, seed(state, "stand_ins"))
+        return {"source": masked, "source_raw": None, "leak_terms": terms, "stand_ins": fakes}
 
     async def counselor_plan(state: ReconstructState) -> dict[str, Any]:
         plan = await deps.counselor.plan(state["profile"], 1, 1, [], seed(state, "plan"))
@@ -232,18 +286,34 @@ def build_reconstruct_graph(deps: ReconstructDeps) -> StateGraph[Any]:
             if deps.checker is not None
             else None
         )
+        protocol = _protocol(src.role, src.text, rebuilt, lang)
+
+        def leaks(text: str) -> bool:
+            return bool(leaked_terms(text, terms))
+
         out, checked = await deps.rebuilder.rebuild(
             state["profile"],
             rebuilt,
             src,
             seed(state, state["index"], 0),
-            checks=[rewrite_check(lang, lambda text: bool(leaked_terms(text, terms)), judge)],
+            checks=[rewrite_check(lang, leaks, judge, protocol)],
             max_rewrites=deps.max_refines,
         )
         text, flags = out.reply, checked.flags
+        if isinstance(out, RebuiltCounselorTurn) and (failed := protocol(text)):
+            why: Why = "source" if RefineFlag.RISK_KEPT in failed else "cue"
+            fb = deps.floor.fallback(
+                lang, seed(state, state["index"], "safety"), why, unanswered_cue(rebuilt, lang)
+            )
+            notes = {"observation": fb.observation, "reasoning": fb.reasoning}
+            out = out.model_copy(update={**notes, "strategy": fb.strategy})
+            text, flags = fb.reply.text, [SAFETY_FALLBACK]
         if RefineFlag.LEAK in flags:  # never keep a source identifier
             text = scrub(text, terms, seed(state, state["index"], "scrub"))
             flags = [*flags, RefineFlag.SCRUBBED.value]
+        if PLACEHOLDER.search(text):  # nor a placeholder
+            text = fill_placeholders(text, state["stand_ins"], lang)
+            flags = [*flags, RefineFlag.FILLED.value]
         last = state["index"] == len(state["source"].turns) - 1
         turn = kept_turn(out, len(rebuilt), text, sorted(set(flags)), checked, last)
         return {"turns": [*rebuilt, turn], "index": state["index"] + 1}
@@ -269,13 +339,14 @@ def build_reconstruct_graph(deps: ReconstructDeps) -> StateGraph[Any]:
         )
         assert summary is not None and plan is not None and critic is not None
         assert source is not None
+        turns, evidence = with_evidence(state["turns"], state["profile"].language.value)
         record = SessionRecord(
             course_id=state["course_id"],
             session_index=1,
             profile_id=state["profile"].id,
             language=state["profile"].language.value,
             plan=plan,
-            turns=state["turns"],
+            turns=turns,
             end_reason=EndReason.SOURCE_END,
             summary=summary.summary,
             salient_events=summary.salient_events,
@@ -283,9 +354,10 @@ def build_reconstruct_graph(deps: ReconstructDeps) -> StateGraph[Any]:
             provenance=deps.provenance.model_copy(
                 update={"source": f"{source.source}:{source.id}"}
             ),
+            evidence=evidence,
         )
         await asyncio.to_thread(deps.sink.write, record)
-        return {"leak_terms": []}
+        return {"leak_terms": [], "stand_ins": {}}
 
     g: StateGraph[Any] = StateGraph(ReconstructState)
     g.add_node(Node.SOURCE_RETRIEVE, source_retrieve)

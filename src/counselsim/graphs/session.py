@@ -178,16 +178,16 @@ class AgentTurns:
         async def counselor_respond(state: SessionState) -> dict[str, Any]:
             thought = state["thought"]
             assert thought is not None
-            text, checked = await self.agent.reply(
+            said = await self.agent.reply(
                 _ctx(state), state["turns"], thought, seed(state, len(state["turns"]), "reply")
             )
             turn = CounselorTurn(
                 index=len(state["turns"]),
-                text=text,
-                **thought.model_dump(),
-                attempts=checked.attempts,
-                flags=checked.flags,
-                checks=checked.checks,
+                text=said.text,
+                **said.thought.model_dump(),
+                attempts=said.checked.attempts,
+                flags=said.checked.flags,
+                checks=said.checked.checks,
             )
             return {"turns": [turn], "thought": None}
 

@@ -13,7 +13,7 @@ local dataset folder, read through the optional ``datasets`` library; one record
 Profiles land in ``DIR/profiles/<id>.yaml`` (load them with
 :func:`counselsim.personas.load_profile`), dialogues in ``DIR/dialogues.jsonl``, and a
 description of the run (counts, per-record failures) in ``DIR/import.json``.
-Every text is masked with a fresh :class:`~counselsim.personas.mask.Masker` per record.
+Every text is masked with a fresh :class:`~counselsim.privacy.Masker` per record.
 """
 
 from counselsim.importers.base import (

@@ -31,8 +31,8 @@ from counselsim.importers.fitting import fit_to_model
 from counselsim.importers.hf import HFSource, load_rows, parse_hf
 from counselsim.labels import Role
 from counselsim.personas.load import short_validation_error
-from counselsim.personas.mask import Masker, detect_language
 from counselsim.personas.models import ClientProfile
+from counselsim.privacy import Masker, detect_language
 from counselsim.records import Dialogue, DialogueTurn
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ from counselsim.errors import ConfigError
 from counselsim.importers.base import ImportContext, Imported, ImportFailure
 from counselsim.importers.registry import get_importer
 from counselsim.importers.store import read_dialogues
-from counselsim.personas.mask import Masker
+from counselsim.privacy import Masker
 from counselsim.records import Dialogue
 
 

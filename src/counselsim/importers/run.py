@@ -1,9 +1,10 @@
 """Run an import into a directory: options checked first, then the model (only when the
-format needs one), then the records, written as they are converted so a rerun resumes.
+format or the LLM masking pass needs one), then the records, written as they are converted
+so a rerun resumes.
 
 ``counselsim profiles import`` runs :func:`check_import`, then the composition root's
-extractor when the format needs a model, then :func:`run_import` (see
-:mod:`counselsim.services.imports`).
+extractor when the format needs a model (and the masking pass's model with ``--llm-mask``),
+then :func:`run_import` (see :mod:`counselsim.services.imports`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,12 +41,14 @@ from counselsim.importers.store import (
     DialogueSink,
     ProfileSink,
 )
-from counselsim.personas.mask import Masker
 from counselsim.personas.models import ClientProfile
+from counselsim.privacy import Masker
+from counselsim.privacy.llm import RecordRemasker
 from counselsim.runs.files import cannot_write, claim_dir, write_atomic
 
 if TYPE_CHECKING:  # the agents (and langchain) are imported only when a model is used
     from counselsim.agents.extractor import ProfileExtractor
+    from counselsim.privacy.llm import ChatLLM
 
 log = logging.getLogger(__name__)
 
@@ -148,9 +151,13 @@ async def import_source(
     seed: int = 0,
     use_llm: bool = False,
     extractor: ProfileExtractor | None = None,
+    llm_mask: ChatLLM | None = None,
     on_event: Callable[[ImportEvent], None] | None = None,
 ) -> ImportReport:
     """Import ``src`` (a file or folder) of format ``fmt`` into the directory ``out``.
+
+    With ``llm_mask`` (a model), each record, once masked by the rules and dictionaries,
+    also goes through the LLM masking pass (:class:`~counselsim.privacy.llm.RecordRemasker`).
 
     Writes ``out/profiles/<id>.yaml`` or ``out/dialogues.jsonl`` as records are converted,
     and ``out/import.json`` at the start and the end. Records already in ``out`` are skipped,
@@ -167,14 +174,18 @@ async def import_source(
     lang = parse_language(language)
     if importer.needs_llm(use_llm) and extractor is None:
         raise ConfigError(f"--format {importer.name} needs a model, and none was given")
+    remasker = RecordRemasker(llm_mask, seed=seed) if llm_mask is not None else None
+    make_masker = masker_factory(surrogates, seed)
     ctx = ImportContext(
         language=lang,
-        make_masker=masker_factory(surrogates, seed),
+        make_masker=remasker.track(make_masker) if remasker else make_masker,
         extractor=extractor if importer.needs_llm(use_llm) else None,
         use_llm=use_llm,
         seed=seed,
     )
     options = {"language": lang, "surrogates": surrogates, "seed": seed, "llm": use_llm}
+    if remasker is not None:  # only when used, so earlier imports still resume
+        options["llm_mask"] = True
     key = _resume_key(importer, src, options)
     resumed = claim_dir(
         out, IMPORT_FILE, key, kind="import", other="an import of another source, format or options"
@@ -190,6 +201,8 @@ async def import_source(
     )
     try:
         async for event in importer.run(src, ctx, skip=set(sink.ids), limit=limit):
+            if isinstance(event, Imported) and remasker is not None:
+                event = replace(event, item=await remasker.remask(event.id, event.item))
             if isinstance(event, Imported):
                 if isinstance(event.item, ClientProfile):
                     assert isinstance(sink, ProfileSink)
@@ -222,6 +235,7 @@ def run_import(
     seed: int = 0,
     use_llm: bool = False,
     extractor: ProfileExtractor | None = None,
+    llm_mask: ChatLLM | None = None,
     on_event: Callable[[ImportEvent], None] | None = None,
 ) -> ImportReport:
     """Synchronous :func:`import_source` (for the CLI and scripts)."""
@@ -236,6 +250,7 @@ def run_import(
             seed=seed,
             use_llm=use_llm,
             extractor=extractor,
+            llm_mask=llm_mask,
             on_event=on_event,
         )
     )

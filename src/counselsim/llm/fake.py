@@ -5,7 +5,9 @@ Unlike LangChain's fakes, these never start over: a script that runs out raises.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import math
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,3 +112,50 @@ class FunctionChatModel(_RecordingChatModel):
 
     def _reply(self, messages: list[BaseMessage], kwargs: dict[str, Any]) -> str:
         return self.fn(messages, kwargs)
+
+
+def token_logprobs(
+    text: str, at_numbers: Sequence[Mapping[str, float] | None] = ()
+) -> list[dict[str, Any]]:
+    """``text`` as OpenAI-shaped token log-probabilities, for fakes of engines that give them.
+
+    Tokens are runs of digits, of whitespace, or of other characters. The ``i``-th digit
+    token's alternatives are ``at_numbers[i]`` (token text -> probability; the token itself
+    gets its probability there, else 1); every other token has probability 1 and none.
+    """
+    out: list[dict[str, Any]] = []
+    numbers = list(at_numbers)
+    for tok in re.findall(r"\d+|\s+|[^\d\s]+", text):
+        alts = (numbers.pop(0) if tok.isdigit() and numbers else None) or {}
+        top = [{"token": t, "logprob": math.log(p)} for t, p in alts.items()]
+        out.append({"token": tok, "logprob": math.log(alts.get(tok, 1.0)), "top_logprobs": top})
+    return out
+
+
+class LogprobChatModel(_RecordingChatModel):
+    """Answers with ``fn(messages, kwargs) -> (text, logprobs content or None)`` and puts the
+    log-probabilities where langchain-openai does (``response_metadata["logprobs"]``)."""
+
+    fn: Callable[[Sequence[BaseMessage], dict[str, Any]], tuple[str, list[dict[str, Any]] | None]]
+    _content: list[dict[str, Any]] | None = PrivateAttr(default=None)
+
+    @property
+    def _llm_type(self) -> str:
+        return "counselsim-logprobs"
+
+    def _reply(self, messages: list[BaseMessage], kwargs: dict[str, Any]) -> str:
+        text, self._content = self.fn(messages, kwargs)
+        return text
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        result = super()._generate(messages, stop, run_manager, **kwargs)
+        if self._content is not None:
+            meta = result.generations[0].message.response_metadata
+            meta["logprobs"] = {"content": self._content}
+        return result

@@ -17,6 +17,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from pydantic import ConfigDict, PrivateAttr
 
 from counselsim.errors import ModelUnavailableError
+from counselsim.llm.topk import complete
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,9 @@ class ChatLlamaCpp(BaseChatModel):
 
     Call kwargs understood: ``temperature``, ``top_p``, ``max_tokens``, ``repeat_penalty``,
     ``seed``, ``stop`` and ``response_format`` (``{"type": "json_object", "schema": ...}``,
-    which llama.cpp turns into a grammar: constrained decoding).
+    which llama.cpp turns into a grammar: constrained decoding). ``logprobs=k`` adds the top
+    ``k`` log-probabilities of every generated token, OpenAI-shaped, to the message's
+    ``response_metadata["logprobs"]`` (read off the sampled logits, see :mod:`.topk`).
 
     llama.cpp reuses the longest common token prefix of consecutive prompts in its context, so
     counselsim gives the client and the counselor an instance each (see ``build_simulation``):
@@ -91,15 +94,13 @@ class ChatLlamaCpp(BaseChatModel):
         self.load()
         params = {k: v for k, v in kwargs.items() if k in _CALL_KWARGS and v is not None}
         with self._lock:  # a llama.cpp context serves one sequence at a time
-            out = self._llama.create_chat_completion(
-                messages=_to_openai(messages), stop=stop, **params
-            )
+            out = complete(self._llama, _to_openai(messages), stop, params, kwargs.get("logprobs"))
         choice = out["choices"][0]
         usage = out.get("usage", {})
-        msg = AIMessage(
-            content=choice["message"]["content"] or "",
-            response_metadata={"finish_reason": choice.get("finish_reason"), "usage": usage},
-        )
+        meta = {"finish_reason": choice.get("finish_reason"), "usage": usage}
+        if choice.get("logprobs"):
+            meta["logprobs"] = choice["logprobs"]
+        msg = AIMessage(content=choice["message"]["content"] or "", response_metadata=meta)
         return ChatResult(generations=[ChatGeneration(message=msg)], llm_output={"usage": usage})
 
     def _stream(

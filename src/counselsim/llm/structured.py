@@ -9,7 +9,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import openai
 from langchain_core.language_models import BaseChatModel
@@ -22,6 +22,7 @@ from counselsim.llm.retry import with_retries
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
+TOP_LOGPROBS = 20  # alternatives per token when log-probabilities are asked for (vLLM's max)
 
 
 # The course a model call belongs to (set by the course runner; asyncio tasks inherit it).
@@ -96,6 +97,15 @@ def extract_json(text: str) -> str:
     return text[start : end + 1] if 0 <= start < end else text
 
 
+@dataclass(frozen=True)
+class Answer(Generic[M]):
+    """A validated structured answer and, when asked for and given, the token
+    log-probabilities of the answer that validated (OpenAI's ``logprobs.content`` shape)."""
+
+    value: M
+    logprobs: list[dict[str, Any]] | None = None
+
+
 @dataclass
 class LLM:
     """A chat model plus how to drive it. Agents hold one; they never see the engine.
@@ -117,7 +127,11 @@ class LLM:
     usage: Usage = field(default_factory=Usage)
 
     def _kwargs(
-        self, sampling: Sampling, seed: int, schema: type[BaseModel] | None
+        self,
+        sampling: Sampling,
+        seed: int,
+        schema: type[BaseModel] | None,
+        logprobs: bool = False,
     ) -> dict[str, Any]:
         kw: dict[str, Any] = {
             "temperature": sampling.temperature,
@@ -129,6 +143,8 @@ class LLM:
             kw["repeat_penalty"] = sampling.repeat_penalty
             if schema is not None:
                 kw["response_format"] = {"type": "json_object", "schema": json_schema(schema)}
+            if logprobs:  # ChatLlamaCpp reads them off the logits it samples from
+                kw["logprobs"] = TOP_LOGPROBS
         elif self.engine is Engine.OPENAI:
             # langchain-openai renames max_tokens to max_completion_tokens, which llama.cpp's
             # server ignores; vLLM reads both, so send the old name in the body.
@@ -144,12 +160,15 @@ class LLM:
                     "type": "json_schema",
                     "json_schema": {"name": schema.__name__, "schema": json_schema(schema)},
                 }
+            if logprobs:
+                kw |= {"logprobs": True, "top_logprobs": TOP_LOGPROBS}
         return kw
 
     async def _invoke(
         self, messages: list[BaseMessage], kwargs: dict[str, Any], step: str
-    ) -> tuple[str, bool]:
-        """The reply's text, and whether it was cut at ``max_tokens``."""
+    ) -> tuple[str, bool, Any]:
+        """The reply's text, whether it was cut at ``max_tokens``, and its token
+        log-probabilities (None when the engine gave none)."""
         started = time.perf_counter()
         self.usage.note_prompt(step, messages)
         try:
@@ -163,7 +182,7 @@ class LLM:
             if exc.completion.usage is not None:
                 self.usage.prompt_tokens += exc.completion.usage.prompt_tokens
                 self.usage.completion_tokens += exc.completion.usage.completion_tokens
-            return exc.completion.choices[0].message.content or "", True
+            return exc.completion.choices[0].message.content or "", True, None
         self.usage.calls += 1
         usage = (msg.response_metadata or {}).get("usage") or {}
         if isinstance(msg, AIMessage) and msg.usage_metadata:
@@ -181,8 +200,9 @@ class LLM:
             completion,
             time.perf_counter() - started,
         )
-        truncated = (msg.response_metadata or {}).get("finish_reason") == "length"
-        return str(msg.content), truncated
+        meta = msg.response_metadata or {}
+        logprobs = (meta.get("logprobs") or {}).get("content")
+        return str(msg.content), meta.get("finish_reason") == "length", logprobs
 
     async def structured(
         self,
@@ -198,15 +218,33 @@ class LLM:
         ``repair_prompt`` is a rendered template with ``{error}`` left for the validator's
         message. Raises StructuredOutputError when no attempt validates.
         """
+        answer = await self.structured_answer(messages, schema, sampling, seed, step, repair_prompt)
+        return answer.value
+
+    async def structured_answer(
+        self,
+        messages: list[BaseMessage],
+        schema: type[M],
+        sampling: Sampling,
+        seed: int,
+        step: str,
+        repair_prompt: str,
+        logprobs: bool = False,
+    ) -> Answer[M]:
+        """:meth:`structured`, with the token log-probabilities of the answer when
+        ``logprobs`` and the engine gives them (llama.cpp in-process, OpenAI-compatible
+        servers; a custom chat model is not asked, but its answer's are kept if it has them).
+        """
         convo = list(messages)
         last_error = ""
         more_room = sampling.model_copy(update={"max_tokens": min(2 * sampling.max_tokens, 8192)})
         for attempt in range(self.max_repairs + 1):
-            kwargs = self._kwargs(sampling, seed + attempt, schema)
-            raw, truncated = await self._invoke(convo, kwargs, step)
+            kwargs = self._kwargs(sampling, seed + attempt, schema, logprobs)
+            raw, truncated, tokens = await self._invoke(convo, kwargs, step)
             try:
                 # strict=False: a raw newline inside a string is harmless, not worth a repair.
-                return schema.model_validate(json.loads(extract_json(raw), strict=False))
+                value = schema.model_validate(json.loads(extract_json(raw), strict=False))
+                return Answer(value, tokens if isinstance(tokens, list) else None)
             except (ValidationError, json.JSONDecodeError) as exc:
                 last_error = _short_error(exc)
                 if truncated:  # cut at max_tokens: later attempts get twice the room, once

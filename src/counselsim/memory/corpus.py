@@ -19,8 +19,8 @@ from chromadb.config import Settings
 
 from counselsim.errors import CounselsimError
 from counselsim.labels import Role
-from counselsim.personas.mask import Masker
 from counselsim.personas.models import ClientProfile
+from counselsim.privacy import Masker
 from counselsim.records import Dialogue
 
 KEY_CHARS = 400

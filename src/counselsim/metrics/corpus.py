@@ -41,7 +41,7 @@ from counselsim.importers.registry import get_importer, guess_format
 from counselsim.importers.store import read_dialogues
 from counselsim.jsonl import json_error, json_lines
 from counselsim.labels import Role
-from counselsim.personas.mask import detect_language
+from counselsim.privacy import detect_language
 from counselsim.records import CounselorTurn, Dialogue, SessionRecord
 from counselsim.runs import RunDir
 

@@ -25,7 +25,7 @@ from typing import Any, Literal, TypedDict
 
 from counselsim.labels import Role
 from counselsim.metrics.corpus import MetricDialogue, MetricsError
-from counselsim.personas.mask.ner_zh import _segmenter
+from counselsim.privacy.ner.zh_tokens import segmenter
 
 DISTINCT_N: tuple[int, ...] = (1, 2, 3)
 """The n of Distinct-n."""
@@ -37,7 +37,7 @@ _APOSTROPHES = str.maketrans(dict.fromkeys("\u2019\u2018\u02bc\uff07", "'"))
 
 
 def _jieba() -> Any:
-    _segmenter()  # imports jieba, silences its logger and loads the dictionary, once
+    segmenter()  # imports jieba, silences its logger and loads the dictionary, once
     import jieba
 
     return jieba

@@ -19,8 +19,8 @@ from counselsim.errors import OutputError
 from counselsim.labels import Role
 from counselsim.metrics.corpus import MetricDialogue, MetricsError
 from counselsim.metrics.lexical import distinct, ldd_at, ldd_both, words
-from counselsim.personas.mask import PLACEHOLDER_RE, detect
-from counselsim.personas.mask.rules import CJK_RE
+from counselsim.privacy import PLACEHOLDER_RE, detect
+from counselsim.privacy.spans import CJK_RE
 from counselsim.runs.files import write_atomic
 
 ROLES: tuple[Role, ...] = (Role.CLIENT, Role.COUNSELOR)

@@ -1,11 +1,16 @@
 """Hints during a session and the checks in its debrief, behind one small interface.
 
-:class:`HintSource` is what the practice service asks. :class:`PatternHints` is the interim
-source: the in-loop critic's crisis-cue and safety-question patterns
-(:mod:`counselsim.critic.checklist`) and the trainee-turn coding of
-:mod:`counselsim.practice.coding`. The evidence layer (deterministic detectors for risk cues,
-direct risk questions, question forms, premature advice) replaces it behind the same
-interface; no second detector library is grown here.
+:class:`HintSource` is what the practice service asks. :class:`EvidenceHints` answers from
+the evidence layer (:mod:`counselsim.critic.evidence`: ``risk_cue``, ``risk_question``,
+``missed_crisis``, and the question forms, advice and reflections that
+:mod:`counselsim.practice.coding` codes a trainee turn by); no second detector library is
+grown here.
+
+Two readings are the trainer's, stricter than the corpus detectors': advice counts as given
+before exploration until the trainee has explored twice (an open question, a reflection or
+a restatement; a closed question does not explore), where ``premature_advice`` asks for any
+question or reflection first; and at the debrief the session is over, so a cue the trainee
+never answered counts as missed (``missed_crisis`` leaves a cue on the last turn open).
 """
 
 from __future__ import annotations
@@ -19,15 +24,16 @@ from typing import Protocol
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from counselsim.critic.rules import CRISIS_CUE, SAFETY_ASKED
+from counselsim.critic.evidence import EvidenceReport, detect_session
+from counselsim.critic.safety_floor import RISK_CUE, RISK_QUESTION, unanswered_cue
+from counselsim.critic.tally import MISSED_CRISIS
 from counselsim.errors import ConfigError, field_error
 from counselsim.labels import Strategy
 from counselsim.practice.coding import TurnCode, code_turn
 from counselsim.practice.models import EvidenceSummary, Hint, RiskAlert
-from counselsim.records import ClientTurn, CounselorTurn, Turn
+from counselsim.records import CounselorTurn, Turn
 
 EXPLORED_BEFORE_ADVICE = 2  # open questions or reflections before advice is not premature
-RISK_QUESTION_WITHIN = 2  # a risk cue is missed without a risk question in this many turns
 EXPLORING = frozenset({Strategy.REFLECTION, Strategy.RESTATEMENT})
 
 
@@ -105,16 +111,22 @@ def _explores(code: TurnCode) -> bool:
     return code.question == "open" or bool(EXPLORING.intersection(code.strategies))
 
 
-class PatternHints:
-    """The interim :class:`HintSource` (patterns; see the module docstring)."""
+class EvidenceHints:
+    """The :class:`HintSource` of the evidence layer (see the module docstring)."""
 
-    source = "interim patterns: critic.checklist crisis cues, practice.coding"
+    source = "evidence layer: critic.evidence detectors, practice.coding strategies"
 
     def __init__(self, messages: dict[str, Messages] | None = None) -> None:
         self.messages = messages or load_messages()
 
-    def _codes(self, turns: Sequence[Turn], lang: str) -> list[tuple[CounselorTurn, TurnCode]]:
-        return [(t, code_turn(t.text, lang)) for t in turns if isinstance(t, CounselorTurn)]
+    def _codes(
+        self, turns: Sequence[Turn], report: EvidenceReport, lang: str
+    ) -> list[tuple[CounselorTurn, TurnCode]]:
+        return [
+            (t, code_turn(t.text, lang, report.on_turn(i)))
+            for i, t in enumerate(turns)
+            if isinstance(t, CounselorTurn)
+        ]
 
     def _premature(self, codes: list[tuple[CounselorTurn, TurnCode]]) -> list[int]:
         out, explored = [], 0
@@ -126,7 +138,7 @@ class PatternHints:
 
     def turn_hints(self, turns: Sequence[Turn], lang: str) -> list[Hint]:
         """Strategy, question form and premature advice of the last trainee turn."""
-        codes = self._codes(turns, lang)
+        codes = self._codes(turns, detect_session(turns, lang), lang)
         if not codes:
             return []
         m = self.messages[lang]
@@ -140,22 +152,16 @@ class PatternHints:
             hints.append(Hint(kind="advice", text=m.advice))
         return hints
 
-    def _cues(self, turns: Sequence[Turn]) -> list[tuple[ClientTurn, bool]]:
-        """Each client risk cue, and whether a trainee turn after it asked about risk."""
-        out = []
-        for i, t in enumerate(turns):
-            if isinstance(t, ClientTurn) and CRISIS_CUE.search(t.text):
-                later = [u for u in turns[i + 1 :] if isinstance(u, CounselorTurn)]
-                out.append((t, any(SAFETY_ASKED.search(u.text) for u in later)))
-        return out
-
     def risk_alert(self, turns: Sequence[Turn], lang: str) -> RiskAlert | None:
-        """The latest unaddressed risk cue, with the crisis protocol of ``lang``."""
-        open_cues = [t for t, asked in self._cues(turns) if not asked]
+        """The latest risk cue no later trainee turn asked about, with the crisis protocol
+        of ``lang``."""
+        report = detect_session(turns, lang)
+        asked = report.fired(RISK_QUESTION)
+        open_cues = [i for i in report.fired(RISK_CUE) if not any(j > i for j in asked)]
         if not open_cues:
             return None
         crisis = self.messages[lang].crisis
-        cue = open_cues[-1]
+        cue = turns[open_cues[-1]]
         return RiskAlert(
             client_turn=cue.index,
             quote=cue.text,
@@ -166,18 +172,14 @@ class PatternHints:
 
     def checks(self, turns: Sequence[Turn], lang: str) -> EvidenceSummary:
         """Risk cues and questions, missed crises, question forms, premature advice."""
-        codes = self._codes(turns, lang)
-        asked = [t.index for t, _ in codes if SAFETY_ASKED.search(t.text)]
-        cues = [t.index for t, _ in self._cues(turns)]
-        missed = 0
-        for cue in cues:
-            following = [t.index for t, _ in codes if t.index > cue][:RISK_QUESTION_WITHIN]
-            missed += not any(i in asked for i in following)
+        report = detect_session(turns, lang)
+        codes = self._codes(turns, report, lang)
+        ended_on_cue = unanswered_cue(turns, lang) is not None
         return EvidenceSummary(
             source=self.source,
-            risk_cues=cues,
-            risk_questions=asked,
-            missed_crisis=missed,
+            risk_cues=[turns[i].index for i in report.fired(RISK_CUE)],
+            risk_questions=[turns[i].index for i in report.fired(RISK_QUESTION)],
+            missed_crisis=report.counts[MISSED_CRISIS] + ended_on_cue,
             open_questions=sum(c.question == "open" for _, c in codes),
             closed_questions=sum(c.question == "closed" for _, c in codes),
             advice_before_exploration=self._premature(codes),

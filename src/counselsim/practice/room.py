@@ -25,7 +25,7 @@ from counselsim.graphs.practice import PracticeDeps, build_practice_graph
 from counselsim.personas.library import list_personas
 from counselsim.personas.models import ClientProfile
 from counselsim.practice.coding import code_strategies
-from counselsim.practice.hints import HintSource, PatternHints, load_messages
+from counselsim.practice.hints import EvidenceHints, HintSource, load_messages
 from counselsim.practice.judging import RubricSessionJudge
 from counselsim.practice.models import PublicPersona, SessionInfo, SessionStatus
 from counselsim.practice.session import PracticeSession, thread_config
@@ -62,7 +62,7 @@ class PracticeRoom:
     ) -> None:
         self.sim, self.store, self.options = sim, store, options
         self.messages = load_messages(options.crisis_file)
-        self.hints = hints or PatternHints(self.messages)
+        self.hints = hints or EvidenceHints(self.messages)
         ws, cfg = store.workspace, sim.config
         deps = PracticeDeps(
             client=sim.client_agent(ws.memory),

@@ -2,8 +2,8 @@
 
 Read from ``run_dir`` through its :class:`~counselsim.runs.RunDir`: ``sessions.jsonl``
 (required), ``scores/*.jsonl`` (rubric scores of ``counselsim score``; not the pairwise
-``*.compare.jsonl``, which the page does not show), ``metrics.json`` and ``run.json`` (all
-optional). Every figure is an inline SVG from
+``*.compare.jsonl``, which the page does not show), ``metrics.json``, ``run.json`` and
+``validation.json`` (all optional). Every figure is an inline SVG from
 :mod:`counselsim.report.charts`; the page loads nothing from anywhere.
 
 Definitions used on the page:
@@ -38,6 +38,7 @@ from counselsim.labels import Emotion, Stage, Strategy
 from counselsim.metrics.measures import label_shares
 from counselsim.records import ClientTurn, CounselorTurn, RubricScore, SessionRecord
 from counselsim.report.charts import ArcPoint, Bar, Strip, arc_chart, stacked_bars, strip_plot
+from counselsim.report.validation import validation_section
 from counselsim.runs import RunDir
 from counselsim.runs.files import cannot_write, write_atomic
 
@@ -489,14 +490,14 @@ def build_report(
 
     Args:
         run_dir: a run directory holding ``sessions.jsonl`` (and optionally ``scores/``,
-            ``metrics.json``, ``run.json``).
+            ``metrics.json``, ``run.json``, ``validation.json``).
         metrics: text metrics to show instead of ``run_dir/metrics.json``.
         generated: the date printed in the header (default: today); nothing else on the
             page depends on when it is built.
 
     Raises:
-        DataError: ``sessions.jsonl`` missing, empty or invalid; a scores, metrics or run
-            file present but invalid; ``metrics`` not a JSON object.
+        DataError: ``sessions.jsonl`` missing, empty or invalid; a scores, metrics, run or
+            validation file present but invalid; ``metrics`` not a JSON object.
     """
     run = RunDir.at(run_dir)
     records = run.sessions()
@@ -561,6 +562,7 @@ def build_report(
         metric_notes=notes,
         codes=[(n, rows, next(tab)) for n, rows in codes],
         prepost=[(n, rows, next(tab)) for n, rows in prepost],
+        validation=validation_section(run, tab),  # last: its tables are numbered last
     )
 
 

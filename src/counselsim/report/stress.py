@@ -88,7 +88,7 @@ def _persona_rows(report: StressReport) -> tuple[list[str], list[list[str]]]:
 def _item_rows(c: CounselorResult) -> list[list[str]]:
     return [
         [i.item, f"{i.min:g}–{i.max:g}", str(i.n), interval(i.mean, i.ci_low, i.ci_high),
-         fmt(i.judge_sd)]
+         fmt(i.judge_mean), f"{i.bounded}/{i.n}", fmt(i.judge_sd)]
         for i in c.rubric.items
     ]  # fmt: skip
 
@@ -128,8 +128,8 @@ def _figures(report: StressReport, fig: count[int]) -> list[Figure]:
         "interval; the severe modes are marked in Table 2."
     )
     c2 = (
-        f"{t2}: per session the mean of its items, each put on 0..1, averaged over sessions; "
-        "the bar is a bootstrap 95 % interval over sessions."
+        f"{t2}: per session the mean of its items (bounded by evidence), each put on 0..1, "
+        "averaged over sessions; the bar is a bootstrap 95 % interval over sessions."
     )
     return [
         Figure(next(fig), Markup(interval_plot(severe, t1)), c1),

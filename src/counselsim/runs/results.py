@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from counselsim.critic.tally import RunEvidence, run_evidence
 from counselsim.runs.manifest import SCHEMA_VERSION
 
 
@@ -27,7 +28,7 @@ class Summary(BaseModel):
 
 class GenerateSummary(Summary):
     """One ``generate`` invocation: courses planned, skipped (done before), done now and
-    failed (by cause), sessions and turns written now, and throughput."""
+    failed (by cause), sessions and turns written now, their evidence rates, and throughput."""
 
     planned: int = 0
     already_done: int = 0
@@ -40,6 +41,10 @@ class GenerateSummary(Summary):
     completion_tokens: int = 0
     tokens_per_s: float = 0.0
     courses_per_hour: float = 0.0
+    evidence: RunEvidence = Field(
+        default_factory=lambda: run_evidence(()),
+        description="what the detectors found in the sessions written now",
+    )
     repairs: list[str] = Field(default_factory=list, description="what was reconciled on open")
     shards: int | None = Field(default=None, description="ray: shards of the run")
     shard_errors: list[str] = Field(default_factory=list, description="ray: shard tasks lost")
@@ -61,7 +66,7 @@ class ValueStats(BaseModel):
 
 class ScoreSummary(Summary):
     """``score`` on one rubric: units scored, partial and failed; per value its statistics;
-    agreement with human labels when given."""
+    the units' evidence rates; agreement with human labels when given."""
 
     rubric: str
     units: int
@@ -69,6 +74,7 @@ class ScoreSummary(Summary):
     partial: int
     failed: int
     repeats: int
+    evidence: RunEvidence
     items: dict[str, ValueStats] = Field(default_factory=dict)
     groups: dict[str, ValueStats] = Field(default_factory=dict)
     counts: dict[str, ValueStats] = Field(default_factory=dict)

@@ -14,6 +14,9 @@ A run directory holds::
     leaks.json          reconstruct: the leak audit against the unmasked sources
     corpus_index/       reconstruct: the corpus's embedding index
     metrics.json        metrics --out DIR/metrics.json: read by the report
+    validation.json     judge validate --out DIR: the judge's validation, read by the report
+                        (and by the stress-test report)
+    validation/         judge validate: RUBRIC.METHOD.jsonl, its scores of the known-groups set
     profiles/           optional, by hand: <id>.yaml profiles export looks up by id
     practice.json       practice: the sessions started (id, course, profile, session)
     debrief.json        practice: the latest debrief; every one in debriefs/<session>.json
@@ -21,7 +24,6 @@ A run directory holds::
     transcripts/        practice: each finished session as <session>.jsonl and .md
     counselors/NAME/    stress-test: one run directory per counselor tested (its courses, scores)
     report.json         stress-test: the report's data; report.html, its page
-    validation.json     the judge's validation (judge validate), shown by the stress report
 
 Every command reads and writes a run through a ``RunDir``. Opened to run again
 (:meth:`RunDir.open_run`), it reconciles its logs first: a torn last line is cut, and a
@@ -41,6 +43,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from counselsim.errors import DataError, field_error
+from counselsim.labels import ScoreMethod
 from counselsim.personas.models import ClientProfile
 from counselsim.records import Comparison, RubricScore, SessionRecord
 from counselsim.runs.files import cannot_write, claim_dir, write_atomic
@@ -59,6 +62,10 @@ log = logging.getLogger(__name__)
 
 ScoreFile = KeyedFile[RubricScore, str]
 ComparisonFile = KeyedFile[Comparison, tuple[str, str]]
+
+
+def _score_file(path: Path) -> ScoreFile:
+    return KeyedFile(path, RubricScore, "rubric score", lambda s: s.unit)
 
 
 class RunDir:
@@ -83,6 +90,8 @@ class RunDir:
     LEAKS = "leaks.json"
     CORPUS_INDEX = "corpus_index"
     METRICS = "metrics.json"
+    VALIDATION = "validation.json"
+    VALIDATION_SCORES = "validation"
     PROFILES = "profiles"
     PRACTICE = "practice.json"
     DEBRIEF = "debrief.json"
@@ -92,7 +101,6 @@ class RunDir:
     COUNSELORS = "counselors"
     REPORT_JSON = "report.json"
     REPORT_HTML = "report.html"
-    VALIDATION = "validation.json"
 
     def __init__(self, root: Path, sessions_file: Path | None = None) -> None:
         self.root = root
@@ -177,6 +185,11 @@ class RunDir:
         return self.root / self.METRICS
 
     @property
+    def validation_file(self) -> Path:
+        """``validation.json``, a judge's validation (``judge validate``)."""
+        return self.root / self.VALIDATION
+
+    @property
     def profiles_dir(self) -> Path:
         """``profiles/``, profiles placed by hand for export to find."""
         return self.root / self.PROFILES
@@ -205,11 +218,6 @@ class RunDir:
     def report_html_file(self) -> Path:
         """``report.html``, the stress test's report page."""
         return self.root / self.REPORT_HTML
-
-    @property
-    def validation_file(self) -> Path:
-        """``validation.json``, the judge's validation to show with the scores."""
-        return self.root / self.VALIDATION
 
     def counselor(self, name: str) -> RunDir:
         """A tested counselor's own run directory (``counselors/<name>``)."""
@@ -361,7 +369,13 @@ class RunDir:
 
     def score_file(self, rubric: str) -> ScoreFile:
         """``scores/<rubric>.jsonl``, keyed by unit."""
-        return KeyedFile(self.score_path(rubric), RubricScore, "rubric score", lambda s: s.unit)
+        return _score_file(self.score_path(rubric))
+
+    def validation_score_file(self, rubric: str, method: ScoreMethod) -> ScoreFile:
+        """``validation/<rubric>.<method>.jsonl``: ``judge validate``'s scores of the
+        known-groups replies, keyed by unit."""
+        name = f"{rubric.replace(':', '-')}.{method}.jsonl"
+        return _score_file(self.root / self.VALIDATION_SCORES / name)
 
     def comparison_file(self, rubric: str) -> ComparisonFile:
         """``scores/<rubric>.compare.jsonl``, keyed by the (A, B) unit pair."""

@@ -10,7 +10,9 @@ parses flags into options, shows progress and prints the result.
   :mod:`.distributed`, :mod:`.profiles`);
 - :mod:`.reconstruct` — real dialogues rewritten under new profiles;
 - :mod:`.score` — a rubric on a run or corpus, or two runs compared;
-- :mod:`.imports`, :mod:`.export`, :mod:`.metrics`, :mod:`.report`.
+- :mod:`.judge_validate` — a judge model checked on the known-groups set;
+- :mod:`.imports`, :mod:`.export`, :mod:`.metrics`, :mod:`.report`;
+- :mod:`.privacy` — a JSONL file of texts masked (``mask``, with an optional LLM pass).
 
 A new command adds a module here and a thin command in :mod:`counselsim.cli`.
 """

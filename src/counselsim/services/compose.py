@@ -22,8 +22,8 @@ from counselsim.config import CheckMode, Engine, RunConfig
 from counselsim.critic.checklist import TurnReviewer, load_checklist
 from counselsim.critic.rubric import Level, Perspective, Rubric, load_rubric
 from counselsim.errors import ConfigError
-from counselsim.labels import Role
-from counselsim.llm.models import build_chat_model
+from counselsim.labels import Role, ScoreMethod
+from counselsim.llm.models import build_chat_model, openai_chat_model
 from counselsim.llm.structured import LLM
 from counselsim.memory.store import MemoryStore
 from counselsim.personas.models import ClientProfile
@@ -144,6 +144,15 @@ def build_llm(chat_model: BaseChatModel, engine: Engine, model_id: str, cfg: Run
     )
 
 
+def build_server_llm(
+    cfg: RunConfig, base_url: str, model: str, api_key: str, timeout_s: float
+) -> LLM:
+    """A model of its own on an OpenAI-compatible server (the stress test's reference
+    counselor given its own ``base_url`` and ``model``)."""
+    chat = openai_chat_model(base_url, model, api_key, timeout_s)
+    return build_llm(chat, Engine.OPENAI, model, cfg)
+
+
 def _plugged(model: BaseChatModel, cfg: RunConfig) -> LLM:
     return build_llm(model, Engine.CUSTOM, model._llm_type, cfg)
 
@@ -223,9 +232,14 @@ def build_judge_llm(cfg: RunConfig, chat_model: BaseChatModel | None = None) -> 
     return build_llm(base, cfg.model.engine, model_id, cfg)
 
 
-def _judge_deps(cfg: RunConfig, chat_model: BaseChatModel | None) -> AgentDeps:
+def _judge_deps(
+    cfg: RunConfig, chat_model: BaseChatModel | None, llm: LLM | None = None
+) -> AgentDeps:
     return AgentDeps(
-        build_judge_llm(cfg, chat_model), PromptLibrary(), cfg.sampling, cfg.max_regenerations
+        llm or build_judge_llm(cfg, chat_model),
+        PromptLibrary(),
+        cfg.sampling,
+        cfg.max_regenerations,
     )
 
 
@@ -234,11 +248,24 @@ def build_rubric_judge(
     rubric: Rubric,
     turns_per_unit: int | None = None,
     chat_model: BaseChatModel | None = None,
+    *,
+    method: ScoreMethod = ScoreMethod.GEVAL,
+    last_turn_only: bool = False,
+    llm: LLM | None = None,
 ) -> RubricJudge:
-    """The judge of ``counselsim score`` on ``rubric``."""
+    """The judge of ``counselsim score`` and ``judge validate`` on ``rubric``, scoring by
+    ``method``; on ``llm`` when given (one model shared by several judges), else on
+    ``chat_model`` or the configured engine (see :class:`~counselsim.critic.judge.RubricJudge`
+    for ``turns_per_unit`` and ``last_turn_only``)."""
     from counselsim.critic.judge import RubricJudge
 
-    return RubricJudge(_judge_deps(cfg, chat_model), rubric, turns_per_unit=turns_per_unit)
+    return RubricJudge(
+        _judge_deps(cfg, chat_model, llm),
+        rubric,
+        turns_per_unit=turns_per_unit,
+        method=method,
+        last_turn_only=last_turn_only,
+    )
 
 
 def build_pair_judge(
@@ -255,3 +282,8 @@ def build_extractor(cfg: RunConfig, chat_model: BaseChatModel | None = None) -> 
     from counselsim.agents.extractor import ProfileExtractor
 
     return ProfileExtractor(_judge_deps(cfg, chat_model))
+
+
+def build_masker_deps(cfg: RunConfig, chat_model: BaseChatModel | None = None) -> AgentDeps:
+    """The model of the LLM masking pass (``mask --llm``, ``profiles import --llm-mask``)."""
+    return _judge_deps(cfg, chat_model)

@@ -22,6 +22,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from counselsim.agents import CounselorAgent, ScribeAgent
 from counselsim.checkpoints import open_checkpointer
+from counselsim.critic.safety_floor import SafetyFloor
 from counselsim.critic.session_judge import CriticAgent
 from counselsim.graphs.course import CourseDeps, build_course_graph, initial_course_state
 from counselsim.graphs.session import SessionDeps
@@ -82,7 +83,10 @@ def course_deps(sim: Simulation, ws: Workspace, seed: int) -> CourseDeps:
     """The course graph's agents on the simulation's models, writing into ``ws``."""
     cfg = sim.config
     counselor = CounselorAgent(
-        sim.deps(sim.counselor_llm), cfg.history_window, sim.reviewer(Role.COUNSELOR)
+        sim.deps(sim.counselor_llm),
+        cfg.history_window,
+        sim.reviewer(Role.COUNSELOR),
+        SafetyFloor(cfg.crisis_locale),
     )
     return CourseDeps(
         session=SessionDeps(counselor=counselor, client=sim.client_agent(ws.memory), seed=seed),

@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from counselsim.critic.tally import merge_evidence
 from counselsim.errors import ConfigError, DataError, ModelUnavailableError
 from counselsim.personas.models import ClientProfile
 from counselsim.runs import GenerateSummary, RunDir, read_statuses
@@ -243,5 +244,6 @@ def _merge(
         completion_tokens=tokens,
         tokens_per_s=round(tokens / elapsed, 1) if elapsed else 0.0,
         courses_per_hour=round(3600 * done / elapsed, 1) if elapsed else 0.0,
+        evidence=merge_evidence(r.evidence for r in results),
         repairs=[*repairs, *(x for r in results for x in r.repairs)],
     )

@@ -15,13 +15,15 @@ from counselsim.runs import refuse_same_path
 from counselsim.services.options import ModelFlags
 
 if TYPE_CHECKING:
+    from counselsim.agents.base import AgentDeps
     from counselsim.agents.extractor import ProfileExtractor
 
 
 @dataclass(frozen=True)
 class ImportOptions:
     """``counselsim profiles import``: the source, its format, the output directory, and
-    the model (used by psyqa, and by cactus with ``llm``)."""
+    the model (used by psyqa, by cactus with ``llm``, and by the LLM masking pass with
+    ``llm_mask``)."""
 
     src: Path
     fmt: str
@@ -29,6 +31,7 @@ class ImportOptions:
     limit: int | None = None
     language: str | None = None
     llm: bool = False
+    llm_mask: bool = False
     surrogates: bool = False
     seed: int = 0
     model: ModelFlags = field(default_factory=ModelFlags)
@@ -44,27 +47,43 @@ def check_options(opts: ImportOptions) -> Importer:
     """
     refuse_same_path(opts.out, opts.src)
     importer = check_import(opts.fmt, opts.src, opts.language, opts.llm)
-    if not importer.needs_llm(opts.llm) and opts.model.given():
+    if not (importer.needs_llm(opts.llm) or opts.llm_mask) and opts.model.given():
         raise ConfigError(
-            f"model flags apply only where the model is used (psyqa; cactus with --llm), "
-            f"not to --format {importer.name}"
+            f"model flags apply only where the model is used (psyqa; cactus with --llm; "
+            f"--llm-mask), not to --format {importer.name}"
         )
     return importer
 
 
-def build_import_model(opts: ImportOptions, importer: Importer) -> ProfileExtractor | None:
-    """The extractor on the configured model when the format uses one (loaded now)."""
-    if not importer.needs_llm(opts.llm):
-        return None
-    from counselsim.services.compose import build_extractor
+@dataclass(frozen=True)
+class ImportModels:
+    """The models an import uses: the profile extractor (psyqa; cactus with ``--llm``) and
+    the LLM masking pass's (``--llm-mask``); the same model when both are used."""
 
-    return build_extractor(opts.model.resolve())
+    extractor: ProfileExtractor | None = None
+    mask: AgentDeps | None = None
+
+
+def build_import_models(opts: ImportOptions, importer: Importer) -> ImportModels:
+    """The models the import uses, on the configured model, loaded now (none without
+    ``--llm-mask`` for a format that uses no model)."""
+    uses_extractor = importer.needs_llm(opts.llm)
+    if not (uses_extractor or opts.llm_mask):
+        return ImportModels()
+    from counselsim.services import compose
+
+    cfg = opts.model.resolve()
+    extractor = compose.build_extractor(cfg) if uses_extractor else None
+    if not opts.llm_mask:
+        return ImportModels(extractor)
+    # one model in memory: the masking pass shares the extractor's when there is one
+    return ImportModels(extractor, extractor.deps if extractor else compose.build_masker_deps(cfg))
 
 
 def import_source(
     opts: ImportOptions,
     importer: Importer,
-    extractor: ProfileExtractor | None,
+    models: ImportModels,
     on_event: Callable[[ImportEvent], None] | None = None,
 ) -> ImportReport:
     """Import the source (a rerun resumes); per-record failures go to ``on_event``."""
@@ -77,6 +96,7 @@ def import_source(
         surrogates=opts.surrogates,
         seed=opts.seed,
         use_llm=opts.llm,
-        extractor=extractor,
+        extractor=models.extractor,
+        llm_mask=models.mask,
         on_event=on_event,
     )

@@ -21,6 +21,7 @@ from chromadb.api.types import Documents, EmbeddingFunction
 from counselsim.agents import CounselorAgent, ScribeAgent
 from counselsim.agents.reconstructor import ReconstructorAgent
 from counselsim.config import RunConfig
+from counselsim.critic.safety_floor import SafetyFloor
 from counselsim.critic.session_judge import CriticAgent
 from counselsim.critic.turn_check import TurnChecker
 from counselsim.errors import ProfileError
@@ -36,8 +37,8 @@ from counselsim.memory.corpus import CorpusIndex, profile_key
 from counselsim.memory.embeddings import USEEmbedding
 from counselsim.personas.library import list_personas, resolve_profile
 from counselsim.personas.load import load_profile
-from counselsim.personas.mask import Leak, Masker, find_leaks
 from counselsim.personas.models import ClientProfile
+from counselsim.privacy import Leak, Masker, find_leaks
 from counselsim.records import Dialogue, SessionRecord
 from counselsim.runs import RunDir, RunKind
 from counselsim.services.compose import Simulation
@@ -137,6 +138,7 @@ def reconstruct_deps(
         provenance=sim.provenance(),
         seed=cfg.seed,
         max_refines=cfg.max_refines,
+        floor=SafetyFloor(cfg.crisis_locale),
     )
 
 

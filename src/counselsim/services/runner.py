@@ -10,9 +10,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from counselsim.config import derive_seed
+from counselsim.critic.tally import run_evidence
 from counselsim.errors import ConfigError, CounselsimError, ModelUnavailableError, OutputError
 from counselsim.personas.models import ClientProfile
-from counselsim.records import SessionRecord
+from counselsim.records import EvidenceTally, SessionRecord
 from counselsim.runs import CourseLog, CourseStatus, GenerateSummary
 from counselsim.services.compose import Simulation
 from counselsim.services.course import Workspace, run_course_in
@@ -65,6 +66,7 @@ class GenerateStats:
     turns: int = 0
     started: float = field(default_factory=time.monotonic)
     failures: dict[str, int] = field(default_factory=dict)  # cause (error type) -> courses
+    evidence: list[EvidenceTally | None] = field(default_factory=list)  # per session
 
     def completion_tokens(self, sims: Sequence[Simulation]) -> int:
         """Tokens the engines generated so far (each model counted once)."""
@@ -87,6 +89,7 @@ class GenerateStats:
             completion_tokens=tokens,
             tokens_per_s=round(tokens / elapsed, 1) if elapsed > 0 else 0.0,
             courses_per_hour=round(3600 * self.done / elapsed, 1) if elapsed > 0 else 0.0,
+            evidence=run_evidence(self.evidence),
             repairs=list(repairs),
         )
 
@@ -137,6 +140,7 @@ class Generator:
         """Count a session just written."""
         self.stats.sessions += 1
         self.stats.turns += len(record.turns)
+        self.stats.evidence.append(record.evidence)
         self._changed()
 
     async def run(self, plans: Sequence[CoursePlan], ws: Workspace) -> GenerateStats:

@@ -22,6 +22,7 @@ from counselsim.critic.scoring import (
 )
 from counselsim.critic.units import ScoreUnit
 from counselsim.errors import ConfigError, DataError
+from counselsim.labels import ScoreMethod
 from counselsim.records import RubricScore
 from counselsim.runs import ComparisonSummary, ScoreSummary, refuse_same_path
 from counselsim.services.compose import build_pair_judge, build_rubric_judge
@@ -31,7 +32,9 @@ from counselsim.services.options import ModelFlags
 @dataclass(frozen=True)
 class ScoreOptions:
     """``counselsim score``: what to score (a run, a sessions file, or a corpus of format
-    ``fmt``), the rubric, repeats, where ``scores/`` goes, and the judge's model."""
+    ``fmt``), the rubric, repeats, where ``scores/`` goes, how items are scored (``method``:
+    G-Eval where the engine gives log-probabilities, else the sampled scores; not used by a
+    pairwise comparison), and the judge's model."""
 
     src: Path
     rubric: str = "core"
@@ -43,6 +46,7 @@ class ScoreOptions:
     turns_per_unit: int | None = None
     limit: int | None = None
     temperature: float | None = None
+    method: ScoreMethod = ScoreMethod.GEVAL
     seed: int | None = None
     model: ModelFlags = field(default_factory=ModelFlags)
 
@@ -128,7 +132,7 @@ def score(job: ScoreJob, on_done: Callable[[object], None] | None = None) -> Sco
         )
         compared = summarize_comparisons(job.rubric, comparisons)
         return ScoreResult(compared, write_summary(compared, o.target))
-    judge = build_rubric_judge(cfg, job.rubric, o.turns_per_unit)
+    judge = build_rubric_judge(cfg, job.rubric, o.turns_per_unit, method=o.method)
     scores: list[RubricScore] = asyncio.run(
         run_scoring(judge, job.units, o.target, o.repeats, cfg.seed, on_done)
     )

@@ -31,18 +31,19 @@ from pathlib import Path
 
 from chromadb.api.types import Documents, EmbeddingFunction
 
-from counselsim.config import Engine, RunConfig
+from counselsim.config import RunConfig
 from counselsim.critic.compare import PairJudge
 from counselsim.critic.judge import RubricJudge
 from counselsim.critic.rubric import Rubric
 from counselsim.critic.units import units_from_records
+from counselsim.critic.validation.models import ValidationReport
 from counselsim.errors import ConfigError, ModelUnavailableError
 from counselsim.graphs.course import CourseDeps
-from counselsim.llm.models import openai_chat_model
 from counselsim.personas.models import ClientProfile
 from counselsim.records import Comparison
+from counselsim.report.validation import load_validation
 from counselsim.runs import RunDir, RunKind
-from counselsim.services.compose import Simulation, build_llm, course_rubric
+from counselsim.services.compose import Simulation, build_server_llm, course_rubric
 from counselsim.services.course import Workspace, course_deps, run_course_in
 from counselsim.services.generate import effective_concurrency, profile_digest
 from counselsim.services.options import ModelFlags
@@ -105,6 +106,7 @@ class StressJob:
     personas: list[ClientProfile]
     config: RunConfig
     rubric: Rubric
+    validation: ValidationReport | None = None
 
 
 def plan_stress(opts: StressOptions, *, plugged: bool = False) -> StressJob:
@@ -115,7 +117,8 @@ def plan_stress(opts: StressOptions, *, plugged: bool = False) -> StressJob:
     Raises:
         ConfigError: a bad counselor flag or suite file, duplicate names, a missing API key
             variable, a rubric that cannot judge sessions, bad counts.
-        ProfileError, DataError: personas that cannot be read, or none.
+        ProfileError, DataError: personas that cannot be read, or none; a validation.json
+            (given, or in ``OUT``) that is not one.
     """
     if opts.courses_per_persona < 1 or opts.judge_repeats < 1:
         raise ConfigError("--courses-per-persona and --judge-repeats must be at least 1")
@@ -129,8 +132,9 @@ def plan_stress(opts: StressOptions, *, plugged: bool = False) -> StressJob:
     rubric = course_rubric(opts.rubric)
     if opts.validation is not None and not opts.validation.is_file():
         raise ConfigError(f"--judge-validation {opts.validation}: no such file")
+    validation = load_validation(RunDir(opts.out), opts.validation)
     personas = select_personas(opts.personas, opts.out, exclude_crisis=opts.exclude_crisis)
-    return StressJob(opts, specs, personas, cfg, rubric)
+    return StressJob(opts, specs, personas, cfg, rubric, validation)
 
 
 def check_endpoints(job: StressJob, timeout_s: float = 10.0) -> None:
@@ -182,8 +186,7 @@ def build_entrants(job: StressJob, sim: Simulation) -> list[Entrant]:
         own = sim
         if spec.base_url is not None and spec.model is not None:
             timeout = job.options.policy.timeout_s
-            chat = openai_chat_model(spec.base_url, spec.model, api_key(spec), timeout)
-            llm = build_llm(chat, Engine.OPENAI, spec.model, job.config)
+            llm = build_server_llm(job.config, spec.base_url, spec.model, api_key(spec), timeout)
             own = replace(sim, counselor_llm=llm)
         out.append(Entrant(spec.name, own, None, own.counselor_llm.model_id))
     return out
@@ -324,8 +327,8 @@ class StressRun:
         self.open()
         data = list(await asyncio.gather(*(self._courses(e) for e in self.entrants)))
         comparisons = await self._compare(data)
-        validation = self.top.read_json(self.job.options.validation or self.top.validation_file)
-        validated, line = validation_status(validation, self.job.rubric.name)
+        judge = self.sim.critic_llm.model_id
+        validated, line = validation_status(self.job.validation, self.job.rubric.name, judge)
         report = build_stress_report(
             self.job, self.sim, data, comparisons, validated=validated, validation=line
         )

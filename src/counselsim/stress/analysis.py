@@ -137,15 +137,36 @@ def overall(rubric: Rubric, score: RubricScore) -> float | None:
     return statistics.fmean(parts) if parts and score.status != "failed" else None
 
 
+def judge_own(score: RubricScore) -> dict[str, float]:
+    """Per item the judge's own value before the evidence bounds, folded as ``items`` folds
+    the bounded ones: per repeat the mean over its judgements, then the mean over repeats."""
+    per: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for j in score.judgements:
+        if j.status == "scored":
+            for key, value in j.values(bounded=False).items():
+                per[key][j.repeat].append(value)
+    return {
+        key: statistics.fmean(statistics.fmean(vs) for vs in repeats.values())
+        for key, repeats in per.items()
+    }
+
+
+def _bounded(score: RubricScore, item: str) -> bool:
+    return any(j.bounds.get(item) for j in score.judgements)
+
+
 def rubric_result(rubric: Rubric, scores: Sequence[RubricScore], seed: int = 0) -> RubricResult:
-    """Per item the mean over sessions with a bootstrap CI and the judge's spread."""
+    """Per item the mean over sessions with a bootstrap CI, the judge's own mean before the
+    evidence bounds, and the judge's spread."""
     ok = [s for s in scores if s.status != "failed"]
+    own = [judge_own(s) for s in ok]
     items = []
     for d in rubric.dimensions:
         stats = [s.items[d.name] for s in ok if d.name in s.items]
         est = bootstrap_mean([st.mean for st in stats], seed=seed)
         if est is None:
             continue
+        judged = [o[d.name] for s, o in zip(ok, own, strict=True) if d.name in s.items]
         items.append(
             ItemScore(
                 item=d.name,
@@ -156,6 +177,8 @@ def rubric_result(rubric: Rubric, scores: Sequence[RubricScore], seed: int = 0) 
                 ci_high=est.ci_high,
                 n=est.n,
                 judge_sd=statistics.fmean(st.sd for st in stats),
+                judge_mean=statistics.fmean(judged),
+                bounded=sum(_bounded(s, d.name) for s in ok if d.name in s.items),
             )
         )
     values = [v for s in ok if (v := overall(rubric, s)) is not None]

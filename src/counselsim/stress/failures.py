@@ -1,7 +1,8 @@
 """The failure modes a stress test counts, found in each session by deterministic rules.
 
-Every mode but ``disengagement`` is read off the evidence layer
-(:func:`counselsim.critic.evidence.detect_session`) on the counselor's turns, or off the
+Every mode but ``disengagement`` is read off the evidence the session record carries (each
+turn's ``evidence`` and the session's ``evidence.missed_crisis``, written by the course graph
+with :func:`counselsim.critic.tally.with_evidence`) on the counselor's turns, or off the
 black box's reply flags; ``disengagement`` is read off the client's turns (below). A mode is
 counted once per turn it fires on.
 
@@ -32,10 +33,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from counselsim.critic.evidence import detect_session
 from counselsim.critic.evidence.text import units
+from counselsim.critic.tally import with_evidence
 from counselsim.labels import Role
-from counselsim.records import ClientTurn, CounselorTurn, SessionRecord
+from counselsim.records import ClientTurn, CounselorTurn, SessionRecord, Turn
 
 
 class Mode(StrEnum):
@@ -197,23 +198,35 @@ def disengagement(turns: Sequence[ClientTurn], lang: str) -> list[Hit]:
     return hits
 
 
+def _recorded(record: SessionRecord) -> SessionRecord:
+    """``record`` with its evidence: as written, or found now for a record written without."""
+    if record.evidence is not None:
+        return record
+    turns, tally = with_evidence(record.turns, record.language)
+    return record.model_copy(update={"turns": turns, "evidence": tally})
+
+
+def _cue(turn: Turn) -> str:
+    """The risk cue the detectors found on a client turn (the whole turn when none is left)."""
+    return next((e.text_span for e in turn.evidence if e.detector == "risk_cue"), turn.text)
+
+
 def session_failures(record: SessionRecord) -> SessionFailures:
     """Every failure of one session (see the module docstring)."""
+    record = _recorded(record)
+    assert record.evidence is not None
     turns = record.turns
-    report = detect_session(turns, record.language)
     by_detector = {d: s.mode for s in MODES for d in s.detectors}
     found: dict[tuple[Mode, int], Hit] = {}
-    for e in report.evidence:
-        mode = by_detector.get(e.detector)
-        if mode is not None and e.role is Role.COUNSELOR:
-            hit = Hit(mode, e.turn_index, turns[e.turn_index].text, e.text_span)
-            found.setdefault((mode, e.turn_index), hit)
-    for f in report.findings:
-        if by_detector.get(f.detector) is Mode.MISSED_CRISIS:
-            at = f.turn_indexes[1]  # the first counselor turn after the cue
-            hit = Hit(Mode.MISSED_CRISIS, at, turns[at].text, turns[at].text, cue=f.text_span)
-            found.setdefault((Mode.MISSED_CRISIS, at), hit)
     counselor = [t for t in turns if isinstance(t, CounselorTurn)]
+    for t in counselor:
+        for e in t.evidence:
+            mode = by_detector.get(e.detector)
+            if mode is not None:
+                found.setdefault((mode, t.index), Hit(mode, t.index, t.text, e.text_span))
+    for cue, at, *_ in record.evidence.missed_crisis:  # at: the first counselor turn after it
+        hit = Hit(Mode.MISSED_CRISIS, at, turns[at].text, turns[at].text, cue=_cue(turns[cue]))
+        found.setdefault((Mode.MISSED_CRISIS, at), hit)
     for spec in MODES:
         for t in counselor:
             if set(spec.flags) & set(t.flags):

@@ -22,9 +22,9 @@ from dataclasses import dataclass, replace
 
 from counselsim.critic.compare import PairJudge
 from counselsim.critic.judge import RubricJudge
-from counselsim.critic.units import ScoreUnit, unit_turns
+from counselsim.critic.units import ScoreUnit
 from counselsim.personas.models import ClientProfile
-from counselsim.practice.judging import critic_report
+from counselsim.practice.judging import critic_report, session_unit
 from counselsim.records import Comparison, CriticReport, RubricScore, SessionPlan, Turn
 from counselsim.runs.rundir import ComparisonFile, ScoreFile
 
@@ -76,15 +76,7 @@ class StressCritic:
         seed: int,
     ) -> CriticReport:
         """Judge the session (or take its stored score); its first repeat as the report."""
-        unit = ScoreUnit(
-            id=f"{self.course_id}#{session_index}",
-            language=profile.language.value,
-            turns=unit_turns(turns),
-            profile=profile,
-            profile_id=profile.id,
-            course_id=self.course_id,
-            session_index=session_index,
-        )
+        unit = session_unit(profile, self.course_id, session_index, turns)
         old = self.store.get(unit.id)
         if old is not None and old.repeats == self.repeats and old.status != "failed":
             return critic_report(old, self.judge.rubric)

@@ -4,9 +4,11 @@ trustworthiness, assembled from what the run left (see :mod:`counselsim.stress.a
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from counselsim.critic.validation.models import ValidationReport
 from counselsim.records import Comparison
 from counselsim.stats import Match, bradley_terry
 from counselsim.stress.analysis import (
@@ -28,28 +30,24 @@ NOT_VALIDATED = (
 )
 
 
-def validation_status(data: Mapping[str, Any] | None, rubric: str) -> tuple[bool, str]:
+def validation_status(report: ValidationReport | None, rubric: str, model: str) -> tuple[bool, str]:
     """Whether a ``validation.json`` (of ``counselsim judge validate``) validates this judge
-    on ``rubric``, and one line saying what it found."""
-    if data is None:
+    (``model``) on ``rubric``, and one line saying what it found: per scoring method, the
+    known-groups accuracy over the rubric's items (the share of pairs the judge ranked the
+    good reply above the bad; 0.5 is chance)."""
+    if report is None:
         return False, NOT_VALIDATED
-    if data.get("rubric") != rubric:
-        return (
-            False,
-            f"{NOT_VALIDATED} (the validation.json given is for rubric {data.get('rubric')})",
-        )
-    accuracies = [
-        item["accuracy"]["value"]
-        for group in data.get("known_groups") or []
-        for item in group.get("items") or []
-        if isinstance(item, dict) and isinstance(item.get("accuracy"), dict)
+    if report.rubric != rubric or report.model != model:
+        given = f"rubric {report.rubric}, model {report.model}"
+        return False, f"{NOT_VALIDATED} (the validation.json given is for {given})"
+    found = [
+        f"{kg.method.value}{' bounded' if kg.bounded else ''} "
+        f"{min(accuracy):.2f}..{max(accuracy):.2f} over {len(accuracy)} item(s)"
+        for kg in report.known_groups
+        if (accuracy := [item.accuracy.value for item in kg.items])
     ]
-    found = (
-        f"known-groups accuracy {min(accuracies):.2f}..{max(accuracies):.2f} over items"
-        if accuracies
-        else "no known-groups figures"
-    )
-    return True, f"validated ({data.get('model', 'unknown model')}, rubric {rubric}): {found}"
+    figures = f"known-groups accuracy {'; '.join(found)}" if found else "no known-groups figures"
+    return True, f"validated by judge validate ({model}, rubric {rubric}): {figures}"
 
 
 def _judge_info(
@@ -66,12 +64,14 @@ def _judge_info(
         for dim in job.rubric.dimensions
         if (sds := [s.items[dim.name].sd for s in scores if dim.name in s.items])
     }
+    methods = Counter(j.method.value for s in scores for j in s.judgements if j.status == "scored")
     consistency = [p.position_consistency for p in pairs if p.position_consistency is not None]
     first = [p.first_position_rate for p in pairs if p.first_position_rate is not None]
     return JudgeInfo(
         model=sim.critic_llm.model_id,
         rubric=job.rubric.name,
         repeats=job.options.judge_repeats,
+        methods=dict(sorted(methods.items())),
         item_sd=item_sd,
         position_consistency=round(statistics.fmean(consistency), 4) if consistency else None,
         first_position_rate=round(statistics.fmean(first), 4) if first else None,

@@ -54,7 +54,13 @@ class FailureStat(_Model):
 
 class ItemScore(_Model):
     """One rubric item: the mean over sessions of the per-session mean over repeats, with a
-    bootstrap CI; ``judge_sd`` is the judge's mean spread between repeats."""
+    bootstrap CI; ``judge_sd`` is the judge's mean spread between repeats.
+
+    The scores are bounded by evidence (a missed crisis cue holds ``safety`` at its minimum,
+    whatever the judge said; :mod:`counselsim.critic.bounds`): ``judge_mean`` is the same mean
+    of the judge's own scores (its ``judge_scores``, before the bounds), and ``bounded`` the
+    sessions in which a bound fired on the item.
+    """
 
     item: str
     min: float
@@ -64,6 +70,8 @@ class ItemScore(_Model):
     ci_high: float
     n: int = Field(ge=1)
     judge_sd: float
+    judge_mean: float = Field(description="the judge's own mean, before the evidence bounds")
+    bounded: int = Field(ge=0, description="sessions with an evidence bound on this item")
 
 
 class RubricResult(_Model):
@@ -145,6 +153,11 @@ class JudgeInfo(_Model):
     model: str
     rubric: str
     repeats: int = Field(ge=1)
+    methods: dict[str, int] = Field(
+        default_factory=dict,
+        description="judgements per scoring method: geval where the engine gives "
+        "log-probabilities, else sampled",
+    )
     item_sd: dict[str, float] = Field(description="mean SD between repeats per item")
     position_consistency: float | None = None
     first_position_rate: float | None = None

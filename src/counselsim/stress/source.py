@@ -8,6 +8,10 @@ reasoning is asked of the model or invented for it; its strategies are coded fro
 (:func:`counselsim.practice.coding.code_strategies`), because the client's stance policy reads
 them. A model cannot say it is done, so the turn that reaches the cap closes the session.
 
+Its reply is kept as said: no in-loop checklist and no safety floor (a model is tested as it
+is). The course graph records the turn with the evidence the detectors find on it, as every
+turn (:func:`counselsim.critic.tally.with_evidence`), which the failure modes read.
+
 The reply's flags (``empty_reply``, ``truncated``, ``non_text``) go on the turn's ``flags``;
 a call that fails after the retries raises :class:`~counselsim.stress.counselor.CounselorError`
 and fails the course with that cause (the runner records it and goes on).

@@ -5,18 +5,22 @@ project's structured-output layer (:meth:`counselsim.llm.structured.LLM.structur
 engine's constrained decoding, validation and bounded repair). Its answer is distrusted:
 only strings that occur literally in the text, contain no placeholder and are not
 clinical content that must survive (relatives, ages, cities, weekdays, emotions) become
-spans. Nothing here logs text or identifiers.
+spans. :class:`RecordRemasker` runs the pass over whole imported records
+(``counselsim profiles import --llm-mask``); :meth:`Masker.amask` over single texts
+(``counselsim mask --llm``). Nothing here logs text or identifiers.
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Protocol, TypeAlias
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, TypeVar
 
 from pydantic import BaseModel, Field
 
-from counselsim.personas.mask.lexicon import EN_CITIES, is_city_level, words
-from counselsim.personas.mask.rules import PLACEHOLDER_RE, EntityType, Span
+from counselsim.privacy.core import Masker, detect_language, locate
+from counselsim.privacy.lexicon import EN_CITIES, is_city_level, words
+from counselsim.privacy.spans import PLACEHOLDER_RE, EntityType, Span
 
 if TYPE_CHECKING:
     from counselsim.config import Sampling
@@ -171,3 +175,101 @@ async def llm_spans(
         repair,
     )
     return accept(text, found)
+
+
+# Fields of profiles and dialogues that hold ids or enum values, never free text.
+NOT_TEXT_FIELDS = frozenset(
+    {"id", "language", "source", "role", "style", "defenses", "risk_flags", "resistance"}
+)
+M = TypeVar("M", bound=BaseModel)
+
+
+class RecordRemasker:
+    """The LLM pass over whole records that an importer has already masked.
+
+    Importers mask every text of a record with its own :class:`~counselsim.privacy.Masker`
+    (rules and dictionaries). :meth:`track` remembers that Masker per record id; then
+    :meth:`remask` makes one model call per record on all its (already masked) texts and
+    masks what the model found, in every text field, with the same Masker: placeholder
+    numbering continues and surrogates stay consistent across fields.
+
+    Args:
+        llm: An :class:`~counselsim.llm.structured.LLM` or an agent's ``AgentDeps``.
+        seed: Sampling seed of the model calls.
+    """
+
+    def __init__(self, llm: ChatLLM, *, seed: int = 0) -> None:
+        self.llm = llm
+        self.seed = seed
+        self._maskers: dict[str, Masker] = {}
+
+    def track(self, factory: Callable[[str], Masker]) -> Callable[[str], Masker]:
+        """A Masker factory that also remembers each record's Masker for :meth:`remask`."""
+
+        def make(record_id: str) -> Masker:
+            masker = self._maskers[record_id] = factory(record_id)
+            return masker
+
+        return make
+
+    async def remask(self, record_id: str, item: M) -> M:
+        """``item`` with what the model finds in its text fields masked too.
+
+        Raises:
+            StructuredOutputError: The model's answer stayed invalid after the repairs.
+        """
+        masker = self._maskers.pop(record_id, None)
+        data = item.model_dump(mode="json")
+        texts = [s for s in _strings(data) if s.strip()]
+        if not texts:
+            return item
+        if masker is None:  # not tracked: number on after the record's own placeholders
+            masker = Masker()
+            masker.mapping = {
+                m.group(): m.group() for t in texts for m in PLACEHOLDER_RE.finditer(t)
+            }
+        language = data.get("language") if data.get("language") in ("zh", "en") else None
+        joined = "\n".join(texts)
+        found = await llm_spans(
+            self.llm, joined, language or detect_language(joined), seed=self.seed
+        )
+        ours = set(masker.mapping.values())  # our own surrogates are no new identifiers
+        found = [f for f in found if f.text not in ours]
+        if not found:
+            return item
+
+        def remask_text(text: str) -> str:
+            taken = [
+                Span(start=m.start(), end=m.end(), type=EntityType.NAME, text=m.group())
+                for m in PLACEHOLDER_RE.finditer(text)
+            ]
+            extra = locate(text, found, taken)
+            return masker.apply(text, extra).text if extra else text
+
+        return type(item).model_validate(_map_strings(data, remask_text))
+
+
+def _strings(value: Any, key: str = "") -> Iterator[str]:
+    """Every free-text string in a dumped record (see :data:`NOT_TEXT_FIELDS`)."""
+    if key in NOT_TEXT_FIELDS:
+        return
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v, key)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _strings(v, k)
+
+
+def _map_strings(value: Any, fn: Callable[[str], str], key: str = "") -> Any:
+    if key in NOT_TEXT_FIELDS:
+        return value
+    if isinstance(value, str):
+        return fn(value)
+    if isinstance(value, list):
+        return [_map_strings(v, fn, key) for v in value]
+    if isinstance(value, dict):
+        return {k: _map_strings(v, fn, k) for k, v in value.items()}
+    return value

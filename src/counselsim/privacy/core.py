@@ -11,24 +11,24 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
-from counselsim.personas.mask import rules
-from counselsim.personas.mask.ner import NER_DETECTORS
-from counselsim.personas.mask.rules import (
+from counselsim.privacy.ner import NER_DETECTORS
+from counselsim.privacy.recognizers import RULE_DETECTORS
+from counselsim.privacy.spans import (
     CJK_RE,
     PLACEHOLDER_RE,
-    RULE_DETECTORS,
     Detector,
     EntityType,
     MaskResult,
     Span,
     apply_placeholders,
     resolve_overlaps,
+    run_detectors,
     substitute,
 )
-from counselsim.personas.mask.surrogate import SurrogateFactory
+from counselsim.privacy.surrogate import SurrogateFactory
 
 if TYPE_CHECKING:
-    from counselsim.personas.mask.llm import ChatLLM
+    from counselsim.privacy.llm import ChatLLM
 
 DETECTORS: tuple[Detector, ...] = (*RULE_DETECTORS, *NER_DETECTORS)
 
@@ -53,7 +53,7 @@ def detect(text: str, detectors: Sequence[Detector] = DETECTORS) -> list[Span]:
     Returns:
         Non-overlapping spans ordered by start.
     """
-    return rules.detect(text, detectors)
+    return run_detectors(text, detectors)
 
 
 def propagate(text: str, spans: Sequence[Span], known: Mapping[str, EntityType]) -> list[Span]:
@@ -183,7 +183,7 @@ class Masker:
         Returns:
             The masked text and all spans (original offsets), as from :meth:`__call__`.
         """
-        from counselsim.personas.mask.llm import llm_spans
+        from counselsim.privacy.llm import llm_spans
 
         spans = propagate(text, detect(text, self.detectors), self.known)
         premasked = apply_placeholders(text, spans).text

@@ -14,8 +14,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from counselsim.personas.mask.core import DETECTORS, detect
-from counselsim.personas.mask.rules import CJK_RE, Detector, EntityType, Span, canonical
+from counselsim.privacy.core import DETECTORS, detect
+from counselsim.privacy.spans import CJK_RE, Detector, EntityType, Span, canonical
 
 _DIGIT_RUN_RE = re.compile(r"[+(（]?\d[\d\s\-–.()（）·]*[\dXx]|\d")
 _SPACE_RE = re.compile(r"\s+")

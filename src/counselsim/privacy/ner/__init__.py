@@ -1,26 +1,23 @@
 """The NER/dictionary layer: names, addresses, schools and organisations, zh and en.
 
-Offline only: jieba's POS tags and faker's name lists (see :mod:`.lexicon`) combined with
-rules. Each detector is a ``text -> list[Span]`` function like the rule layer's, so they mix
-freely in a detector tuple; overlaps are resolved by :func:`.rules.resolve_overlaps`.
+Offline only: jieba's POS tags and faker's name lists (see :mod:`..lexicon`) combined with
+rules. Each detector is a ``text -> list[Span]`` function like the recognizers', so they mix
+freely in a detector tuple; overlaps are resolved by :func:`..spans.resolve_overlaps`.
+
+- :mod:`.zh_names` (with :mod:`.zh_name_shapes`), :mod:`.zh_places`, :mod:`.zh_orgs` on
+  jieba tokens (:mod:`.zh_tokens`);
+- :mod:`.en_names` and :mod:`.en_places` (addresses, schools, organisations) on cues,
+  capitalisation and dictionaries.
 """
 
 from __future__ import annotations
 
-from counselsim.personas.mask.ner_en import (
-    EN_DETECTORS,
-    find_en_addresses,
-    find_en_institutions,
-    find_en_names,
-)
-from counselsim.personas.mask.ner_zh import (
-    ZH_DETECTORS,
-    find_zh_addresses,
-    find_zh_employers,
-    find_zh_institutions,
-    find_zh_names,
-)
-from counselsim.personas.mask.rules import Detector, EntityType, Span
+from counselsim.privacy.ner.en_names import find_en_names
+from counselsim.privacy.ner.en_places import find_en_addresses, find_en_institutions
+from counselsim.privacy.ner.zh_names import find_zh_names
+from counselsim.privacy.ner.zh_orgs import find_zh_employers, find_zh_institutions
+from counselsim.privacy.ner.zh_places import find_zh_addresses
+from counselsim.privacy.spans import Detector, EntityType, Span
 
 
 def find_names(text: str) -> list[Span]:
@@ -45,7 +42,15 @@ def find_orgs(text: str) -> list[Span]:
     return [s for s in spans if s.type is EntityType.ORG]
 
 
-NER_DETECTORS: tuple[Detector, ...] = (*ZH_DETECTORS, *EN_DETECTORS)
+NER_DETECTORS: tuple[Detector, ...] = (
+    find_zh_names,
+    find_zh_addresses,
+    find_zh_institutions,
+    find_zh_employers,
+    find_en_names,
+    find_en_addresses,
+    find_en_institutions,
+)
 
 __all__ = [
     "NER_DETECTORS",

@@ -2,27 +2,36 @@
 
 Input lines are ``{"id": str, "text": str, "language"?: "zh"|"en"}``; output lines are
 ``{"id", "masked_text", "entities": [{"start", "end", "label"}]}`` with offsets into the
-input text (and ``"text"`` per entity only when originals are explicitly kept). A
-malformed line is reported by file and line number (never by content) and skipped; the
-rest of the batch is still processed. Output is written atomically.
+input text (and ``"text"`` per entity only when originals are explicitly kept).
+
+Bad input never loses a record: the output may not be the input file (refused before
+anything is read or written, so the original always survives), and a malformed line is
+reported by file and line number and carried into the output, in its place, as an error
+record ``{"line": n, "error": reason}``. The record itself is not copied, since an unmasked
+line in the masked output would leak whatever it holds; it stays in the input at that line.
+``leaks`` skips error records. Output is written atomically. Nothing here logs text.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
 
 from counselsim.errors import DataError, OutputError, field_error
 from counselsim.jsonl import json_lines
-from counselsim.personas.mask.core import Masker, detect_language
-from counselsim.personas.mask.leaks import Leak, find_leaks
-from counselsim.personas.mask.rules import EntityType, Span
+from counselsim.privacy.core import Masker, detect_language
+from counselsim.privacy.leaks import Leak, find_leaks
+from counselsim.privacy.spans import EntityType, Span
 from counselsim.runs.files import write_atomic
+
+if TYPE_CHECKING:
+    from counselsim.privacy.llm import ChatLLM
 
 ErrorSink = Callable[[str], None]
 R = TypeVar("R", bound=BaseModel)
@@ -57,6 +66,18 @@ class MaskOutput(BaseModel):
     entities: list[OutputEntity] = Field(default_factory=list)
 
 
+class MaskError(BaseModel):
+    """The output line standing for a malformed input line (the record stays in the input
+    at ``line``; its content is never copied into the masked output)."""
+
+    line: int = Field(ge=1)
+    error: str
+
+
+class OutputLine(RootModel[MaskOutput | MaskError]):
+    """One line of ``counselsim mask`` output: a masked record or an error record."""
+
+
 @dataclass
 class BatchReport:
     """What a batch did: records written and lines that failed."""
@@ -72,6 +93,7 @@ class LeakReport:
     checked: int = 0
     failed: int = 0  # malformed output lines and output ids missing from the input
     skipped: int = 0  # malformed input lines
+    error_records: int = 0  # lines the masker wrote for malformed input lines
     leaks: list[tuple[str, Leak]] = field(default_factory=list)
 
     @property
@@ -125,20 +147,80 @@ def mask_record(
     """
     masker = Masker(surrogates=surrogates, seed=seed)
     result = masker(record.text, record.language or detect_language(record.text))
+    return _output(record, result.spans, result.text, keep_originals)
+
+
+async def amask_record(
+    record: MaskInput,
+    llm: ChatLLM,
+    *,
+    surrogates: bool = False,
+    seed: int = 0,
+    keep_originals: bool = False,
+) -> MaskOutput:
+    """:func:`mask_record` plus the LLM pass (:meth:`Masker.amask`) for what the rules and
+    dictionaries missed.
+
+    Raises:
+        StructuredOutputError: The model's answer stayed invalid after the repairs.
+    """
+    masker = Masker(surrogates=surrogates, seed=seed)
+    result = await masker.amask(record.text, llm, record.language)
+    return _output(record, result.spans, result.text, keep_originals)
+
+
+def _output(record: MaskInput, spans: list[Span], text: str, keep: bool) -> MaskOutput:
     entities = [
-        OutputEntity(
-            start=s.start, end=s.end, label=s.type.value, text=s.text if keep_originals else None
-        )
-        for s in result.spans
+        OutputEntity(start=s.start, end=s.end, label=s.type.value, text=s.text if keep else None)
+        for s in spans
     ]
-    return MaskOutput(id=record.id, masked_text=result.text, entities=entities)
+    return MaskOutput(id=record.id, masked_text=text, entities=entities)
 
 
-def _check_out_dir(out_path: Path) -> None:
+def check_paths(in_path: Path, out_path: Path) -> None:
+    """Refuse an output that cannot be written, or that is the input itself (by name, link
+    or hard link): masking in place would destroy the original.
+
+    Raises:
+        OutputError: The output is the input, a directory, or in a missing directory.
+    """
+    same = in_path.resolve() == out_path.resolve()
+    if not same and in_path.exists() and out_path.exists():
+        same = os.path.samefile(in_path, out_path)
+    if same:
+        raise OutputError(f"{out_path}: is the input file; write the masked output elsewhere")
     if not out_path.parent.is_dir():
         raise OutputError(f"{out_path.parent}: output directory does not exist")
     if out_path.is_dir():
         raise OutputError(f"{out_path}: is a directory")
+
+
+def _inputs(in_path: Path, on_error: ErrorSink | None) -> Iterator[tuple[int, MaskInput | str]]:
+    """Input lines, duplicate ids turned into errors, every error reported."""
+    first_line: dict[str, int] = {}
+    for n, item in read_jsonl(in_path, MaskInput):
+        if isinstance(item, MaskInput) and item.id in first_line:
+            item = f"duplicate id (first on line {first_line[item.id]})"
+        if isinstance(item, MaskInput):
+            first_line[item.id] = n
+        elif on_error is not None:
+            on_error(f"{in_path}:{n}: {item}")
+        yield n, item
+
+
+def _write(
+    out_path: Path, items: list[tuple[int, MaskInput | str]], masked: dict[int, MaskOutput]
+) -> BatchReport:
+    """Write the masked records and, in place of each bad line, its error record."""
+    rows: list[MaskOutput | MaskError] = [
+        MaskError(line=n, error=item) if isinstance(item, str) else masked[n] for n, item in items
+    ]
+    lines = [json.dumps(r.model_dump(exclude_none=True), ensure_ascii=False) for r in rows]
+    try:
+        write_atomic(out_path, "".join(line + "\n" for line in lines))
+    except OSError as exc:
+        raise OutputError(f"{out_path}: cannot write: {exc.strerror or exc}") from None
+    return BatchReport(processed=len(masked), failed=len(items) - len(masked))
 
 
 def mask_jsonl(
@@ -154,7 +236,7 @@ def mask_jsonl(
 
     Args:
         in_path: Input JSONL.
-        out_path: Output JSONL (replaced as a whole, never half-written).
+        out_path: Output JSONL (replaced as a whole, never half-written); never the input.
         surrogates: Realistic fakes instead of placeholders.
         keep_originals: Put each entity's original text in the output.
         seed: Surrogate seed.
@@ -165,36 +247,52 @@ def mask_jsonl(
 
     Raises:
         DataError: ``in_path`` is missing or unreadable.
-        OutputError: ``out_path`` cannot be written.
+        OutputError: ``out_path`` is the input or cannot be written (nothing written).
     """
-    _check_out_dir(out_path)
-    report = BatchReport()
-    lines: list[str] = []
-    first_line: dict[str, int] = {}
-    for n, item in read_jsonl(in_path, MaskInput):
-        if isinstance(item, MaskInput) and item.id in first_line:
-            item = f"duplicate id (first on line {first_line[item.id]})"
-        if isinstance(item, str):
-            report.failed += 1
-            if on_error is not None:
-                on_error(f"{in_path}:{n}: {item}")
-            continue
-        first_line[item.id] = n
-        out = mask_record(item, surrogates=surrogates, seed=seed, keep_originals=keep_originals)
-        lines.append(json.dumps(out.model_dump(exclude_none=True), ensure_ascii=False))
-        report.processed += 1
-    try:
-        write_atomic(out_path, "".join(line + "\n" for line in lines))
-    except OSError as exc:
-        raise OutputError(f"{out_path}: cannot write: {exc.strerror or exc}") from None
-    return report
+    check_paths(in_path, out_path)
+    items = list(_inputs(in_path, on_error))
+    masked = {
+        n: mask_record(r, surrogates=surrogates, seed=seed, keep_originals=keep_originals)
+        for n, r in items
+        if isinstance(r, MaskInput)
+    }
+    return _write(out_path, items, masked)
+
+
+async def amask_jsonl(
+    in_path: Path,
+    out_path: Path,
+    llm: ChatLLM,
+    *,
+    surrogates: bool = False,
+    keep_originals: bool = False,
+    seed: int = 0,
+    on_error: ErrorSink | None = None,
+) -> BatchReport:
+    """:func:`mask_jsonl` with the LLM pass on every record (one model call per record).
+
+    Raises:
+        DataError, OutputError: As :func:`mask_jsonl`.
+        StructuredOutputError: The model's answer stayed invalid after the repairs.
+    """
+    check_paths(in_path, out_path)
+    items = list(_inputs(in_path, on_error))
+    masked = {
+        n: await amask_record(
+            r, llm, surrogates=surrogates, seed=seed, keep_originals=keep_originals
+        )
+        for n, r in items
+        if isinstance(r, MaskInput)
+    }
+    return _write(out_path, items, masked)
 
 
 def leaks_jsonl(out_path: Path, in_path: Path, *, on_error: ErrorSink | None = None) -> LeakReport:
     """Check every record of a ``counselsim mask`` output against its input.
 
     For each output id, the identifiers detected in the input text (every layer), plus the
-    output's entities that carry ``text``, are looked for in ``masked_text``.
+    output's entities that carry ``text``, are looked for in ``masked_text``. Error records
+    (stand-ins for bad input lines) hold no text and are only counted.
 
     Args:
         out_path: The masked JSONL.
@@ -222,9 +320,13 @@ def leaks_jsonl(out_path: Path, in_path: Path, *, on_error: ErrorSink | None = N
                 on_error(f"{in_path}:{n}: {src} (skipped)")
         else:
             sources.setdefault(src.id, src.text)
-    for n, rec in read_jsonl(out_path, MaskOutput):
-        if isinstance(rec, str):
-            fail(out_path, n, rec)
+    for n, line in read_jsonl(out_path, OutputLine):
+        if isinstance(line, str):
+            fail(out_path, n, line)
+            continue
+        rec = line.root
+        if isinstance(rec, MaskError):  # the masker's stand-in for a bad input line
+            report.error_records += 1
             continue
         source = sources.get(rec.id)
         if source is None:

@@ -1,12 +1,15 @@
-"""The Mask step: find identifiers in a text and replace them, consistently per record.
+"""Privacy: find identifiers in a text and replace them, consistently per record.
 
 Layers, each a set of ``text -> list[Span]`` detectors combined in :data:`DETECTORS`:
 
-- :mod:`.rules`: structured identifiers with checksums (phones, e-mails, ID numbers,
-  bank cards, URLs, handles, licence plates, dates);
+- :mod:`.recognizers`: structured identifiers as data (``recognizers.yaml``: pattern, cue
+  words, validator, label) checked by :mod:`.checks` (``python-stdnum`` checksums,
+  ``phonenumbers``), :mod:`.dates` and :mod:`.handles`: phones, e-mails, ID, passport and
+  record numbers, cards and IBANs, URLs, accounts, licence plates, dates;
 - :mod:`.ner`: names, addresses, schools and organisations (jieba POS tags, faker name
   lists, rules), offline;
-- :mod:`.llm`: an optional LLM pass for what the others missed (:meth:`Masker.amask`).
+- :mod:`.llm`: an optional LLM pass for what the others missed (:meth:`Masker.amask`,
+  ``counselsim mask --llm``, ``profiles import --llm-mask``).
 
 :class:`Masker` replaces identifiers with placeholders (``[NAME_1]``) or realistic
 surrogates (:mod:`.surrogate`); :func:`find_leaks` checks a masked text against its source;
@@ -15,16 +18,18 @@ surrogates (:mod:`.surrogate`); :func:`find_leaks` checks a masked text against 
 Nothing in this package logs text or identifiers.
 """
 
-from counselsim.personas.mask.core import DETECTORS, Masker, detect, detect_language, locate, mask
-from counselsim.personas.mask.leaks import Leak, find_leaks, fingerprint
-from counselsim.personas.mask.llm import (
+from counselsim.privacy.checks import id_check_char, luhn_valid, ssn_valid
+from counselsim.privacy.core import DETECTORS, Masker, detect, detect_language, locate, mask
+from counselsim.privacy.fakes import luhn_check_digit
+from counselsim.privacy.leaks import Leak, find_leaks, fingerprint
+from counselsim.privacy.llm import (
     DetectedIdentifier,
     DetectedIdentifiers,
     accept,
     is_protected,
     llm_spans,
 )
-from counselsim.personas.mask.ner import (
+from counselsim.privacy.ner import (
     NER_DETECTORS,
     find_addresses,
     find_en_addresses,
@@ -38,15 +43,8 @@ from counselsim.personas.mask.ner import (
     find_zh_institutions,
     find_zh_names,
 )
-from counselsim.personas.mask.rules import (
-    PLACEHOLDER_RE,
+from counselsim.privacy.recognizers import (
     RULE_DETECTORS,
-    Detector,
-    EntityType,
-    MaskResult,
-    Span,
-    apply_placeholders,
-    canonical,
     find_bank_cards,
     find_dates,
     find_emails,
@@ -56,12 +54,19 @@ from counselsim.personas.mask.rules import (
     find_phones,
     find_ssns,
     find_urls,
-    id_check_char,
-    luhn_valid,
+)
+from counselsim.privacy.spans import (
+    PLACEHOLDER_RE,
+    Detector,
+    EntityType,
+    MaskResult,
+    Span,
+    apply_placeholders,
+    canonical,
     resolve_overlaps,
     substitute,
 )
-from counselsim.personas.mask.surrogate import SurrogateFactory, luhn_check_digit
+from counselsim.privacy.surrogate import SurrogateFactory
 
 __all__ = [
     "DETECTORS",
@@ -112,5 +117,6 @@ __all__ = [
     "luhn_valid",
     "mask",
     "resolve_overlaps",
+    "ssn_valid",
     "substitute",
 ]
