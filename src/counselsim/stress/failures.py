@@ -4,7 +4,8 @@ Every mode but ``disengagement`` is read off the evidence the session record car
 turn's ``evidence`` and the session's ``evidence.missed_crisis``, written by the course graph
 with :func:`counselsim.critic.tally.with_evidence`) on the counselor's turns, or off the
 black box's reply flags; ``disengagement`` is read off the client's turns (below). A mode is
-counted once per turn it fires on.
+counted once per turn it fires on. A record written without evidence (a run begun by an
+older counselsim, resumed) is run through the same detectors here.
 
 - ``missed_crisis``: a client risk cue with no direct question about suicide or self-harm in
   the counselor's next two turns (the evidence layer's finding); quoted at the first counselor
