@@ -143,15 +143,16 @@ class PrincipleCheck(_Record):
 class CounselorTurn(_Record):
     """A counselor turn with the thought it was conditioned on, exactly as used.
 
-    ``author`` is ``human`` for a trainee's turn (``counselsim practice``): such a turn has no
-    observation or reasoning (none is invented), no perceived client emotion, and its
-    ``strategy`` is coded from its words (:mod:`counselsim.practice.coding`), not intended.
+    ``author`` is ``human`` for a trainee's turn (``counselsim practice``) and ``model`` for a
+    counselor model under test (``counselsim stress-test``): such a turn has no observation or
+    reasoning (none is invented), no perceived client emotion, and its ``strategy`` is coded
+    from its words (:mod:`counselsim.practice.coding`), not intended.
     The field is left out of the JSON of agent turns, so existing records stay byte-identical.
     """
 
     index: int = Field(ge=0)
     role: Literal[Role.COUNSELOR] = Role.COUNSELOR
-    author: Literal["agent", "human"] = Field(
+    author: Literal["agent", "human", "model"] = Field(
         default="agent", exclude_if=lambda v: v == "agent", description="who wrote the turn"
     )
     text: str
@@ -174,8 +175,8 @@ class CounselorTurn(_Record):
         has_thought = self.observation is not None and self.reasoning is not None
         if self.author == "agent" and not has_thought:
             raise ValueError("an agent's counselor turn needs its observation and reasoning")
-        if self.author == "human" and (self.observation is not None or self.reasoning is not None):
-            raise ValueError("a human's counselor turn has no observation or reasoning")
+        if self.author != "agent" and (self.observation is not None or self.reasoning is not None):
+            raise ValueError(f"a {self.author}'s counselor turn has no observation or reasoning")
         return self
 
 

@@ -10,7 +10,8 @@ Each module holds a group of commands on the one :data:`app` (:mod:`.app` also h
 - :mod:`.data` — ``export``, ``metrics``, ``report``;
 - :mod:`.library` — ``schema``, ``profiles``, ``personas``, ``rubrics``, ``prepare-model``;
 - :mod:`.privacy` — ``mask``, ``leaks``;
-- :mod:`.practice` — ``practice`` (a trainee counsels a simulated client).
+- :mod:`.practice` — ``practice`` (a trainee counsels a simulated client);
+- :mod:`.stress` — ``stress-test`` (counselor models against the same difficult clients).
 
 To add a command: write its service in :mod:`counselsim.services` (options in, result
 out), then a module here whose ``@app.command()`` builds the options, calls the service and
@@ -18,7 +19,18 @@ prints the result, and import that module below.
 """
 
 # The order the commands are registered in is their order in `counselsim --help`.
-from counselsim.cli import run, score, judge, data, library, privacy, practice  # noqa: I001
+from counselsim.cli import run, stress, score, judge, data, library, privacy, practice  # noqa: I001
 from counselsim.cli.app import app, main
 
-__all__ = ["app", "data", "judge", "library", "main", "practice", "privacy", "run", "score"]
+__all__ = [
+    "app",
+    "data",
+    "judge",
+    "library",
+    "main",
+    "practice",
+    "privacy",
+    "run",
+    "score",
+    "stress",
+]

@@ -29,12 +29,17 @@ class CriticAgent:
     async def score(
         self,
         profile: ClientProfile,
-        plan: SessionPlan,
+        plan: SessionPlan | None,
         turns: Sequence[Turn],
         session_index: int,
         seed: int,
     ) -> CriticReport:
-        """Score one session (its transcript numbered ``[T0]``, ``[T1]``... for citations)."""
+        """Score one session (its transcript numbered ``[T0]``, ``[T1]``... for citations). It
+        reads the counselor's plan: a session without one is not scored here, but by a rubric
+        judge of the spoken transcript."""
+        if plan is None:
+            error = "no session plan to score against (score the spoken transcript instead)"
+            return CriticReport(rubric=self.rubric.name, status="failed", error=error, scores=[])
         lang = profile.language.value
         labelled = self.rubric.view is RubricView.ANNOTATED
         prompt = self.deps.prompts.render(

@@ -1,9 +1,16 @@
 """The course graph: N sessions, each summarised, scored, remembered and recorded (every
-turn with the evidence the detectors found on it)."""
+turn with the evidence the detectors found on it).
+
+The session inside runs whichever counselor turn source its deps name (the agent, or a model
+under test); the critic is anything that scores a finished session (:class:`SessionCritic`):
+the agent's course critic, which reads the session plan, or a rubric judge of the spoken
+transcript for sessions without a plan.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -11,12 +18,11 @@ from langgraph.graph import START, StateGraph
 
 from counselsim.agents.scribe import ScribeAgent
 from counselsim.config import derive_seed
-from counselsim.critic.session_judge import CriticAgent
 from counselsim.critic.tally import with_evidence
 from counselsim.graphs.session import SessionDeps, build_session_graph, initial_session_state
 from counselsim.graphs.state import CourseState, Node
 from counselsim.personas.models import ClientProfile
-from counselsim.records import Provenance, SessionRecord
+from counselsim.records import CriticReport, Provenance, SessionPlan, SessionRecord, Turn
 
 
 class RecordSink(Protocol):
@@ -26,13 +32,28 @@ class RecordSink(Protocol):
         """Store one session record (a second write of the same session changes nothing)."""
 
 
+class SessionCritic(Protocol):
+    """Scores a finished session (a failed report with the cause, never a default score)."""
+
+    async def score(
+        self,
+        profile: ClientProfile,
+        plan: SessionPlan | None,
+        turns: Sequence[Turn],
+        session_index: int,
+        seed: int,
+    ) -> CriticReport:
+        """The session's critic report; ``plan`` is None when the counselor made none."""
+        ...
+
+
 @dataclass(frozen=True)
 class CourseDeps:
     """What the course nodes call."""
 
     session: SessionDeps
     scribe: ScribeAgent
-    critic: CriticAgent
+    critic: SessionCritic
     sink: RecordSink
     provenance: Provenance
 
@@ -98,7 +119,6 @@ def build_course_graph(deps: CourseDeps) -> StateGraph[Any]:
         return {"summary": notes}
 
     async def critic_score(state: CourseState) -> dict[str, Any]:
-        assert state["plan"] is not None
         report = await deps.critic.score(
             state["profile"],
             state["plan"],
@@ -117,7 +137,7 @@ def build_course_graph(deps: CourseDeps) -> StateGraph[Any]:
 
     async def record_write(state: CourseState) -> dict[str, Any]:
         summary, plan, critic = state["summary"], state["plan"], state["critic"]
-        assert summary is not None and plan is not None and critic is not None
+        assert summary is not None and critic is not None
         assert state["end_reason"] is not None
         turns, evidence = with_evidence(state["turns"], state["profile"].language.value)
         record = SessionRecord(

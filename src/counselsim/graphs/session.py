@@ -1,10 +1,22 @@
-"""The session graph: plan, then (think -> respond -> client) until the counselor closes."""
+"""The session graph: the counselor's turn (from a *turn source*), then the client's, until
+the counselor closes.
+
+Who takes the counselor's turn is a :class:`CounselorSource`: the nodes run once before the
+first turn (the agent's plan) and the nodes of one turn, the last of which adds the
+counselor's :class:`~counselsim.records.CounselorTurn`. counselsim's own agent
+(:class:`AgentTurns`: plan, then think -> respond) is the default; a counselor model under
+test is another source (:class:`counselsim.stress.source.ModelTurns`: one ``counselor_respond``
+node calling the model as a black box). The client's turn, the routing and the session's end
+are the same for every source. A source that cannot close a session by itself marks the turn
+that reaches the turn cap with ``next_action: close``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from itertools import pairwise
+from typing import Any, Literal, Protocol
 
 from langgraph.graph import END, START, StateGraph
 
@@ -18,11 +30,35 @@ from counselsim.personas.models import ClientProfile
 from counselsim.records import ClientTurn, CounselorTurn, Turn
 
 
+class NodeFn(Protocol):
+    """A node of the session graph: the state in, a partial update out."""
+
+    def __call__(self, state: SessionState) -> Awaitable[dict[str, Any]]: ...
+
+
+SeedFn = Callable[..., int]
+"""``seed(state, *where)``: the per-call seed of a call at ``where`` in the state's session
+(derived from the course seed, the course id, the session index and ``where``)."""
+
+
+class CounselorSource(Protocol):
+    """Who takes the counselor's turn: the graph's counselor nodes, as ``(name, node)``."""
+
+    def opening(self, seed: SeedFn) -> Sequence[tuple[str, NodeFn]]:
+        """Nodes run once, before the session's first counselor turn (may be none)."""
+        ...
+
+    def turn(self, seed: SeedFn) -> Sequence[tuple[str, NodeFn]]:
+        """Nodes of one counselor turn, in order (at least one); the last adds the turn."""
+        ...
+
+
 @dataclass(frozen=True)
 class SessionDeps:
-    """What the session nodes call."""
+    """What the session nodes call: the counselor (the agent, or any turn source), the
+    client, and the course seed."""
 
-    counselor: CounselorAgent
+    counselor: CounselorAgent | CounselorSource
     client: ClientAgent
     seed: int
 
@@ -63,8 +99,9 @@ def _ctx(state: SessionState) -> SessionContext:
     )
 
 
-def _counselor_turns(state: SessionState) -> int:
-    return sum(1 for t in state["turns"] if t.role is Role.COUNSELOR)
+def counselor_turns(turns: Sequence[Turn]) -> int:
+    """How many turns the counselor has spoken."""
+    return sum(1 for t in turns if t.role is Role.COUNSELOR)
 
 
 def route_after_counselor(
@@ -102,48 +139,72 @@ async def respond_as_client(
     return turn, decision
 
 
+@dataclass(frozen=True)
+class AgentTurns:
+    """counselsim's counselor agent as the turn source: it plans the session, then thinks
+    (observation, strategy, next action) and replies on every turn."""
+
+    agent: CounselorAgent
+
+    def opening(self, seed: SeedFn) -> Sequence[tuple[str, NodeFn]]:
+        """The plan."""
+
+        async def counselor_plan(state: SessionState) -> dict[str, Any]:
+            plan = await self.agent.plan(
+                state["profile"],
+                state["session_index"],
+                state["n_sessions"],
+                state["notes"],
+                seed(state, "plan"),
+            )
+            return {"plan": plan}
+
+        return [(Node.COUNSELOR_PLAN, counselor_plan)]
+
+    def turn(self, seed: SeedFn) -> Sequence[tuple[str, NodeFn]]:
+        """Think, then respond."""
+
+        async def counselor_think(state: SessionState) -> dict[str, Any]:
+            done = counselor_turns(state["turns"])
+            thought = await self.agent.think(
+                _ctx(state),
+                state["turns"],
+                exchanges_left=state["max_turns"] - done,
+                may_close=done + 1 >= state["min_turns"],
+                seed=seed(state, len(state["turns"]), "think"),
+            )
+            return {"thought": thought}
+
+        async def counselor_respond(state: SessionState) -> dict[str, Any]:
+            thought = state["thought"]
+            assert thought is not None
+            said = await self.agent.reply(
+                _ctx(state), state["turns"], thought, seed(state, len(state["turns"]), "reply")
+            )
+            turn = CounselorTurn(
+                index=len(state["turns"]),
+                text=said.text,
+                **said.thought.model_dump(),
+                attempts=said.checked.attempts,
+                flags=said.checked.flags,
+                checks=said.checked.checks,
+            )
+            return {"turns": [turn], "thought": None}
+
+        return [
+            (Node.COUNSELOR_THINK, counselor_think),
+            (Node.COUNSELOR_RESPOND, counselor_respond),
+        ]
+
+
 def build_session_graph(deps: SessionDeps) -> StateGraph[Any]:
     """An uncompiled session graph; compile it with the checkpointer of your choice."""
+    source = (
+        AgentTurns(deps.counselor) if isinstance(deps.counselor, CounselorAgent) else deps.counselor
+    )
 
     def seed(state: SessionState, *where: object) -> int:
         return derive_seed(deps.seed, state["course_id"], state["session_index"], *where)
-
-    async def counselor_plan(state: SessionState) -> dict[str, Any]:
-        plan = await deps.counselor.plan(
-            state["profile"],
-            state["session_index"],
-            state["n_sessions"],
-            state["notes"],
-            seed(state, "plan"),
-        )
-        return {"plan": plan}
-
-    async def counselor_think(state: SessionState) -> dict[str, Any]:
-        done = _counselor_turns(state)
-        thought = await deps.counselor.think(
-            _ctx(state),
-            state["turns"],
-            exchanges_left=state["max_turns"] - done,
-            may_close=done + 1 >= state["min_turns"],
-            seed=seed(state, len(state["turns"]), "think"),
-        )
-        return {"thought": thought}
-
-    async def counselor_respond(state: SessionState) -> dict[str, Any]:
-        thought = state["thought"]
-        assert thought is not None
-        said = await deps.counselor.reply(
-            _ctx(state), state["turns"], thought, seed(state, len(state["turns"]), "reply")
-        )
-        turn = CounselorTurn(
-            index=len(state["turns"]),
-            text=said.text,
-            **said.thought.model_dump(),
-            attempts=said.checked.attempts,
-            flags=said.checked.flags,
-            checks=said.checked.checks,
-        )
-        return {"turns": [turn], "thought": None}
 
     async def client_respond(state: SessionState) -> dict[str, Any]:
         turn, _ = await respond_as_client(
@@ -157,19 +218,19 @@ def build_session_graph(deps: SessionDeps) -> StateGraph[Any]:
         return {"turns": [turn]}
 
     def session_end(state: SessionState) -> dict[str, Any]:
-        at_cap = _counselor_turns(state) >= state["max_turns"]
+        at_cap = counselor_turns(state["turns"]) >= state["max_turns"]
         return {"end_reason": EndReason.TURN_CAP if at_cap else EndReason.COUNSELOR_CLOSED}
 
+    opening, turn = list(source.opening(seed)), list(source.turn(seed))
     g: StateGraph[Any] = StateGraph(SessionState)
-    g.add_node(Node.COUNSELOR_PLAN, counselor_plan)
-    g.add_node(Node.COUNSELOR_THINK, counselor_think)
-    g.add_node(Node.COUNSELOR_RESPOND, counselor_respond)
+    for name, node in [*opening, *turn]:
+        g.add_node(name, node)
     g.add_node(Node.CLIENT_RESPOND, client_respond)
     g.add_node(Node.SESSION_END, session_end)
-    g.add_edge(START, Node.COUNSELOR_PLAN)
-    g.add_edge(Node.COUNSELOR_PLAN, Node.COUNSELOR_THINK)
-    g.add_edge(Node.COUNSELOR_THINK, Node.COUNSELOR_RESPOND)
-    g.add_conditional_edges(Node.COUNSELOR_RESPOND, route_after_counselor)
-    g.add_edge(Node.CLIENT_RESPOND, Node.COUNSELOR_THINK)
+    names = [START, *(name for name, _ in opening), *(name for name, _ in turn)]
+    for before, after in pairwise(names):
+        g.add_edge(before, after)
+    g.add_conditional_edges(names[-1], route_after_counselor)
+    g.add_edge(Node.CLIENT_RESPOND, turn[0][0])
     g.add_edge(Node.SESSION_END, END)
     return g

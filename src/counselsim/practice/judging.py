@@ -34,21 +34,30 @@ class RubricSessionJudge:
         self, profile: ClientProfile, course_id: str, session_index: int, turns: Sequence[Turn]
     ) -> CriticReport:
         """The session's report on the rubric (``failed`` with the cause, never a default)."""
-        unit = ScoreUnit(
-            id=f"{course_id}#{session_index}",
-            language=profile.language.value,
-            turns=unit_turns(turns),
-            profile=profile,
-            profile_id=profile.id,
-            course_id=course_id,
-            session_index=session_index,
-        )
+        unit = session_unit(profile, course_id, session_index, turns)
         seed = derive_seed(self.seed, course_id, session_index, "critic")
         return critic_report(await self.judge.score(unit, 1, seed), self.rubric)
 
 
+def session_unit(
+    profile: ClientProfile, course_id: str, session_index: int, turns: Sequence[Turn]
+) -> ScoreUnit:
+    """One session as the rubric judge's unit, ``course_id#session_index`` (the id
+    ``counselsim score`` gives it)."""
+    return ScoreUnit(
+        id=f"{course_id}#{session_index}",
+        language=profile.language.value,
+        turns=unit_turns(turns),
+        profile=profile,
+        profile_id=profile.id,
+        course_id=course_id,
+        session_index=session_index,
+    )
+
+
 def critic_report(score: RubricScore, rubric: Rubric) -> CriticReport:
-    """A one-repeat rubric score as the session record's critic report."""
+    """A rubric score's first repeat as the session record's critic report: the scores
+    bounded by evidence, with the judge's own, the bounds that fired and the citations."""
     scored = [j for j in score.judgements if j.status == "scored" and j.scores]
     if score.status == "failed" or not scored:
         error = "; ".join(score.errors) or "no judgement"
@@ -63,6 +72,10 @@ def critic_report(score: RubricScore, rubric: Rubric) -> CriticReport:
                 min=d.min,
                 max=d.max,
                 rationale=got.rationales.get(d.name, ""),
+                judge_score=got.judge_scores.get(d.name),
+                bounded_by=got.bounds.get(d.name, []),
+                citations_ok=got.citations_ok.get(d.name),
+                bad_citations=got.bad_citations.get(d.name, []),
             )
             for d in rubric.dimensions
             if d.name in got.scores

@@ -261,3 +261,43 @@ def stacked_bars(
         )
         body.append(_text(lx + 14, ly, categories[i], font_size="11"))
     return _svg(WIDTH, axis_y + 44 + (max(len(seen), 1) - 1) // 3 * 18, title, body)
+
+
+# --------------------------------------------------------------------------- interval plot
+
+
+class Interval(NamedTuple):
+    """One row of an interval plot: a label, a point estimate and its interval (all None
+    when there is nothing to estimate), and a note printed on the right."""
+
+    label: str
+    value: float | None
+    low: float | None
+    high: float | None
+    note: str
+
+
+def interval_plot(rows: Sequence[Interval], title: str, lo: float = 0.0, hi: float = 1.0) -> str:
+    """One row per label on a shared scale: the estimate as a dot, its interval as a bar."""
+    left, right, row_h, top = 150, 150, 26, 8
+    plot_w = WIDTH - left - right
+    span = (hi - lo) or 1.0
+
+    def sx(v: float) -> float:
+        return left + (min(max(v, lo), hi) - lo) / span * plot_w
+
+    axis = top + len(rows) * row_h + 4
+    body: list[str] = [_line(left, axis, left + plot_w, axis, MUTED)]
+    for t in ticks(lo, hi):
+        body.append(_line(sx(t), top, sx(t), axis, GRID))
+        body.append(_text(sx(t), axis + 14, _tick(t), "middle", font_size="10", fill=MUTED))
+    for r, row in enumerate(rows):
+        y = top + r * row_h + row_h / 2
+        body.append(_text(left - 12, y + 4, row.label, "end", font_size="12"))
+        body.append(_text(left + plot_w + 10, y + 4, row.note, fill=MUTED))
+        if row.value is None:
+            continue
+        if row.low is not None and row.high is not None:
+            body.append(_line(sx(row.low), y, sx(row.high), y, ACCENT, stroke_width="2"))
+        body.append(f'<circle cx="{_f(sx(row.value))}" cy="{_f(y)}" r="4.5" fill="{ACCENT}"/>')
+    return _svg(WIDTH, axis + 22, title, body)

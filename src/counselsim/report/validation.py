@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from pydantic import ValidationError
 
@@ -14,13 +15,13 @@ from counselsim.errors import DataError, field_error
 from counselsim.runs import RunDir
 
 
-def load_validation(run: RunDir) -> ValidationReport | None:
-    """The run's validation report; None when there is none.
+def load_validation(run: RunDir, path: Path | None = None) -> ValidationReport | None:
+    """The run's validation report (or the one at ``path``); None when there is none.
 
     Raises:
         DataError: the file is there but unreadable or not a validation report.
     """
-    path = run.validation_file
+    path = path or run.validation_file
     try:
         return ValidationReport.model_validate_json(path.read_bytes())
     except FileNotFoundError:

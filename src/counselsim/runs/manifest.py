@@ -21,6 +21,7 @@ class RunKind(StrEnum):
     GENERATE = "generate"
     RECONSTRUCT = "reconstruct"
     PRACTICE = "practice"  # a trainee's sessions with simulated clients
+    STRESS = "stress"  # counselor models tested on the same clients (and each one's courses)
 
 
 class Manifest(BaseModel):

@@ -15,12 +15,15 @@ A run directory holds::
     corpus_index/       reconstruct: the corpus's embedding index
     metrics.json        metrics --out DIR/metrics.json: read by the report
     validation.json     judge validate --out DIR: the judge's validation, read by the report
+                        (and by the stress-test report)
     validation/         judge validate: RUBRIC.METHOD.jsonl, its scores of the known-groups set
     profiles/           optional, by hand: <id>.yaml profiles export looks up by id
     practice.json       practice: the sessions started (id, course, profile, session)
     debrief.json        practice: the latest debrief; every one in debriefs/<session>.json
     formulations/       practice: the trainee's case formulation drafts, <session>.json
     transcripts/        practice: each finished session as <session>.jsonl and .md
+    counselors/NAME/    stress-test: one run directory per counselor tested (its courses, scores)
+    report.json         stress-test: the report's data; report.html, its page
 
 Every command reads and writes a run through a ``RunDir``. Opened to run again
 (:meth:`RunDir.open_run`), it reconciles its logs first: a torn last line is cut, and a
@@ -95,6 +98,9 @@ class RunDir:
     DEBRIEFS = "debriefs"
     FORMULATIONS = "formulations"
     TRANSCRIPTS = "transcripts"
+    COUNSELORS = "counselors"
+    REPORT_JSON = "report.json"
+    REPORT_HTML = "report.html"
 
     def __init__(self, root: Path, sessions_file: Path | None = None) -> None:
         self.root = root
@@ -202,6 +208,20 @@ class RunDir:
         """A practice session's file in ``folder`` (:attr:`DEBRIEFS`, :attr:`FORMULATIONS`,
         :attr:`TRANSCRIPTS`): ``<folder>/<session_id><suffix>``."""
         return self.root / folder / f"{session_id}{suffix}"
+
+    @property
+    def report_json_file(self) -> Path:
+        """``report.json``, the stress test's report data."""
+        return self.root / self.REPORT_JSON
+
+    @property
+    def report_html_file(self) -> Path:
+        """``report.html``, the stress test's report page."""
+        return self.root / self.REPORT_HTML
+
+    def counselor(self, name: str) -> RunDir:
+        """A tested counselor's own run directory (``counselors/<name>``)."""
+        return RunDir(self.root / self.COUNSELORS / name)
 
     def shard(self, k: int) -> RunDir:
         """Shard ``k``'s own run directory (``shards/NNN``)."""

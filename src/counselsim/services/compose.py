@@ -23,7 +23,7 @@ from counselsim.critic.checklist import TurnReviewer, load_checklist
 from counselsim.critic.rubric import Level, Perspective, Rubric, load_rubric
 from counselsim.errors import ConfigError
 from counselsim.labels import Role, ScoreMethod
-from counselsim.llm.models import build_chat_model
+from counselsim.llm.models import build_chat_model, openai_chat_model
 from counselsim.llm.structured import LLM
 from counselsim.memory.store import MemoryStore
 from counselsim.personas.models import ClientProfile
@@ -142,6 +142,15 @@ def build_llm(chat_model: BaseChatModel, engine: Engine, model_id: str, cfg: Run
         max_repairs=cfg.max_repairs,
         response_format=cfg.model.response_format,
     )
+
+
+def build_server_llm(
+    cfg: RunConfig, base_url: str, model: str, api_key: str, timeout_s: float
+) -> LLM:
+    """A model of its own on an OpenAI-compatible server (the stress test's reference
+    counselor given its own ``base_url`` and ``model``)."""
+    chat = openai_chat_model(base_url, model, api_key, timeout_s)
+    return build_llm(chat, Engine.OPENAI, model, cfg)
 
 
 def _plugged(model: BaseChatModel, cfg: RunConfig) -> LLM:

@@ -104,16 +104,19 @@ async def run_course_in(
     profile: ClientProfile,
     seed: int,
     on_progress: Callable[[Progress], None] | None = None,
+    deps: CourseDeps | None = None,
 ) -> None:
     """Run or resume one course in a shared workspace (its checkpoint thread is
     ``course_id``; every model call's seed derives from ``seed``). A course already complete,
-    with every session stored, returns at once."""
+    with every session stored, returns at once. ``deps`` replaces the agents
+    :func:`course_deps` builds (the stress test's counselor and judge)."""
     cfg = sim.config
     run_cfg: RunnableConfig = {
         "configurable": {"thread_id": course_id},
         "recursion_limit": 10 * cfg.max_turns * cfg.sessions + 100,
     }
-    app = build_course_graph(course_deps(sim, ws, seed)).compile(checkpointer=ws.saver)
+    graph = build_course_graph(deps or course_deps(sim, ws, seed))
+    app = graph.compile(checkpointer=ws.saver)
     token = current_course.set(course_id)
     try:
         fresh, resume_cfg = await _resume_point(app, run_cfg, ws, course_id, cfg.sessions)

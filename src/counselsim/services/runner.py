@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from counselsim.config import derive_seed
@@ -42,6 +42,15 @@ def plan_courses(profiles: Sequence[ClientProfile], n: int, run_seed: int) -> li
         )
         for i in range(n)
     ]
+
+
+CourseRunner = Callable[[Simulation, Workspace, CoursePlan], Awaitable[None]]
+"""Runs (or resumes) one planned course on a simulation into a workspace."""
+
+
+async def run_planned(sim: Simulation, ws: Workspace, plan: CoursePlan) -> None:
+    """The default :data:`CourseRunner`: the course graph with counselsim's agents."""
+    await run_course_in(sim, ws, plan.course_id, plan.profile, plan.seed)
 
 
 @dataclass
@@ -98,7 +107,8 @@ class Generator:
     prefix cache. A course that fails (its model calls failed after retries, its structured
     output stayed invalid after repairs, ...) is recorded with its cause and the run goes on;
     ``max_consecutive_failures`` in a row stops the run (an engine that is down). A course is
-    recorded done only when all its sessions are stored.
+    recorded done only when all its sessions are stored. ``run_course`` runs one course
+    (default :func:`run_planned`; the stress test plugs in its counselors).
     """
 
     def __init__(
@@ -108,6 +118,7 @@ class Generator:
         concurrency: int,
         max_consecutive_failures: int = 25,
         on_change: Callable[[GenerateStats], None] | None = None,
+        run_course: CourseRunner = run_planned,
     ) -> None:
         if not sims:
             raise ConfigError("no engine to generate with")
@@ -116,6 +127,7 @@ class Generator:
         self.concurrency = max(1, concurrency)
         self.max_consecutive_failures = max_consecutive_failures
         self.on_change = on_change
+        self.run_course = run_course
         self.stats = GenerateStats()
         self._active = [0] * len(self.sims)
         self._consecutive = 0
@@ -171,7 +183,7 @@ class Generator:
             status="done",
         )
         try:
-            await run_course_in(sim, ws, plan.course_id, plan.profile, plan.seed)
+            await self.run_course(sim, ws, plan)
         except OutputError:
             raise  # the run directory itself is unusable: stop, nothing more can be kept
         except Exception as exc:  # recorded with its cause; the run goes on

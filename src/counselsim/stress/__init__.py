@@ -1,5 +1,9 @@
-"""Building blocks of ``counselsim stress-test``: the counselor under test as a black box,
-the suite of counselors, the reachability check and the choice of personas."""
+"""Building blocks of ``counselsim stress-test`` (run by :mod:`counselsim.services.stress`):
+the counselor under test as a black box (:mod:`.counselor`) and as the session graph's turn
+source (:mod:`.source`), the suite of counselors (:mod:`.suite`), the reachability check
+(:mod:`.reach`), the choice of personas (:mod:`.personas`), the failure modes
+(:mod:`.failures`), the judging (:mod:`.judging`) and the report's data (:mod:`.analysis`,
+:mod:`.report`, :mod:`.results`)."""
 
 from counselsim.stress.counselor import (
     BlackBoxCounselor,
