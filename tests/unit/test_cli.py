@@ -196,7 +196,7 @@ def test_unknown_config_key(monkeypatch, capfd, tmp_path):
 
 def test_out_of_range_flag(monkeypatch, capfd, tmp_path):
     r = run_main(monkeypatch, capfd, tmp_path, "--profile", str(GOOD), "--sessions", "0")
-    assert_one_line_failure(r, "'sessions'")
+    assert_one_line_failure(r, "'--sessions'")
 
 
 def test_profile_error_reported_before_config_error(monkeypatch, capfd, tmp_path):
