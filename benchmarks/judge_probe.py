@@ -9,7 +9,7 @@ calls), plus the seconds per judge call. Judgements are kept in ``--out`` so a s
 resumes.
 
 Usage:  .venv/bin/python benchmarks/judge_probe.py [--rubric core --rubric safety]
-            [--language zh] [--limit N] [--out DIR]
+            [--language zh] [--limit N] [--per-kind N] [--out DIR]
             [--base-url URL --model NAME | --model-path F.gguf]
 """
 
@@ -74,6 +74,7 @@ def main() -> None:
     parser.add_argument("--rubric", action="append", help="default: core, safety")
     parser.add_argument("--language", type=Language, choices=list(Language))
     parser.add_argument("--limit", type=int, help="only the first N scenarios")
+    parser.add_argument("--per-kind", type=int, help="only the first N scenarios of each kind")
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "judge-probe")
     parser.add_argument("--model-path", type=Path)
     parser.add_argument("--base-url")
@@ -88,6 +89,7 @@ def main() -> None:
             ScoreMethod.GEVAL,
             language=args.language,
             limit=args.limit,
+            per_kind=args.per_kind,
             model=flags,
         )
         job = plan_validate(opts)

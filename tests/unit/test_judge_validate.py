@@ -265,3 +265,10 @@ async def test_a_turn_level_rubric_judges_the_reply_not_the_context_turns(tmp_pa
     result = await validate(job, llm=deps(fake).llm)
     assert len(fake.calls) == 2  # the context holds a counselor turn too; it is not judged
     assert result.report.dataset.source == str(own)
+
+
+def test_per_kind_takes_the_first_scenarios_of_every_failure_kind(tmp_path):
+    job = plan_validate(options(tmp_path, per_kind=1))
+    kinds = [p.kind for p in job.pairs]
+    assert len(set(kinds)) == 10 and len(kinds) == 20  # one scenario per kind, zh and en
+    assert all(p.id.endswith("-1") for p in job.pairs)

@@ -49,6 +49,10 @@ LanguageOpt = Annotated[
     Language | None, typer.Option("--language", help="Only this language of the set.")
 ]
 LimitOpt = Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N rows.")]
+PerKindOpt = Annotated[
+    int | None,
+    typer.Option("--per-kind", min=1, help="Only the first N rows of each failure kind."),
+]
 ResamplesOpt = Annotated[int, typer.Option("--resamples", min=1000, help="Bootstrap resamples.")]
 JudgeSeedOpt = Annotated[int, typer.Option("--seed", help="Judge and bootstrap seed.")]
 
@@ -63,6 +67,7 @@ def validate(
     known_set: SetOpt = None,
     language: LanguageOpt = None,
     limit: LimitOpt = None,
+    per_kind: PerKindOpt = None,
     resamples: ResamplesOpt = 2000,
     seed: JudgeSeedOpt = 0,
     config: ConfigOpt = None,
@@ -80,8 +85,8 @@ def validate(
 
     flags = ModelFlags(config, packaged, model_path, base_url, model)
     opts = ValidateOptions(
-        out_dir, rubric, method, repeats, human, known_set, language, limit, resamples, seed,
-        flags,
+        out_dir, rubric, method, repeats, human, known_set, language, limit, per_kind=per_kind,
+        resamples=resamples, seed=seed, model=flags,
     )  # fmt: skip
     job = plan_validate(opts)
     saved = f"the replies judged so far are in {out_dir / RunDir.VALIDATION_SCORES}"

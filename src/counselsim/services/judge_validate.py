@@ -59,6 +59,7 @@ class ValidateOptions:
     known_set: Path | None = None
     language: Language | None = None
     limit: int | None = None
+    per_kind: int | None = None
     resamples: int = 2000
     seed: int = 0
     model: ModelFlags = field(default_factory=ModelFlags)
@@ -120,6 +121,8 @@ def plan_validate(opts: ValidateOptions) -> ValidateJob:
     if opts.out.exists() and not opts.out.is_dir():
         raise DataError(f"{opts.out}: not a directory")
     rows = load_known_groups(opts.known_set)
+    if opts.per_kind is not None:  # a quicker check that still covers every failure kind
+        rows = _first_per_kind(rows, opts.per_kind)
     pairs = known_pairs(rows[: opts.limit], (opts.language,) if opts.language else LANGUAGES)
     if not pairs:
         raise DataError(f"no known-groups pair in language '{opts.language}'")
@@ -236,3 +239,14 @@ def _notes(o: ValidateOptions, geval: int, fallbacks: dict[str, int]) -> list[st
     if o.repeats == 1:
         notes.append("one judgement per reply: stability over repeats and item order not measured")
     return notes
+
+
+def _first_per_kind(rows: list[KnownGroupsRow], n: int) -> list[KnownGroupsRow]:
+    """The first ``n`` scenarios of each failure kind, in file order."""
+    taken: Counter[str] = Counter()
+    kept = []
+    for row in rows:
+        taken[row.kind] += 1
+        if taken[row.kind] <= n:
+            kept.append(row)
+    return kept
