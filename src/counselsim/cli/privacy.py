@@ -8,19 +8,12 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from counselsim.cli.app import (
-    BaseUrlOpt,
-    ConfigOpt,
-    ModelOpt,
-    ModelPathOpt,
-    PackagedOpt,
-    app,
-    err,
-    out,
-)
+from counselsim.cli.app import app, err, model_flags, out
+from counselsim.services.options import ModelFlags
 
 
 @app.command("mask")
+@model_flags
 def mask_command(
     in_file: Annotated[Path, typer.Argument(help='JSONL: {"id", "text", "language"?} per line.')],
     out_file: Annotated[
@@ -36,18 +29,14 @@ def mask_command(
     llm: Annotated[
         bool, typer.Option("--llm", help="Also ask the model what the rules missed (a call each).")
     ] = False,
-    config: ConfigOpt = None,
-    packaged: PackagedOpt = None,
-    model_path: ModelPathOpt = None,
-    base_url: BaseUrlOpt = None,
-    model: ModelOpt = None,
+    *,
+    flags: ModelFlags,
 ) -> None:
     """Mask identifiers in IN.jsonl; offsets in the output point into the input text.
 
     A malformed line is reported (file:line) and written as an error record in its place;
     exit 2 if any line failed. The model flags apply with --llm only.
     """
-    from counselsim.services.options import ModelFlags
     from counselsim.services.privacy import (
         MaskOptions,
         build_mask_model,
@@ -58,7 +47,6 @@ def mask_command(
     def report(line: str) -> None:
         err.print(f"[red]bad line:[/] {escape(line)}", highlight=False, soft_wrap=True)
 
-    flags = ModelFlags(config, packaged, model_path, base_url, model)
     opts = MaskOptions(in_file, out_file, surrogates, keep_originals, seed, llm, flags)
     check_mask_options(opts)  # before a model loads
     with err.status("masking..."):
