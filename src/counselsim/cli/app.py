@@ -129,10 +129,12 @@ def root(
 
 
 @contextmanager
-def progress_bars(*columns: ProgressColumn | str) -> Iterator[Callable[[], Progress]]:
+def progress_bars(*fields: ProgressColumn | str) -> Iterator[Callable[[], Progress]]:
     """A progress display on stderr that appears on first use (``show()``), so an error raised
-    before any progress (a run directory that cannot be used) stays one line."""
-    bars = Progress(*columns, console=err, transient=False)
+    before any progress (a run directory that cannot be used) stays one line. Each bar shows
+    its task's description, the bar, ``fields`` and the time elapsed."""
+    head = (TextColumn("[bold]{task.description}"), BarColumn())
+    bars = Progress(*head, *fields, TimeElapsedColumn(), console=err, transient=False)
     started = False
 
     def show() -> Progress:
@@ -153,13 +155,7 @@ def progress_bars(*columns: ProgressColumn | str) -> Iterator[Callable[[], Progr
 def counted(description: str, total: int) -> Iterator[Callable[[object], None]]:
     """A bar of ``total`` things to do, advanced by the callback it yields; shown from the
     first one done (see :func:`progress_bars`)."""
-    columns = (
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-    )
-    with progress_bars(*columns) as show:
+    with progress_bars("{task.completed}/{task.total}") as show:
         tasks: list[TaskID] = []
 
         def advance(_: object) -> None:

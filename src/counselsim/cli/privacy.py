@@ -12,6 +12,10 @@ from counselsim.cli.app import app, err, model_flags, out
 from counselsim.services.options import ModelFlags
 
 
+def _bad_line(line: str) -> None:
+    err.print(f"[red]bad line:[/] {escape(line)}", highlight=False, soft_wrap=True)
+
+
 @app.command("mask")
 @model_flags
 def mask_command(
@@ -44,13 +48,10 @@ def mask_command(
         mask_file,
     )
 
-    def report(line: str) -> None:
-        err.print(f"[red]bad line:[/] {escape(line)}", highlight=False, soft_wrap=True)
-
     opts = MaskOptions(in_file, out_file, surrogates, keep_originals, seed, llm, flags)
     check_mask_options(opts)  # before a model loads
     with err.status("masking..."):
-        stats = mask_file(opts, build_mask_model(opts), on_error=report)
+        stats = mask_file(opts, build_mask_model(opts), on_error=_bad_line)
     out.print(f"processed: {stats.processed}, failed: {stats.failed}", highlight=False)
     if stats.failed:
         raise typer.Exit(2)
@@ -68,10 +69,7 @@ def leaks_command(
     """
     from counselsim.privacy.batch import leaks_jsonl
 
-    def report(line: str) -> None:
-        err.print(f"[red]bad line:[/] {escape(line)}", highlight=False, soft_wrap=True)
-
-    result = leaks_jsonl(masked, against, on_error=report)
+    result = leaks_jsonl(masked, against, on_error=_bad_line)
     for rid, leak in result.leaks:
         out.print(
             f"leak: id={escape(rid)} label={leak.label} at {leak.start}-{leak.end}"

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import MofNCompleteColumn, TaskID
 from rich.table import Table
 
 from counselsim.cli.app import (
@@ -90,13 +90,7 @@ def simulate(
 def _course_progress(sim: Simulation) -> Iterator[Callable[[CourseProgress], None]]:
     """A course bar and a session bar (turns), fed by the course's progress events."""
     n, cap = sim.config.sessions, sim.config.max_turns
-    columns = (
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.fields[step]}"),
-        TimeElapsedColumn(),
-    )
-    with progress_bars(*columns) as show:
+    with progress_bars("{task.fields[step]}") as show:
         tasks: list[TaskID] = []
 
         def on_progress(p: CourseProgress) -> None:
@@ -293,15 +287,8 @@ def _generate_progress(
     job: GenerateJob, sims: list[Simulation]
 ) -> Iterator[Callable[[GenerateStats], None]]:
     """A bar of courses with running, failed, sessions, turns and (local) tokens per second."""
-    columns = (
-        TextColumn("[bold]courses"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[info]}"),
-        TimeElapsedColumn(),
-    )
     local = job.options.executor is Executor.LOCAL
-    with progress_bars(*columns) as show:
+    with progress_bars(MofNCompleteColumn(), "{task.fields[info]}") as show:
         tasks: list[TaskID] = []
 
         def on_change(st: GenerateStats) -> None:

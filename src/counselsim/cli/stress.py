@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import MofNCompleteColumn, TaskID
 from rich.table import Table
 
 from counselsim.cli.app import (
@@ -124,14 +124,7 @@ def stress_test(
 @contextmanager
 def _progress(courses: int) -> Iterator[Callable[[str, GenerateStats], None]]:
     """A bar of courses per counselor."""
-    columns = (
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[info]}"),
-        TimeElapsedColumn(),
-    )
-    with progress_bars(*columns) as show:
+    with progress_bars(MofNCompleteColumn(), "{task.fields[info]}") as show:
         tasks: dict[str, TaskID] = {}
 
         def on_change(name: str, st: GenerateStats) -> None:
