@@ -25,6 +25,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -63,6 +64,8 @@ from counselsim.stress.report import build_stress_report, validation_status
 from counselsim.stress.results import StressReport
 from counselsim.stress.source import ModelTurns
 from counselsim.stress.suite import (
+    NAME_PATTERN,
+    REFERENCE,
     CounselorKind,
     CounselorSpec,
     api_key,
@@ -112,7 +115,8 @@ class StressJob:
 def plan_stress(opts: StressOptions, *, plugged: bool = False) -> StressJob:
     """Check everything that needs no model and no network, before anything is written
     (except a Cactus import into ``OUT/intake/``). ``plugged``: the caller brings its own
-    counselors (chat models as :class:`Entrant` s), so no flag or suite file is needed.
+    counselors (chat models, given to :func:`build_entrants` as ``models``), so no flag or
+    suite file is needed.
 
     Raises:
         ConfigError: a bad counselor flag or suite file, duplicate names, a missing API key
@@ -174,9 +178,34 @@ class Entrant:
         }
 
 
-def build_entrants(job: StressJob, sim: Simulation) -> list[Entrant]:
-    """The counselors of the suite: black boxes on their endpoints, the reference agent on
-    the simulation model or its own server."""
+def build_entrants(
+    job: StressJob, sim: Simulation, models: Sequence[BlackBoxCounselor] = ()
+) -> list[Entrant]:
+    """The counselors of the run: the suite's (black boxes on their endpoints, the reference
+    agent on the simulation model or its own server), then ``models``.
+
+    Args:
+        job: the planned run (its suite may be empty when ``models`` are given: plan it with
+            ``plugged=True``).
+        sim: the simulation (client, note-taker, judges; the reference agent's models).
+        models: counselors given in Python: any langchain-core chat model as a
+            :class:`~counselsim.stress.counselor.BlackBoxCounselor` (its name, system prompt,
+            call arguments and reply policy), tested exactly as an endpoint is.
+
+    Raises:
+        ConfigError: no counselor at all, or a model's name that is not a counselor name
+            (letters, digits, ``_ . -``), is the reference's, or is taken.
+    """
+    taken = {spec.name for spec in job.specs}
+    for box in models:
+        if not re.fullmatch(NAME_PATTERN, box.name) or box.name == REFERENCE:
+            raise ConfigError(f"counselor name '{box.name}': letters, digits, _ . - (not "
+                              f"'{REFERENCE}', the reference agent's)")  # fmt: skip
+        if box.name in taken:
+            raise ConfigError(f"counselor name '{box.name}' is given twice")
+        taken.add(box.name)
+    if not taken:
+        raise ConfigError("no counselor to test: give models, --counselor or --suite")
     out = []
     for spec in job.specs:
         if spec.kind is CounselorKind.ENDPOINT:
@@ -189,7 +218,7 @@ def build_entrants(job: StressJob, sim: Simulation) -> list[Entrant]:
             llm = build_server_llm(job.config, spec.base_url, spec.model, api_key(spec), timeout)
             own = replace(sim, counselor_llm=llm)
         out.append(Entrant(spec.name, own, None, own.counselor_llm.model_id))
-    return out
+    return out + [Entrant(box.name, sim, box, box.chat_model._llm_type) for box in models]
 
 
 def _key(*parts: object) -> str:

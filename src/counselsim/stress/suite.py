@@ -32,6 +32,9 @@ from counselsim.stress.counselor import BlackBoxCounselor, ReplyPolicy
 REFERENCE = "counselsim"
 """The reserved name of counselsim's own counselor agent in a suite."""
 
+NAME_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
+"""A counselor's name: its folder in the run directory (``counselors/<name>/``)."""
+
 
 class CounselorKind(StrEnum):
     """What a suite entry is."""
@@ -45,7 +48,7 @@ class CounselorSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    name: str = Field(pattern=NAME_PATTERN)
     base_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
     model: str | None = Field(default=None, min_length=1)
     system: Path | None = None
