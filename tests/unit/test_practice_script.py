@@ -181,7 +181,7 @@ def test_practice_sessions_are_scored_reported_and_exported_like_any_other(
     monkeypatch, capfd, tmp_path
 ):
     from counselsim.critic.scoring import load_units
-    from counselsim.report.build import strategy_by_stage
+    from counselsim.report.series import strategy_by_stage
 
     out = tmp_path / "p"
     run(out, script(tmp_path))

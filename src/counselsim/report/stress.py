@@ -10,8 +10,9 @@ from itertools import count
 
 from markupsafe import Markup
 
-from counselsim.report.build import _ENV, Figure, fmt
+from counselsim.report.build import _ENV, Figure
 from counselsim.report.charts import Interval, interval_plot
+from counselsim.report.tables import fmt
 from counselsim.stats import Estimate
 from counselsim.stress.results import CounselorResult, FailureStat, StressReport
 
