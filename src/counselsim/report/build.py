@@ -51,13 +51,14 @@ from counselsim.runs.files import cannot_write, write_atomic
 
 L = TypeVar("L", bound=str)
 
-_ENV = Environment(
+TEMPLATES = Environment(
     loader=PackageLoader("counselsim.report", "templates"),
     autoescape=True,
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
 )
+"""The report pages' templates (``report/templates/``: the run report, the stress report)."""
 
 
 @dataclass
@@ -215,7 +216,7 @@ def build_report(
     }
     codes = [(n, code_rows(u)) for n, u in by_rubric.items() if any(x.counts for x in u)]
     prepost = [(n, rows) for n, u in by_rubric.items() if (rows := prepost_rows(u))]
-    return _ENV.get_template("report.html.j2").render(
+    return TEMPLATES.get_template("report.html.j2").render(
         generated=(generated or date.today()).isoformat(),
         header=_header(records, manifest.config if manifest else {}),
         rubrics=rubrics,
