@@ -25,7 +25,6 @@ import asyncio
 import hashlib
 import json
 import logging
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -64,12 +63,11 @@ from counselsim.stress.report import build_stress_report, validation_status
 from counselsim.stress.results import StressReport
 from counselsim.stress.source import ModelTurns
 from counselsim.stress.suite import (
-    NAME_PATTERN,
-    REFERENCE,
     CounselorKind,
     CounselorSpec,
     api_key,
     build_counselor,
+    check_plugged,
     resolve_suite,
 )
 
@@ -196,16 +194,7 @@ def build_entrants(
         ConfigError: no counselor at all, or a model's name that is not a counselor name
             (letters, digits, ``_ . -``), is the reference's, or is taken.
     """
-    taken = {spec.name for spec in job.specs}
-    for box in models:
-        if not re.fullmatch(NAME_PATTERN, box.name) or box.name == REFERENCE:
-            raise ConfigError(f"counselor name '{box.name}': letters, digits, _ . - (not "
-                              f"'{REFERENCE}', the reference agent's)")  # fmt: skip
-        if box.name in taken:
-            raise ConfigError(f"counselor name '{box.name}' is given twice")
-        taken.add(box.name)
-    if not taken:
-        raise ConfigError("no counselor to test: give models, --counselor or --suite")
+    check_plugged(job.specs, [box.name for box in models])
     out = []
     for spec in job.specs:
         if spec.kind is CounselorKind.ENDPOINT:

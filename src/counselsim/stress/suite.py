@@ -18,6 +18,7 @@ key is sent (an ``EMPTY`` placeholder, which local vLLM servers accept).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
@@ -191,6 +192,27 @@ def resolve_suite(flags: Sequence[str], suite: Path | None = None) -> list[Couns
         seen.add(spec.name)
         read_system_prompt(spec)
     return specs
+
+
+def check_plugged(specs: Sequence[CounselorSpec], names: Sequence[str]) -> None:
+    """Counselors given in Python (by ``names``) beside the suite's ``specs``.
+
+    Raises:
+        ConfigError: no counselor at all, or a name that is not a counselor name (letters,
+            digits, ``_ . -``), is the reference's, or is taken.
+    """
+    taken = {spec.name for spec in specs}
+    for name in names:
+        if not re.fullmatch(NAME_PATTERN, name) or name == REFERENCE:
+            raise ConfigError(
+                f"counselor name '{name}': letters, digits, _ . - (not '{REFERENCE}', the "
+                "reference agent's)"
+            )
+        if name in taken:
+            raise ConfigError(f"counselor name '{name}' is given twice")
+        taken.add(name)
+    if not taken:
+        raise ConfigError("no counselor to test: give models, --counselor or --suite")
 
 
 def api_key(spec: CounselorSpec) -> str:
