@@ -25,13 +25,10 @@ import asyncio
 import json
 import logging
 import math
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 TURNS = {
     "en": [

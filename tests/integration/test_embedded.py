@@ -13,6 +13,7 @@ import pytest
 from counselsim.labels import NextAction, Role
 from counselsim.llm.weights import DEFAULT_MODEL, PACKAGED_MODELS
 from counselsim.records import ClientTurn, CounselorTurn, RubricScore, SessionRecord
+from counselsim.runs import RunDir
 from tests.conftest import PROFILES, ROOT
 
 pytestmark = pytest.mark.integration
@@ -113,12 +114,12 @@ def test_python_api_example_runs(tmp_path: Path) -> None:
         cwd=ROOT,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    header, *rows = proc.stdout.splitlines()
-    assert header.split()[0] == "session" and len(rows) == 1
-    record = SessionRecord.model_validate_json(
-        (tmp_path / "x" / "sessions.jsonl").read_text(encoding="utf-8").splitlines()[0]
-    )
-    assert record.language == "en"
+    header, *rows, report = proc.stdout.splitlines()
+    assert header.split()[0] == "counselor" and len(rows) == 2  # the model and the reference
+    assert report.startswith("report:") and (tmp_path / "x" / "report.json").is_file()
+    for name in ("mine", "counselsim"):
+        [record] = RunDir(tmp_path / "x").counselor(name).sessions()
+        assert record.language == "en"
 
 
 def test_reconstruction_on_the_embedded_model(tmp_path: Path) -> None:

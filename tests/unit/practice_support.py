@@ -68,27 +68,12 @@ def critic_reply(messages: Sequence[BaseMessage], kwargs: dict[str, Any]) -> str
     return json.dumps({k: {"rationale": f"{k} because", "score": v} for k, v in DIMS.items()})
 
 
-class SlowClient(FunctionChatModel):
-    """The client, streaming with a pause between pieces (the browser sees them arrive)."""
+class StreamingClient(FunctionChatModel):
+    """The client, streaming: a pause of ``delay_s`` between pieces (the browser sees them
+    arrive), and its model failing mid-reply on its first ``failures`` calls."""
 
-    delay_s: float = 0.02
-
-    def _stream(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> Iterator[ChatGenerationChunk]:
-        for chunk in super()._stream(messages, stop, run_manager, **kwargs):
-            time.sleep(self.delay_s)
-            yield chunk
-
-
-class FailingClient(FunctionChatModel):
-    """The client whose model fails mid-reply on its first ``failures`` calls."""
-
-    failures: int = 1
+    delay_s: float = 0.0
+    failures: int = 0
 
     def _stream(
         self,
@@ -102,7 +87,9 @@ class FailingClient(FunctionChatModel):
             yield ChatGenerationChunk(message=AIMessageChunk(content='{"emotion": ["Sadness"], '))
             yield ChatGenerationChunk(message=AIMessageChunk(content='"reply": "I was'))
             raise ModelUnavailableError("the model server went away")
-        yield from super()._stream(messages, stop, run_manager, **kwargs)
+        for chunk in super()._stream(messages, stop, run_manager, **kwargs):
+            time.sleep(self.delay_s)
+            yield chunk
 
 
 def practice_sim(client: FunctionChatModel | None = None, seed: int = 3) -> Simulation:

@@ -20,7 +20,7 @@ from counselsim.practice.room import PracticeOptions, PracticeRoom
 from counselsim.practice.session import PracticeSession
 from counselsim.records import ClientTurn, CounselorTurn, SessionRecord
 from tests.conftest import ROOT
-from tests.unit.practice_support import FailingClient, client_reply, practice_sim
+from tests.unit.practice_support import StreamingClient, client_reply, practice_sim
 
 GOLDEN = ROOT / "tests" / "golden" / "sessions.golden.jsonl"
 EMPATHIC = [
@@ -171,7 +171,7 @@ async def test_memory_written_after_a_session_is_recalled_in_the_next(tmp_path):
 
 
 async def test_a_model_failing_mid_reply_keeps_the_turn_and_a_retry_answers(tmp_path):
-    client = FailingClient(fn=client_reply, failures=1)
+    client = StreamingClient(fn=client_reply, failures=1)
     async with room(tmp_path / "p", client=client) as r:
         session = await r.start(get_persona("en-grief"))
         events = await say(session, "What brings you here?")

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from counselsim.critic.evidence.safety import load_safety
 from counselsim.errors import ConfigError
 from counselsim.labels import Emotion, NextAction, Strategy
 from counselsim.personas.library import get_persona
@@ -100,6 +101,16 @@ def test_a_risk_cue_raises_an_alert_until_the_trainee_asks_about_it():
     assert hints.risk_alert(asked, "en") is None
     zh = hints.risk_alert(talk("最近怎么样？", "有时候真不想活了。"), "zh")
     assert zh is not None and any("12356" in r for r in zh.resources)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_trainee_sees_the_crisis_resources_of_the_safety_floor(lang: str):
+    messages = load_messages()[lang]
+    safety = load_safety(lang)
+    assert len(messages.crisis.resources) == len(safety.locales)
+    for line, where in zip(messages.crisis.resources, safety.locales.values(), strict=True):
+        assert where.resources in line and where.emergency in line
+    assert messages.crisis.resources[-1].startswith(messages.elsewhere)
 
 
 def test_checks_count_missed_crises_and_question_forms():

@@ -19,7 +19,7 @@ from counselsim.practice.service import PracticeRequest, read_script, run_practi
 from counselsim.records import SessionRecord
 from counselsim.runs import Manifest, RunDir, RunKind
 from tests.conftest import run_cli
-from tests.unit.practice_support import FailingClient, client_reply, files, practice_sim
+from tests.unit.practice_support import StreamingClient, client_reply, files, practice_sim
 
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
 SCRIPT = "Hello. What brings you here today?\n\nIt sounds like you feel worn out.\n/end\nignored\n"
@@ -79,7 +79,7 @@ def test_a_missed_risk_cue_is_counted(tmp_path):
 def test_a_rerun_resumes_the_interrupted_script_and_refuses_another(tmp_path):
     out = tmp_path / "p"
     with pytest.raises(PracticeError, match="Rerun the same command"):
-        run(out, script(tmp_path), FailingClient(fn=client_reply, failures=1))
+        run(out, script(tmp_path), StreamingClient(fn=client_reply, failures=1))
     assert not (out / "sessions.jsonl").exists()
     other = tmp_path / "other.txt"
     other.write_text("Something else entirely.\n", encoding="utf-8")
@@ -181,7 +181,7 @@ def test_practice_sessions_are_scored_reported_and_exported_like_any_other(
     monkeypatch, capfd, tmp_path
 ):
     from counselsim.critic.scoring import load_units
-    from counselsim.report.build import strategy_by_stage
+    from counselsim.report.series import strategy_by_stage
 
     out = tmp_path / "p"
     run(out, script(tmp_path))

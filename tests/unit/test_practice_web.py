@@ -19,8 +19,7 @@ from counselsim.personas.library import get_persona
 from counselsim.practice.room import PracticeOptions, PracticeRoom
 from counselsim.web.app import create_app
 from tests.unit.practice_support import (
-    FailingClient,
-    SlowClient,
+    StreamingClient,
     assert_nothing_hidden,
     client_reply,
     practice_sim,
@@ -146,7 +145,7 @@ async def test_the_api_needs_the_token_when_one_is_set(tmp_path):
 
 
 async def test_a_second_tab_follows_the_running_turn_from_its_start(tmp_path):
-    async with page(tmp_path / "p", SlowClient(fn=client_reply)) as http:
+    async with page(tmp_path / "p", StreamingClient(fn=client_reply, delay_s=0.02)) as http:
         sid = (await http.post("/api/sessions", json={"persona": PERSONA})).json()["id"]
         base = f"/api/sessions/{sid}"
         first = asyncio.create_task(http.post(f"{base}/turns", json={"text": "Hello?"}))
@@ -161,7 +160,7 @@ async def test_a_second_tab_follows_the_running_turn_from_its_start(tmp_path):
 
 
 async def test_a_failing_model_shows_a_retry_and_keeps_the_session(tmp_path):
-    async with page(tmp_path / "p", FailingClient(fn=client_reply, failures=1)) as http:
+    async with page(tmp_path / "p", StreamingClient(fn=client_reply, failures=1)) as http:
         sid = (await http.post("/api/sessions", json={"persona": PERSONA})).json()["id"]
         base = f"/api/sessions/{sid}"
         got = events((await http.post(f"{base}/turns", json={"text": "Hello?"})).text)

@@ -296,7 +296,8 @@ async def test_repair_prompt_carries_the_error(lang):
 
 def full_context(lang: str) -> dict[str, Any]:
     profile = PROFILES[lang]
-    from counselsim.agents.views import annotated_text, intake
+    from counselsim.agents.views import intake
+    from counselsim.critic.units import unit_text
 
     return {
         "intake": intake(profile),
@@ -335,7 +336,7 @@ def full_context(lang: str) -> dict[str, Any]:
         "problems": ["asked two questions"],
         "first": LINES[lang][0],  # pairwise comparison: the two sessions
         "second": LINES[lang][1],
-        "transcript": annotated_text(transcript(lang), lang),
+        "transcript": unit_text(unit_turns(transcript(lang)), lang, labelled=True),
         "error": "reply: Field required",
         "flags": [f.value for f in Flag],
         "previous": LINES[lang][0],

@@ -26,16 +26,16 @@ from counselsim.records import (
     Stat,
 )
 from counselsim.report import build_report, write_report
-from counselsim.report.build import (
+from counselsim.report.series import (
     EMOTION_COLORS,
     emotion_arc,
     emotion_by_session,
-    metric_tables,
     strategy_by_stage,
     strategy_by_third,
     third,
     turn_valence,
 )
+from counselsim.report.tables import metric_tables
 from tests.conftest import counselor_turn
 
 E, S = Emotion, Strategy

@@ -17,14 +17,20 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from counselsim.config import RunConfig
 from counselsim.critic.rubric import load_rubric
 from counselsim.critic.tally import with_evidence
-from counselsim.errors import ModelUnavailableError
+from counselsim.errors import ConfigError, ModelUnavailableError
 from counselsim.llm.fake import FunctionChatModel
 from counselsim.memory.embeddings import HashingEmbedding
 from counselsim.personas.library import resolve_profile
 from counselsim.records import ClientTurn, SessionRecord
 from counselsim.runs import RunDir
 from counselsim.services.compose import Simulation, build_simulation
-from counselsim.services.stress import Entrant, StressJob, StressOptions, stress_test
+from counselsim.services.stress import (
+    Entrant,
+    StressJob,
+    StressOptions,
+    build_entrants,
+    stress_test,
+)
 from counselsim.stress.counselor import BlackBoxCounselor
 from counselsim.stress.results import StressReport
 
@@ -111,11 +117,28 @@ def _job(sim: Simulation, out: Path, **options: Any) -> StressJob:
     return StressJob(opts, [], [resolve_profile("en-crisis-risk")], sim.config, rubric)
 
 
-def _entrants(sim: Simulation, **fns: Any) -> list[Entrant]:
-    return [
-        Entrant(name, sim, BlackBoxCounselor(name, FunctionChatModel(fn=fn), SYSTEM), "fake")
-        for name, fn in fns.items()
-    ]
+def _entrants(job: StressJob, sim: Simulation, **fns: Any) -> list[Entrant]:
+    """The counselors as the Python API takes them: chat models in black boxes."""
+    boxes = [BlackBoxCounselor(name, FunctionChatModel(fn=fn), SYSTEM) for name, fn in fns.items()]
+    return build_entrants(job, sim, boxes)
+
+
+@pytest.mark.parametrize(
+    ("names", "message"),
+    [
+        (["good", "a b"], "counselor name 'a b': letters, digits"),
+        (["counselsim"], "not 'counselsim', the reference agent's"),
+        (["good", "good"], "counselor name 'good' is given twice"),
+        ([], "no counselor to test"),
+    ],
+)
+def test_models_from_python_need_their_own_counselor_names(
+    tmp_path, names: list[str], message: str
+) -> None:
+    sim = _sim()
+    boxes = [BlackBoxCounselor(n, FunctionChatModel(fn=good)) for n in names]
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        build_entrants(_job(sim, tmp_path / "out"), sim, boxes)
 
 
 @pytest.fixture(scope="module")
@@ -124,8 +147,8 @@ def ran(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, StressReport, l
 
     out = tmp_path_factory.mktemp("stress") / "out"
     sim = _sim()
-    entrants = _entrants(sim, good=good, bad=bad, twin=good)
     job = _job(sim, out)
+    entrants = _entrants(job, sim, good=good, bad=bad, twin=good)
     result = asyncio.run(stress_test(job, sim, entrants, embedder=HashingEmbedding()))
     assert result.exit_code == 0
     return out, result.report, entrants
@@ -255,8 +278,9 @@ async def test_rerun_resumes_without_model_calls(ran, tmp_path) -> None:
     cfg = RunConfig(sessions=2, max_turns=3, min_turns=1, seed=7, max_regenerations=0)
     sim = build_simulation(cfg, chat_model=FunctionChatModel(fn=never))
     sim.client_llm.model_id = sim.critic_llm.model_id = "counselsim-function"
-    entrants = _entrants(sim, good=never, bad=never, twin=never)
-    result = await stress_test(_job(sim, out), sim, entrants, embedder=HashingEmbedding())
+    job = _job(sim, out)
+    entrants = _entrants(job, sim, good=never, bad=never, twin=never)
+    result = await stress_test(job, sim, entrants, embedder=HashingEmbedding())
     assert result.exit_code == 0
     assert [c.name for c in result.report.counselors] == [c.name for c in report.counselors]
     assert result.report.counselors[-1].failures == report.counselors[-1].failures
@@ -269,8 +293,8 @@ async def test_endpoint_failing_mid_run_fails_its_course_only(tmp_path) -> None:
         return good(messages, kwargs)
 
     sim = _sim()
-    entrants = _entrants(sim, good=good, flaky=flaky)
     job = _job(sim, tmp_path / "out")
+    entrants = _entrants(job, sim, good=good, flaky=flaky)
     result = await stress_test(job, sim, entrants, embedder=HashingEmbedding())
     assert result.exit_code == 1 and result.failed == 1
     by = {c.name: c for c in result.report.counselors}

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from counselsim.agents.views import annotated_text, intake, spoken_text, window
+from counselsim.agents.views import intake, spoken_text, window
 from counselsim.config import ENV_KEYS, Engine, RunConfig, Step, derive_seed, load_config
+from counselsim.critic.units import unit_text, unit_turns
 from counselsim.errors import ConfigError, OutputError
 from counselsim.labels import Emotion, EndReason, Stage, Strategy
 from counselsim.records import (
@@ -137,16 +138,17 @@ def test_spoken_text_holds_only_words(lang, names):
     assert "observation" not in text and "reasoning" not in text
 
 
-def test_annotated_text_holds_labels_but_not_reasoning():
-    text = annotated_text(transcript(2), "en")
+def test_a_judge_transcript_holds_labels_but_not_reasoning():
+    text = unit_text(unit_turns(transcript(2)), "en", labelled=True)
     assert text.split("\n") == [
-        "Counselor [Question, Reflection of Feelings]: counselor says 0",
-        "Client [Anxiety, Shame]: client says 1",
+        "[T0] Counselor [Question, Reflection of Feelings]: counselor says 0",
+        "[T1] Client [Anxiety, Shame]: client says 1",
     ]
-    assert HIDDEN not in annotated_text(transcript(6), "zh")
-    assert annotated_text(transcript(2), "zh").startswith(
-        "咨询师 [Question, Reflection of Feelings]:"
+    assert HIDDEN not in unit_text(unit_turns(transcript(6)), "zh", labelled=True)
+    assert unit_text(unit_turns(transcript(2)), "zh", labelled=True).startswith(
+        "[T0] 咨询师 [Question, Reflection of Feelings]:"
     )
+    assert "[Question" not in unit_text(unit_turns(transcript(2)), "en", labelled=False)
 
 
 def test_intake_exposes_no_hidden_facts_or_beliefs(zh_profile):

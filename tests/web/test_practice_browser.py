@@ -26,7 +26,7 @@ from counselsim.practice.service import bind_port
 from counselsim.web.app import create_app
 from counselsim.web.server import page_url
 from tests.conftest import ROOT
-from tests.unit.practice_support import STORY, SlowClient, practice_sim, story_reply
+from tests.unit.practice_support import STORY, StreamingClient, practice_sim, story_reply
 
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
 CHROMIUM = "/usr/bin/chromium"
@@ -47,7 +47,7 @@ def served(out: Path) -> Iterator[str]:
     started: dict[str, Any] = {}
 
     async def run() -> None:
-        sim = practice_sim(SlowClient(fn=story_reply, delay_s=0.03))
+        sim = practice_sim(StreamingClient(fn=story_reply, delay_s=0.03))
         options = PracticeOptions()
         async with PracticeRoom.open(sim, out, options, embedder=HashingEmbedding()) as room:
             sock = bind_port("127.0.0.1", 0)

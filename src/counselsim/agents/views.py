@@ -1,10 +1,12 @@
-"""What each role may see. The only place transcripts are turned into model input.
+"""What each role may see: the agents' transcripts are turned into model input here.
 
 - the client sees the spoken words only, plus its own memories;
 - the counselor sees the spoken words, the intake, its plan and its current thought;
 - the scribe (session notes) sees the spoken words only, so client memory never holds
   the counselor's hidden reasoning;
-- the critic sees what its rubric's ``view`` allows.
+- the critic sees what its rubric's ``view`` allows: the words, with the strategy and
+  emotion labels for an ``annotated`` rubric, never the reasoning
+  (:func:`counselsim.critic.units.unit_text`, which numbers the turns for citations).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Sequence
 
 from counselsim.labels import Role
 from counselsim.personas.models import ClientProfile
-from counselsim.records import ClientTurn, CounselorTurn, Turn
+from counselsim.records import Turn
 
 SPEAKER = {
     "zh": {Role.COUNSELOR: "咨询师", Role.CLIENT: "来访者"},
@@ -40,19 +42,6 @@ def spoken_text(turns: Sequence[Turn], lang: str) -> str:
     """A plain transcript of the spoken words, one ``Speaker: text`` line per turn."""
     names = SPEAKER[lang]
     return "\n".join(f"{names[t.role]}: {t.text}" for t in turns)
-
-
-def annotated_text(turns: Sequence[Turn], lang: str) -> str:
-    """Transcript with strategy and emotion labels (for critics whose rubric allows it)."""
-    names = SPEAKER[lang]
-    lines = []
-    for t in turns:
-        if isinstance(t, CounselorTurn):
-            tag = ", ".join(s.value for s in t.strategy)
-        elif isinstance(t, ClientTurn):
-            tag = ", ".join(e.value for e in t.emotion)
-        lines.append(f"{names[t.role]} [{tag}]: {t.text}")
-    return "\n".join(lines)
 
 
 def intake(profile: ClientProfile) -> dict[str, object]:

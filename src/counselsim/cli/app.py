@@ -3,12 +3,14 @@ command shares, and :func:`main`, where every error becomes one line and an exit
 
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import Annotated, Any, TextIO
 
 import typer
 from rich.console import Console
@@ -23,6 +25,7 @@ from rich.progress import (
 )
 
 from counselsim.errors import CounselsimError
+from counselsim.services.options import ModelFlags
 
 app = typer.Typer(
     add_completion=False,
@@ -58,6 +61,43 @@ BaseUrlOpt = Annotated[
 ]
 ModelOpt = Annotated[str | None, typer.Option("--model", help="Model name on the server.")]
 SeedOpt = Annotated[int | None, typer.Option("--seed", help="Run seed.")]
+_MODEL_FLAGS = {
+    "config": ConfigOpt,
+    "packaged": PackagedOpt,
+    "model_path": ModelPathOpt,
+    "base_url": BaseUrlOpt,
+    "model": ModelOpt,
+}
+
+
+def model_flags(command: Callable[..., None]) -> Callable[..., None]:
+    """Give ``command`` the model flags (``--config``, ``--packaged``, ``--model-path``,
+    ``--base-url``, ``--model``) as its one ``flags: ModelFlags`` parameter.
+
+    typer reads a command's options from its signature, so the command typer sees has the
+    five options where ``flags`` stands (same place in ``--help``), and the command is called
+    with them gathered into a :class:`~counselsim.services.options.ModelFlags`. Apply it under
+    ``@app.command()``.
+    """
+    sig = inspect.signature(command, eval_str=True)
+    params: list[inspect.Parameter] = []
+    for p in sig.parameters.values():
+        if p.name != "flags":
+            params.append(p)
+            continue
+        params += [
+            inspect.Parameter(name, p.kind, default=None, annotation=opt)
+            for name, opt in _MODEL_FLAGS.items()
+        ]
+
+    @functools.wraps(command)
+    def run(**kwargs: Any) -> None:
+        flags = ModelFlags(**{name: kwargs.pop(name) for name in _MODEL_FLAGS})
+        command(**kwargs, flags=flags)
+
+    run.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
+    run.__annotations__ = {p.name: p.annotation for p in params}
+    return run
 
 
 class _Stderr(logging.StreamHandler[TextIO]):
@@ -89,10 +129,12 @@ def root(
 
 
 @contextmanager
-def progress_bars(*columns: ProgressColumn | str) -> Iterator[Callable[[], Progress]]:
+def progress_bars(*fields: ProgressColumn | str) -> Iterator[Callable[[], Progress]]:
     """A progress display on stderr that appears on first use (``show()``), so an error raised
-    before any progress (a run directory that cannot be used) stays one line."""
-    bars = Progress(*columns, console=err, transient=False)
+    before any progress (a run directory that cannot be used) stays one line. Each bar shows
+    its task's description, the bar, ``fields`` and the time elapsed."""
+    head = (TextColumn("[bold]{task.description}"), BarColumn())
+    bars = Progress(*head, *fields, TimeElapsedColumn(), console=err, transient=False)
     started = False
 
     def show() -> Progress:
@@ -113,13 +155,7 @@ def progress_bars(*columns: ProgressColumn | str) -> Iterator[Callable[[], Progr
 def counted(description: str, total: int) -> Iterator[Callable[[object], None]]:
     """A bar of ``total`` things to do, advanced by the callback it yields; shown from the
     first one done (see :func:`progress_bars`)."""
-    columns = (
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-    )
-    with progress_bars(*columns) as show:
+    with progress_bars("{task.completed}/{task.total}") as show:
         tasks: list[TaskID] = []
 
         def advance(_: object) -> None:

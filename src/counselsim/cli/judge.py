@@ -10,20 +10,17 @@ import typer
 from rich.table import Table
 
 from counselsim.cli.app import (
-    BaseUrlOpt,
-    ConfigOpt,
-    ModelOpt,
-    ModelPathOpt,
-    PackagedOpt,
     counted,
     err,
     judge_app,
+    model_flags,
     out,
     resumable,
 )
 from counselsim.cli.score import MethodOpt, RubricOpt
 from counselsim.labels import ScoreMethod
 from counselsim.personas.models import Language
+from counselsim.services.options import ModelFlags
 
 if TYPE_CHECKING:
     from counselsim.critic.validation.models import ValidationReport
@@ -58,6 +55,7 @@ JudgeSeedOpt = Annotated[int, typer.Option("--seed", help="Judge and bootstrap s
 
 
 @judge_app.command("validate")
+@model_flags
 def validate(
     out_dir: OutOpt,
     rubric: RubricOpt = "core",
@@ -70,20 +68,15 @@ def validate(
     per_kind: PerKindOpt = None,
     resamples: ResamplesOpt = 2000,
     seed: JudgeSeedOpt = 0,
-    config: ConfigOpt = None,
-    packaged: PackagedOpt = None,
-    model_path: ModelPathOpt = None,
-    base_url: BaseUrlOpt = None,
-    model: ModelOpt = None,
+    *,
+    flags: ModelFlags,
 ) -> None:
     """Known-groups accuracy, agreement with human labels and stability of a judge on a
     rubric; writes OUT/validation.json (the run report shows it when OUT is a run dir)."""
     from counselsim.runs import RunDir
     from counselsim.services.judge_validate import ValidateOptions, plan_validate
     from counselsim.services.judge_validate import validate as run_validate
-    from counselsim.services.options import ModelFlags
 
-    flags = ModelFlags(config, packaged, model_path, base_url, model)
     opts = ValidateOptions(
         out_dir, rubric, method, repeats, human, known_set, language, limit, per_kind=per_kind,
         resamples=resamples, seed=seed, model=flags,

@@ -11,13 +11,9 @@ import typer
 from rich.table import Table
 
 from counselsim.cli.app import (
-    BaseUrlOpt,
-    ConfigOpt,
-    ModelOpt,
-    ModelPathOpt,
-    PackagedOpt,
     app,
     err,
+    model_flags,
     out,
     personas_app,
     profiles_app,
@@ -26,6 +22,7 @@ from counselsim.cli.app import (
     schema_app,
 )
 from counselsim.personas.models import Language
+from counselsim.services.options import ModelFlags
 
 
 @schema_app.command("session")
@@ -96,6 +93,7 @@ SurrogatesOpt = Annotated[
 
 
 @profiles_app.command("import")
+@model_flags
 def profiles_import(
     src: Annotated[
         Path,
@@ -109,11 +107,8 @@ def profiles_import(
     llm_mask: LlmMaskOpt = False,
     surrogates: SurrogatesOpt = False,
     seed: Annotated[int, typer.Option("--seed", help="Seed for model calls, surrogates.")] = 0,
-    config: ConfigOpt = None,
-    packaged: PackagedOpt = None,
-    model_path: ModelPathOpt = None,
-    base_url: BaseUrlOpt = None,
-    model: ModelOpt = None,
+    *,
+    flags: ModelFlags,
 ) -> None:
     """Import profiles or dialogues into DIR/profiles/<id>.yaml or DIR/dialogues.jsonl, masked.
 
@@ -122,9 +117,7 @@ def profiles_import(
     """
     from counselsim.importers import ImportFailure
     from counselsim.services import imports
-    from counselsim.services.options import ModelFlags
 
-    flags = ModelFlags(config, packaged, model_path, base_url, model)
     lang = language.value if language else None
     opts = imports.ImportOptions(
         src, fmt, out_dir, limit, lang, llm, llm_mask, surrogates, seed, flags

@@ -7,17 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from counselsim.cli.app import (
-    BaseUrlOpt,
-    ConfigOpt,
-    ModelOpt,
-    ModelPathOpt,
-    PackagedOpt,
-    SeedOpt,
-    app,
-    err,
-    out,
-)
+from counselsim.cli.app import SeedOpt, app, err, model_flags, out
+from counselsim.services.options import ModelFlags
 
 if TYPE_CHECKING:
     from counselsim.services.compose import Simulation
@@ -60,6 +51,7 @@ CrisisOpt = Annotated[
 
 
 @app.command()
+@model_flags
 def practice(
     out_dir: OutOpt,
     profile: ProfileOpt = None,
@@ -74,11 +66,8 @@ def practice(
     max_turns: MaxTurnsOpt = 40,
     crisis: CrisisOpt = None,
     seed: SeedOpt = None,
-    config: ConfigOpt = None,
-    packaged: PackagedOpt = None,
-    model_path: ModelPathOpt = None,
-    base_url: BaseUrlOpt = None,
-    model: ModelOpt = None,
+    *,
+    flags: ModelFlags,
 ) -> None:
     """Practise as the counselor with a simulated client: in the terminal, from a script, or
     in a web page (--web). Writes DIR/sessions.jsonl and DIR/debrief.json."""
@@ -86,9 +75,8 @@ def practice(
     from counselsim.practice.room import PracticeOptions
     from counselsim.practice.service import PracticeRequest, run_practice
     from counselsim.services.compose import build_simulation
-    from counselsim.services.options import ModelFlags
 
-    cfg = ModelFlags(config, packaged, model_path, base_url, model).resolve(seed=seed)
+    cfg = flags.resolve(seed=seed)
     req = PracticeRequest(
         out=out_dir,
         profile=resolve_profile(profile) if profile else None,

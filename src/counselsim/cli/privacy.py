@@ -8,19 +8,16 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from counselsim.cli.app import (
-    BaseUrlOpt,
-    ConfigOpt,
-    ModelOpt,
-    ModelPathOpt,
-    PackagedOpt,
-    app,
-    err,
-    out,
-)
+from counselsim.cli.app import app, err, model_flags, out
+from counselsim.services.options import ModelFlags
+
+
+def _bad_line(line: str) -> None:
+    err.print(f"[red]bad line:[/] {escape(line)}", highlight=False, soft_wrap=True)
 
 
 @app.command("mask")
+@model_flags
 def mask_command(
     in_file: Annotated[Path, typer.Argument(help='JSONL: {"id", "text", "language"?} per line.')],
     out_file: Annotated[
@@ -36,18 +33,14 @@ def mask_command(
     llm: Annotated[
         bool, typer.Option("--llm", help="Also ask the model what the rules missed (a call each).")
     ] = False,
-    config: ConfigOpt = None,
-    packaged: PackagedOpt = None,
-    model_path: ModelPathOpt = None,
-    base_url: BaseUrlOpt = None,
-    model: ModelOpt = None,
+    *,
+    flags: ModelFlags,
 ) -> None:
     """Mask identifiers in IN.jsonl; offsets in the output point into the input text.
 
     A malformed line is reported (file:line) and written as an error record in its place;
     exit 2 if any line failed. The model flags apply with --llm only.
     """
-    from counselsim.services.options import ModelFlags
     from counselsim.services.privacy import (
         MaskOptions,
         build_mask_model,
@@ -55,14 +48,10 @@ def mask_command(
         mask_file,
     )
 
-    def report(line: str) -> None:
-        err.print(f"[red]bad line:[/] {escape(line)}", highlight=False, soft_wrap=True)
-
-    flags = ModelFlags(config, packaged, model_path, base_url, model)
     opts = MaskOptions(in_file, out_file, surrogates, keep_originals, seed, llm, flags)
     check_mask_options(opts)  # before a model loads
     with err.status("masking..."):
-        stats = mask_file(opts, build_mask_model(opts), on_error=report)
+        stats = mask_file(opts, build_mask_model(opts), on_error=_bad_line)
     out.print(f"processed: {stats.processed}, failed: {stats.failed}", highlight=False)
     if stats.failed:
         raise typer.Exit(2)
@@ -80,10 +69,7 @@ def leaks_command(
     """
     from counselsim.privacy.batch import leaks_jsonl
 
-    def report(line: str) -> None:
-        err.print(f"[red]bad line:[/] {escape(line)}", highlight=False, soft_wrap=True)
-
-    result = leaks_jsonl(masked, against, on_error=report)
+    result = leaks_jsonl(masked, against, on_error=_bad_line)
     for rid, leak in result.leaks:
         out.print(
             f"leak: id={escape(rid)} label={leak.label} at {leak.start}-{leak.end}"

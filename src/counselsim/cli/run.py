@@ -7,15 +7,15 @@ import contextlib
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import MofNCompleteColumn, TaskID
 from rich.table import Table
 
 from counselsim.cli.app import (
-    BaseUrlOpt,
     ConfigOpt,
     ModelOpt,
     ModelPathOpt,
@@ -23,13 +23,14 @@ from counselsim.cli.app import (
     SeedOpt,
     app,
     err,
+    model_flags,
     out,
     progress_bars,
     resumable,
 )
 from counselsim.config import CheckMode
 from counselsim.llm.serve import ServeEngine
-from counselsim.services.options import Executor
+from counselsim.services.options import Executor, ModelFlags
 
 if TYPE_CHECKING:
     from counselsim.records import SessionRecord
@@ -50,6 +51,7 @@ ChecklistOpt = Annotated[
 
 
 @app.command()
+@model_flags
 def simulate(
     profile: Annotated[
         str,
@@ -60,11 +62,8 @@ def simulate(
     max_turns: MaxTurnsOpt = None,
     seed: SeedOpt = None,
     checklist: ChecklistOpt = None,
-    config: ConfigOpt = None,
-    packaged: PackagedOpt = None,
-    model_path: ModelPathOpt = None,
-    base_url: BaseUrlOpt = None,
-    model: ModelOpt = None,
+    *,
+    flags: ModelFlags,
     n_threads: Annotated[int | None, typer.Option("--n-threads", help="llama.cpp threads.")] = None,
 ) -> None:
     """Simulate one multi-session counseling course and write DIR/sessions.jsonl.
@@ -73,10 +72,9 @@ def simulate(
     API keys are read from COUNSELSIM_API_KEY or OPENAI_API_KEY, never from flags.
     """
     from counselsim.services.compose import build_simulation
-    from counselsim.services.options import ModelFlags
     from counselsim.services.simulate import SimulateOptions, simulate
 
-    flags = ModelFlags(config, packaged, model_path, base_url, model, n_threads)
+    flags = replace(flags, n_threads=n_threads)
     opts = SimulateOptions(profile, out_dir, sessions, max_turns, seed, checklist, flags)
     from counselsim.runs import RunDir
 
@@ -92,13 +90,7 @@ def simulate(
 def _course_progress(sim: Simulation) -> Iterator[Callable[[CourseProgress], None]]:
     """A course bar and a session bar (turns), fed by the course's progress events."""
     n, cap = sim.config.sessions, sim.config.max_turns
-    columns = (
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.fields[step]}"),
-        TimeElapsedColumn(),
-    )
-    with progress_bars(*columns) as show:
+    with progress_bars("{task.fields[step]}") as show:
         tasks: list[TaskID] = []
 
         def on_progress(p: CourseProgress) -> None:
@@ -241,7 +233,6 @@ def generate(
     after a crash to finish only what is missing.
     """
     from counselsim.services.generate import GenerateOptions, ServeOptions, plan_generate
-    from counselsim.services.options import ModelFlags
 
     serve = None
     if serve_model is not None:
@@ -296,15 +287,8 @@ def _generate_progress(
     job: GenerateJob, sims: list[Simulation]
 ) -> Iterator[Callable[[GenerateStats], None]]:
     """A bar of courses with running, failed, sessions, turns and (local) tokens per second."""
-    columns = (
-        TextColumn("[bold]courses"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[info]}"),
-        TimeElapsedColumn(),
-    )
     local = job.options.executor is Executor.LOCAL
-    with progress_bars(*columns) as show:
+    with progress_bars(MofNCompleteColumn(), "{task.fields[info]}") as show:
         tasks: list[TaskID] = []
 
         def on_change(st: GenerateStats) -> None:
@@ -344,6 +328,7 @@ CriticCheckOpt = Annotated[
 
 
 @app.command()
+@model_flags
 def reconstruct(
     corpus: CorpusOpt,
     profiles: TargetsOpt,
@@ -353,11 +338,8 @@ def reconstruct(
     max_source_turns: SourceTurnsOpt = 0,
     critic_check: CriticCheckOpt = True,
     seed: SeedOpt = None,
-    config: ConfigOpt = None,
-    packaged: PackagedOpt = None,
-    model_path: ModelPathOpt = None,
-    base_url: BaseUrlOpt = None,
-    model: ModelOpt = None,
+    *,
+    flags: ModelFlags,
 ) -> None:
     """Rewrite real dialogues under new profiles: Retrieve, Mask, Reconstruct, Refine.
 
@@ -365,14 +347,12 @@ def reconstruct(
     """
     from counselsim.runs import RunDir
     from counselsim.services.compose import build_simulation
-    from counselsim.services.options import ModelFlags
     from counselsim.services.reconstruct import (
         ReconstructOptions,
         plan_reconstruct,
         run_reconstruction,
     )
 
-    flags = ModelFlags(config, packaged, model_path, base_url, model)
     opts = ReconstructOptions(
         corpus, profiles, out_dir, fmt, per_profile, max_source_turns, critic_check, seed, flags
     )

@@ -9,19 +9,16 @@ import typer
 from rich.table import Table
 
 from counselsim.cli.app import (
-    BaseUrlOpt,
-    ConfigOpt,
-    ModelOpt,
-    ModelPathOpt,
-    PackagedOpt,
     SeedOpt,
     app,
     counted,
     err,
+    model_flags,
     out,
     resumable,
 )
 from counselsim.labels import ScoreMethod
+from counselsim.services.options import ModelFlags
 
 if TYPE_CHECKING:
     from counselsim.runs import ComparisonSummary, ScoreSummary
@@ -72,6 +69,7 @@ TemperatureOpt = Annotated[
 
 
 @app.command()
+@model_flags
 def score(
     src: SrcArg,
     rubric: RubricOpt = "core",
@@ -85,22 +83,17 @@ def score(
     temperature: TemperatureOpt = None,
     method: MethodOpt = ScoreMethod.GEVAL,
     seed: SeedOpt = None,
-    config: ConfigOpt = None,
-    packaged: PackagedOpt = None,
-    model_path: ModelPathOpt = None,
-    base_url: BaseUrlOpt = None,
-    model: ModelOpt = None,
+    *,
+    flags: ModelFlags,
 ) -> None:
     """Score sessions or dialogues on a rubric, K times each, with spread and agreement.
 
     Writes OUT/scores/RUBRIC.jsonl (one line per unit; reruns resume) and
     OUT/scores/RUBRIC.summary.json. Exit 1 when some units could not be scored, 2 when none.
     """
-    from counselsim.services.options import ModelFlags
     from counselsim.services.score import ScoreOptions, plan_score
     from counselsim.services.score import score as run_score
 
-    flags = ModelFlags(config, packaged, model_path, base_url, model)
     opts = ScoreOptions(
         src, rubric, repeats, fmt, out_dir, human, against, turns_per_unit, limit, temperature,
         method, seed, flags,

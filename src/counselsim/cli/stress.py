@@ -9,23 +9,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import MofNCompleteColumn, TaskID
 from rich.table import Table
 
 from counselsim.cli.app import (
-    BaseUrlOpt,
-    ConfigOpt,
-    ModelOpt,
-    ModelPathOpt,
-    PackagedOpt,
     SeedOpt,
     app,
     err,
+    model_flags,
     out,
     progress_bars,
     resumable,
 )
 from counselsim.cli.run import ConcurrencyOpt, MaxTurnsOpt, OutOpt, SessionsOpt
+from counselsim.services.options import ModelFlags
 
 if TYPE_CHECKING:
     from counselsim.services.runner import GenerateStats
@@ -67,6 +64,7 @@ TimeoutOpt = Annotated[
 
 
 @app.command("stress-test")
+@model_flags
 def stress_test(
     personas: PersonasOpt,
     out_dir: OutOpt,
@@ -83,11 +81,8 @@ def stress_test(
     judge_validation: ValidationOpt = None,
     max_reply_chars: ReplyCharsOpt = 4000,
     counselor_timeout: TimeoutOpt = 120.0,
-    config: ConfigOpt = None,
-    packaged: PackagedOpt = None,
-    model_path: ModelPathOpt = None,
-    base_url: BaseUrlOpt = None,
-    model: ModelOpt = None,
+    *,
+    flags: ModelFlags,
 ) -> None:
     """Test counselor models on the same simulated clients; write DIR/report.json and .html.
 
@@ -97,7 +92,6 @@ def stress_test(
     """
     from counselsim.runs import RunDir
     from counselsim.services.compose import build_simulation
-    from counselsim.services.options import ModelFlags
     from counselsim.services.stress import (
         StressOptions,
         build_entrants,
@@ -110,7 +104,7 @@ def stress_test(
         personas, out_dir, tuple(counselor or ()), suite, exclude_crisis, courses_per_persona,
         sessions, max_turns, seed, concurrency, rubric, judge_repeats, judge_validation,
         ReplyPolicy(timeout_s=counselor_timeout, max_reply_chars=max_reply_chars),
-        ModelFlags(config, packaged, model_path, base_url, model),
+        flags,
     )  # fmt: skip
     job = plan_stress(opts)  # validated before anything is loaded, asked or written
     with err.status("checking the counselor endpoints..."):
@@ -130,14 +124,7 @@ def stress_test(
 @contextmanager
 def _progress(courses: int) -> Iterator[Callable[[str, GenerateStats], None]]:
     """A bar of courses per counselor."""
-    columns = (
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[info]}"),
-        TimeElapsedColumn(),
-    )
-    with progress_bars(*columns) as show:
+    with progress_bars(MofNCompleteColumn(), "{task.fields[info]}") as show:
         tasks: dict[str, TaskID] = {}
 
         def on_change(name: str, st: GenerateStats) -> None:

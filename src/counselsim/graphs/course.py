@@ -21,8 +21,16 @@ from counselsim.config import derive_seed
 from counselsim.critic.tally import with_evidence
 from counselsim.graphs.session import SessionDeps, build_session_graph, initial_session_state
 from counselsim.graphs.state import CourseState, Node
+from counselsim.labels import EndReason
 from counselsim.personas.models import ClientProfile
-from counselsim.records import CriticReport, Provenance, SessionPlan, SessionRecord, Turn
+from counselsim.records import (
+    CriticReport,
+    Provenance,
+    SessionPlan,
+    SessionRecord,
+    SessionSummary,
+    Turn,
+)
 
 
 class RecordSink(Protocol):
@@ -45,6 +53,38 @@ class SessionCritic(Protocol):
     ) -> CriticReport:
         """The session's critic report; ``plan`` is None when the counselor made none."""
         ...
+
+
+def session_record(
+    course_id: str,
+    profile: ClientProfile,
+    session_index: int,
+    *,
+    plan: SessionPlan | None,
+    turns: Sequence[Turn],
+    end_reason: EndReason,
+    summary: SessionSummary,
+    critic: CriticReport,
+    provenance: Provenance,
+) -> SessionRecord:
+    """A finished session's record (a course's, a practice's or a reconstruction's), every
+    turn with the evidence the detectors found on it."""
+    lang = profile.language.value
+    kept, evidence = with_evidence(turns, lang)
+    return SessionRecord(
+        course_id=course_id,
+        session_index=session_index,
+        profile_id=profile.id,
+        language=lang,
+        plan=plan,
+        turns=kept,
+        end_reason=end_reason,
+        summary=summary.summary,
+        salient_events=summary.salient_events,
+        critic=critic,
+        provenance=provenance,
+        evidence=evidence,
+    )
 
 
 @dataclass(frozen=True)
@@ -136,24 +176,13 @@ def build_course_graph(deps: CourseDeps) -> StateGraph[Any]:
         return {}
 
     async def record_write(state: CourseState) -> dict[str, Any]:
-        summary, plan, critic = state["summary"], state["plan"], state["critic"]
-        assert summary is not None and critic is not None
-        assert state["end_reason"] is not None
-        turns, evidence = with_evidence(state["turns"], state["profile"].language.value)
-        record = SessionRecord(
-            course_id=state["course_id"],
-            session_index=state["session_index"],
-            profile_id=state["profile"].id,
-            language=state["profile"].language.value,
-            plan=plan,
-            turns=turns,
-            end_reason=state["end_reason"],
-            summary=summary.summary,
-            salient_events=summary.salient_events,
-            critic=critic,
+        summary, critic, end = state["summary"], state["critic"], state["end_reason"]
+        assert summary is not None and critic is not None and end is not None
+        record = session_record(
+            state["course_id"], state["profile"], state["session_index"], plan=state["plan"],
+            turns=state["turns"], end_reason=end, summary=summary, critic=critic,
             provenance=deps.provenance,
-            evidence=evidence,
-        )
+        )  # fmt: skip
         await asyncio.to_thread(deps.sink.write, record)
         return {
             "session_index": state["session_index"] + 1,

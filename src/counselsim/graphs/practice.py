@@ -26,19 +26,11 @@ from langgraph.types import interrupt
 from counselsim.agents.client import ClientAgent
 from counselsim.agents.scribe import ScribeAgent
 from counselsim.config import derive_seed
-from counselsim.critic.tally import with_evidence
-from counselsim.graphs.course import RecordSink
+from counselsim.graphs.course import RecordSink, session_record
 from counselsim.graphs.session import respond_as_client
 from counselsim.labels import EndReason, NextAction, Strategy
 from counselsim.personas.models import ClientProfile
-from counselsim.records import (
-    CounselorTurn,
-    CriticReport,
-    Provenance,
-    SessionRecord,
-    SessionSummary,
-    Turn,
-)
+from counselsim.records import CounselorTurn, CriticReport, Provenance, SessionSummary, Turn
 
 
 class PracticeNode(StrEnum):
@@ -207,22 +199,11 @@ def build_practice_graph(deps: PracticeDeps) -> StateGraph[Any]:
     async def record_write(state: PracticeState) -> dict[str, Any]:
         summary, critic, end = state["summary"], state["critic"], state["end_reason"]
         assert summary is not None and critic is not None and end is not None
-        lang = state["profile"].language.value
-        turns, evidence = with_evidence(state["turns"], lang)
-        record = SessionRecord(
-            course_id=state["course_id"],
-            session_index=state["session_index"],
-            profile_id=state["profile"].id,
-            language=lang,
-            plan=None,
-            turns=turns,
-            end_reason=end,
-            summary=summary.summary,
-            salient_events=summary.salient_events,
-            critic=critic,
+        record = session_record(
+            state["course_id"], state["profile"], state["session_index"], plan=None,
+            turns=state["turns"], end_reason=end, summary=summary, critic=critic,
             provenance=deps.provenance,
-            evidence=evidence,
-        )
+        )  # fmt: skip
         await asyncio.to_thread(deps.sink.write, record)
         return {}
 

@@ -44,7 +44,6 @@ from counselsim.critic.safety_floor import (
     unanswered_cue,
 )
 from counselsim.critic.session_judge import CriticAgent
-from counselsim.critic.tally import with_evidence
 from counselsim.critic.turn_check import (
     PLACEHOLDER,
     RefineFlag,
@@ -52,7 +51,7 @@ from counselsim.critic.turn_check import (
     fill_placeholders,
     rewrite_check,
 )
-from counselsim.graphs.course import RecordSink
+from counselsim.graphs.course import RecordSink, session_record
 from counselsim.graphs.state import Node
 from counselsim.labels import EndReason, NextAction, Role
 from counselsim.personas.models import ClientProfile
@@ -76,7 +75,6 @@ from counselsim.records import (
     Provenance,
     RebuiltCounselorTurn,
     SessionPlan,
-    SessionRecord,
     SessionSummary,
     Turn,
 )
@@ -339,23 +337,12 @@ def build_reconstruct_graph(deps: ReconstructDeps) -> StateGraph[Any]:
         )
         assert summary is not None and plan is not None and critic is not None
         assert source is not None
-        turns, evidence = with_evidence(state["turns"], state["profile"].language.value)
-        record = SessionRecord(
-            course_id=state["course_id"],
-            session_index=1,
-            profile_id=state["profile"].id,
-            language=state["profile"].language.value,
-            plan=plan,
-            turns=turns,
-            end_reason=EndReason.SOURCE_END,
-            summary=summary.summary,
-            salient_events=summary.salient_events,
-            critic=critic,
-            provenance=deps.provenance.model_copy(
-                update={"source": f"{source.source}:{source.id}"}
-            ),
-            evidence=evidence,
-        )
+        provenance = deps.provenance.model_copy(update={"source": f"{source.source}:{source.id}"})
+        record = session_record(
+            state["course_id"], state["profile"], 1, plan=plan, turns=state["turns"],
+            end_reason=EndReason.SOURCE_END, summary=summary, critic=critic,
+            provenance=provenance,
+        )  # fmt: skip
         await asyncio.to_thread(deps.sink.write, record)
         return {"leak_terms": [], "stand_ins": {}}
 

@@ -25,6 +25,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from counselsim.critic.evidence import EvidenceReport, detect_session
+from counselsim.critic.evidence.safety import load_safety
 from counselsim.critic.safety_floor import RISK_CUE, RISK_QUESTION, unanswered_cue
 from counselsim.critic.tally import MISSED_CRISIS
 from counselsim.errors import ConfigError, field_error
@@ -59,13 +60,34 @@ class Messages(BaseModel):
     advice: str
     judge_embedded: str
     judge_other: str
+    crisis_line: str = Field(
+        description="one locale's resources: {place}, {resources}, {emergency}"
+    )
+    elsewhere: str = Field(description="the place of the 'other' locale")
     crisis: CrisisText
+
+
+def crisis_resources(lang: str, line: str, elsewhere: str) -> list[str]:
+    """Every locale's crisis resources in ``lang``, as the safety floor's reply offers them
+    (``critic/evidence/safety/<lang>.yaml``: the one place the numbers are written)."""
+    return [
+        line.format(
+            place=elsewhere if place == "other" else place,
+            resources=where.resources,
+            emergency=where.emergency,
+        )
+        for place, where in load_safety(lang).locales.items()
+    ]
 
 
 @cache
 def _packaged() -> dict[str, Messages]:
     raw = (resources.files("counselsim.practice") / "messages.yaml").read_text(encoding="utf-8")
-    return {lang: Messages.model_validate(m) for lang, m in yaml.safe_load(raw).items()}
+    out = {}
+    for lang, m in yaml.safe_load(raw).items():
+        m["crisis"]["resources"] = crisis_resources(lang, m["crisis_line"], m["elsewhere"])
+        out[lang] = Messages.model_validate(m)
+    return out
 
 
 def load_messages(crisis_file: Path | None = None) -> dict[str, Messages]:

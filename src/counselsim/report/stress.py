@@ -10,8 +10,9 @@ from itertools import count
 
 from markupsafe import Markup
 
-from counselsim.report.build import _ENV, Figure, fmt
+from counselsim.report.build import TEMPLATES, Figure
 from counselsim.report.charts import Interval, interval_plot
+from counselsim.report.tables import fmt
 from counselsim.stats import Estimate
 from counselsim.stress.results import CounselorResult, FailureStat, StressReport
 
@@ -156,7 +157,7 @@ def render_stress(report: StressReport) -> str:
     """The stress-test report as one self-contained HTML page."""
     fig, tab = count(1), count(1)
     head, persona_rows = _persona_rows(report)
-    return _ENV.get_template("stress.html.j2").render(
+    return TEMPLATES.get_template("stress.html.j2").render(
         r=report,
         figures=_figures(report, fig),
         ranking=(next(tab), _ranking_rows(report)),

@@ -195,7 +195,8 @@ def build_simulation(
     Args:
         cfg: the resolved run config.
         chat_model: a LangChain chat model for every role not given its own.
-        counselor_model: the counselor under test (stress-testing plugs a model in here).
+        counselor_model: the counselor agent's model (it gets counselsim's prompts; to test a
+            model as a black box, see :func:`counselsim.services.stress.build_entrants`).
         client_model: the simulated client's model.
         critic_model: the critic's and note-taker's model.
     """

@@ -67,6 +67,7 @@ from counselsim.stress.suite import (
     CounselorSpec,
     api_key,
     build_counselor,
+    check_plugged,
     resolve_suite,
 )
 
@@ -112,7 +113,8 @@ class StressJob:
 def plan_stress(opts: StressOptions, *, plugged: bool = False) -> StressJob:
     """Check everything that needs no model and no network, before anything is written
     (except a Cactus import into ``OUT/intake/``). ``plugged``: the caller brings its own
-    counselors (chat models as :class:`Entrant` s), so no flag or suite file is needed.
+    counselors (chat models, given to :func:`build_entrants` as ``models``), so no flag or
+    suite file is needed.
 
     Raises:
         ConfigError: a bad counselor flag or suite file, duplicate names, a missing API key
@@ -174,9 +176,25 @@ class Entrant:
         }
 
 
-def build_entrants(job: StressJob, sim: Simulation) -> list[Entrant]:
-    """The counselors of the suite: black boxes on their endpoints, the reference agent on
-    the simulation model or its own server."""
+def build_entrants(
+    job: StressJob, sim: Simulation, models: Sequence[BlackBoxCounselor] = ()
+) -> list[Entrant]:
+    """The counselors of the run: the suite's (black boxes on their endpoints, the reference
+    agent on the simulation model or its own server), then ``models``.
+
+    Args:
+        job: the planned run (its suite may be empty when ``models`` are given: plan it with
+            ``plugged=True``).
+        sim: the simulation (client, note-taker, judges; the reference agent's models).
+        models: counselors given in Python: any langchain-core chat model as a
+            :class:`~counselsim.stress.counselor.BlackBoxCounselor` (its name, system prompt,
+            call arguments and reply policy), tested exactly as an endpoint is.
+
+    Raises:
+        ConfigError: no counselor at all, or a model's name that is not a counselor name
+            (letters, digits, ``_ . -``), is the reference's, or is taken.
+    """
+    check_plugged(job.specs, [box.name for box in models])
     out = []
     for spec in job.specs:
         if spec.kind is CounselorKind.ENDPOINT:
@@ -189,7 +207,7 @@ def build_entrants(job: StressJob, sim: Simulation) -> list[Entrant]:
             llm = build_server_llm(job.config, spec.base_url, spec.model, api_key(spec), timeout)
             own = replace(sim, counselor_llm=llm)
         out.append(Entrant(spec.name, own, None, own.counselor_llm.model_id))
-    return out
+    return out + [Entrant(box.name, sim, box, box.chat_model._llm_type) for box in models]
 
 
 def _key(*parts: object) -> str:

@@ -18,6 +18,7 @@ key is sent (an ``EMPTY`` placeholder, which local vLLM servers accept).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
@@ -32,6 +33,9 @@ from counselsim.stress.counselor import BlackBoxCounselor, ReplyPolicy
 REFERENCE = "counselsim"
 """The reserved name of counselsim's own counselor agent in a suite."""
 
+NAME_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
+"""A counselor's name: its folder in the run directory (``counselors/<name>/``)."""
+
 
 class CounselorKind(StrEnum):
     """What a suite entry is."""
@@ -45,7 +49,7 @@ class CounselorSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    name: str = Field(pattern=NAME_PATTERN)
     base_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
     model: str | None = Field(default=None, min_length=1)
     system: Path | None = None
@@ -188,6 +192,27 @@ def resolve_suite(flags: Sequence[str], suite: Path | None = None) -> list[Couns
         seen.add(spec.name)
         read_system_prompt(spec)
     return specs
+
+
+def check_plugged(specs: Sequence[CounselorSpec], names: Sequence[str]) -> None:
+    """Counselors given in Python (by ``names``) beside the suite's ``specs``.
+
+    Raises:
+        ConfigError: no counselor at all, or a name that is not a counselor name (letters,
+            digits, ``_ . -``), is the reference's, or is taken.
+    """
+    taken = {spec.name for spec in specs}
+    for name in names:
+        if not re.fullmatch(NAME_PATTERN, name) or name == REFERENCE:
+            raise ConfigError(
+                f"counselor name '{name}': letters, digits, _ . - (not '{REFERENCE}', the "
+                "reference agent's)"
+            )
+        if name in taken:
+            raise ConfigError(f"counselor name '{name}' is given twice")
+        taken.add(name)
+    if not taken:
+        raise ConfigError("no counselor to test: give models, --counselor or --suite")
 
 
 def api_key(spec: CounselorSpec) -> str:
