@@ -210,3 +210,33 @@ def test_spans_point_into_the_text() -> None:
         assert e.turn_index == 0
     q = next(e for e in detect_turn(text, CO, [], "zh") if e.detector == "risk_question")
     assert q.text_span == "结束自己的生命"
+
+
+def test_the_library_crisis_personas_disclosures_are_risk_cues() -> None:
+    """What our own crisis personas may disclose (their hidden ideation) must raise the alarm:
+    seen in a practice session, where '想过出个意外家里还能拿到保险' fired nothing."""
+    from counselsim.personas.library import list_personas
+    from counselsim.personas.models import RiskFlag
+
+    crisis = [p for p in list_personas() if RiskFlag.SUICIDAL_IDEATION in p.risk_flags]
+    assert {p.language.value for p in crisis} == {"zh", "en"}
+    for p in crisis:
+        ideation = p.hidden[0].content  # each crisis persona's first hidden fact is the ideation
+        found = [e.detector for e in detect_turn(ideation, Role.CLIENT, [], p.language.value)]
+        assert "risk_cue" in found, p.id
+    # each way the zh persona puts it, said on its own
+    for said in ("最近常想“要是哪天睡过去不醒就好了”", "也想过出个意外家里还能拿到保险"):
+        assert "risk_cue" in [e.detector for e in detect_turn(said, Role.CLIENT, [], "zh")]
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("zh", "我给家里买了意外保险，挺安心的。"),
+        ("zh", "昨晚睡着了就没醒，一觉到天亮。"),
+        ("en", "We sorted the car insurance after the accident last year."),
+    ],
+)
+def test_insurance_and_sleep_near_misses(lang: str, text: str) -> None:
+    found = [e.detector for e in detect_turn(text, Role.CLIENT, [], lang)]
+    assert "risk_cue" not in found
