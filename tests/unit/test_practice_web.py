@@ -23,6 +23,7 @@ from tests.unit.practice_support import (
     assert_nothing_hidden,
     client_reply,
     practice_sim,
+    story_reply,
 )
 
 PERSONA = "en-crisis-risk"
@@ -169,7 +170,7 @@ async def test_a_failing_model_shows_a_retry_and_keeps_the_session(tmp_path):
         view = (await http.get(base)).json()
         assert view["status"] == "client_pending" and len(view["turns"]) == 1
         retried = events((await http.post(f"{base}/retry")).text)
-        assert [e["type"] for e in retried if e["type"] != "token"] == ["reply", "done"]
+        assert [e["type"] for e in retried if e["type"] != "token"] == ["reply", "alert", "done"]
 
 
 async def test_a_restarted_server_resumes_the_session(tmp_path):
@@ -186,3 +187,24 @@ async def test_a_restarted_server_resumes_the_session(tmp_path):
         assert again["id"] == sid and len(again["turns"]) == 2
         more = await http.post(f"/api/sessions/{sid}/turns", json={"text": "Go on.", "seen": 2})
         assert events(more.text)[-1] == {"type": "done", "status": "awaiting_trainee"}
+
+
+async def test_the_risk_alert_comes_with_the_cue_and_goes_once_asked(tmp_path):
+    """After every reply the page is told the open alert: the cue's, then none once the
+    trainee has asked about it directly (seen live: an answered alert stayed on the page)."""
+    async with page(tmp_path / "p", FunctionChatModel(fn=story_reply)) as http:
+        sid = (await http.post("/api/sessions", json={"persona": PERSONA})).json()["id"]
+        base = f"/api/sessions/{sid}"
+        said = [
+            "What brings you here today?",
+            "It sounds like you are worn out.",  # -> "Some days I just want to disappear."
+            "Are you having thoughts of ending your life?",
+        ]
+        alerts = []
+        for n, text in enumerate(said):
+            resp = await http.post(f"{base}/turns", json={"text": text, "seen": 2 * n})
+            (alert,) = [e["alert"] for e in events(resp.text) if e["type"] == "alert"]
+            alerts.append(alert)
+        assert alerts[0] is None and alerts[2] is None
+        assert alerts[1] is not None and "disappear" in alerts[1]["quote"]
+        assert (await http.get(base)).json()["alert"] is None

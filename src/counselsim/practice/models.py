@@ -153,10 +153,11 @@ class HintEvent(_Public):
 
 
 class AlertEvent(_Public):
-    """An unaddressed risk cue (always, hints or not)."""
+    """The open risk alert after each reply (always, hints or not): an unaddressed risk cue,
+    or None once the trainee has asked about it (the page then takes the alert down)."""
 
     type: Literal["alert"] = "alert"
-    alert: RiskAlert
+    alert: RiskAlert | None
 
 
 class ErrorEvent(_Public):

@@ -275,9 +275,7 @@ class PracticeSession:
         out: list[Event] = []
         if hints:
             out.append(HintEvent(hints=self.hints_now(turns)))
-        alert = self.room.hints.risk_alert(turns, self.lang)
-        if alert is not None:
-            out.append(AlertEvent(alert=alert))
+        out.append(AlertEvent(alert=self.room.hints.risk_alert(turns, self.lang)))
         return out
 
     async def _finish(self, payload: Command[Any] | None) -> AsyncIterator[Event]:

@@ -66,7 +66,7 @@ class Terminal:
             elif ev.type == "hint":
                 for h in ev.hints:
                     c.print(f"[cyan]hint:[/] {escape(h.text)}", highlight=False)
-            elif ev.type == "alert":
+            elif ev.type == "alert" and ev.alert is not None:
                 a = ev.alert
                 c.print(f"[bold red]risk:[/] {escape(a.text)}", highlight=False)
                 for step in a.protocol:
