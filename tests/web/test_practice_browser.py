@@ -2,14 +2,12 @@
 uvicorn server on 127.0.0.1 with fake models: pick a persona, send two turns, watch the
 replies stream in, end, read the debrief. Skipped without chromium or Playwright.
 
-``COUNSELSIM_UPDATE_SCREENSHOT=1`` also writes the README's ``docs/practice.png``.
+(The README's ``docs/practice.png`` is a real session on the embedded model, not this one.)
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -25,7 +23,6 @@ from counselsim.practice.room import PracticeOptions, PracticeRoom
 from counselsim.practice.service import bind_port
 from counselsim.web.app import create_app
 from counselsim.web.server import page_url
-from tests.conftest import ROOT
 from tests.unit.practice_support import STORY, StreamingClient, practice_sim, story_reply
 
 pytestmark = pytest.mark.allow_hosts(["127.0.0.1"])
@@ -38,7 +35,6 @@ ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
-SCREENSHOT = ROOT / "docs" / "practice.png"
 
 
 @contextmanager
@@ -145,9 +141,6 @@ def test_a_trainee_session_in_the_browser(browser, tmp_path):
         shot = tmp_path / "practice.png"
         page.screenshot(path=str(shot), full_page=True)
         assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-        if os.environ.get("COUNSELSIM_UPDATE_SCREENSHOT"):
-            SCREENSHOT.parent.mkdir(exist_ok=True)
-            shutil.copyfile(shot, SCREENSHOT)
         page.reload()  # a reload opens the same session at its debrief
         page.wait_for_selector("#debrief:not([hidden])", timeout=10_000)
         assert page.locator("#transcript li.turn").count() == 4
