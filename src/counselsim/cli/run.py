@@ -311,7 +311,11 @@ CorpusOpt = Annotated[
     Path, typer.Option("--corpus", help="Real dialogues: a file, a folder or hf:NAME[:SPLIT].")
 ]
 TargetsOpt = Annotated[
-    str, typer.Option("--profiles", help="Target profiles: a file, a folder, or 'library'.")
+    str,
+    typer.Option(
+        "--profiles",
+        help="Target profiles: persona ids (a,b), a file, a folder, or library[:zh|:en].",
+    ),
 ]
 CorpusFormatOpt = Annotated[
     str, typer.Option("--format", help="Corpus format: an importer's, or 'dialogues' (imported).")

@@ -24,7 +24,6 @@ from counselsim.config import RunConfig
 from counselsim.critic.safety_floor import SafetyFloor
 from counselsim.critic.session_judge import CriticAgent
 from counselsim.critic.turn_check import TurnChecker
-from counselsim.errors import ProfileError
 from counselsim.graphs.course import RecordSink
 from counselsim.graphs.reconstruct import (
     ReconstructDeps,
@@ -35,30 +34,15 @@ from counselsim.graphs.reconstruct import (
 from counselsim.importers.corpus import load_corpus
 from counselsim.memory.corpus import CorpusIndex, profile_key
 from counselsim.memory.embeddings import USEEmbedding
-from counselsim.personas.library import list_personas, resolve_profile
-from counselsim.personas.load import load_profile
 from counselsim.personas.models import ClientProfile
 from counselsim.privacy import Leak, Masker, find_leaks
 from counselsim.records import Dialogue, SessionRecord
 from counselsim.runs import RunDir, RunKind
 from counselsim.services.compose import Simulation
 from counselsim.services.options import ModelFlags
+from counselsim.services.profiles import load_profile_set
 
 log = logging.getLogger(__name__)
-
-
-def load_targets(spec: str) -> list[ClientProfile]:
-    """Target profiles: ``library`` (the whole persona library), a folder of profile files,
-    a profile file, or one persona id."""
-    if spec == "library":
-        return list_personas()
-    path = Path(spec)
-    if path.is_dir():
-        files = sorted([*path.glob("*.y*ml"), *path.glob("*.json")])
-        if not files:
-            raise ProfileError(f"{path}: no profile files (.yaml/.json) in this folder")
-        return [load_profile(f) for f in files]
-    return [resolve_profile(spec)]
 
 
 @dataclass(frozen=True)
@@ -94,7 +78,7 @@ def plan_reconstruct(opts: ReconstructOptions) -> ReconstructJob:
     from counselsim.runs import refuse_same_path
 
     refuse_same_path(opts.out, opts.corpus)
-    targets = load_targets(opts.profiles)
+    targets = load_profile_set(opts.profiles, opts.out)
     dialogues, failures = asyncio.run(load_corpus(opts.corpus, opts.fmt))
     cfg = opts.model.resolve(seed=opts.seed)
     return ReconstructJob(opts, targets, dialogues, failures, cfg)
