@@ -133,7 +133,7 @@ async def test_a_role_confusion_that_persists_is_flagged_and_counted(
 
     _print_sessions([record], tmp_path)
     printed = " ".join(capsys.readouterr().out.split())
-    assert "role confusion per 100 turns: ai_speech 33.333" in printed
+    assert "role confusion per 100 turns: ai_speech 33.3" in printed
 
 
 # --- reconstruction -------------------------------------------------------------------------

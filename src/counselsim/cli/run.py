@@ -136,11 +136,11 @@ def _print_sessions(records: list[SessionRecord], out_dir: Path) -> None:
             stage,
             crit,
             str(ev.missed_crisis) if r.evidence else "-",
-            f"{ev.role_confusion_total:g}" if r.evidence else "-",
+            f"{ev.role_confusion_total:.1f}" if r.evidence else "-",
         )
     out.print(table)
     run = run_evidence(r.evidence for r in records)
-    rates = ", ".join(f"{k} {v:g}" for k, v in run.role_confusion.items() if v)
+    rates = ", ".join(f"{k} {v:.1f}" for k, v in run.role_confusion.items() if v)
     out.print(
         f"role confusion per 100 turns: {rates or 'none'}; missed crisis cues: {run.missed_crisis}"
     )
