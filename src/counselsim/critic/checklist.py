@@ -12,6 +12,7 @@ recorded as ``judge_failed`` (never as a pass, never as a rejection).
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping, Sequence
 from importlib import resources
@@ -22,6 +23,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     ValidationInfo,
     create_model,
@@ -78,6 +80,7 @@ class Checklist(BaseModel):
 
     role: Role
     principles: list[Principle] = Field(min_length=1)
+    _verdict: type[BaseModel] | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _unique(self) -> Checklist:
@@ -91,7 +94,13 @@ class Checklist(BaseModel):
         return [p for p in self.principles if p.method == "judge"]
 
     def verdict_model(self) -> type[BaseModel]:
-        """The judge's output: per judge principle a stated problem, then whether it broke."""
+        """The judge's output: per judge principle a stated problem, then whether it broke
+        (built once per checklist)."""
+        if self._verdict is None:
+            self._verdict = self._verdict_model()
+        return self._verdict
+
+    def _verdict_model(self) -> type[BaseModel]:
         item = create_model(
             "PrincipleVerdict",
             __config__=ConfigDict(extra="forbid"),
@@ -104,11 +113,20 @@ class Checklist(BaseModel):
 
 def load_checklist(role: Role, rules: Mapping[str, Rule] | None = None) -> Checklist:
     """The packaged checklist of ``role``, its rule names checked against ``rules``
-    (default: :func:`~counselsim.critic.rules.default_rules`).
+    (default: :func:`~counselsim.critic.rules.default_rules`; read once per process).
 
     Raises:
         ConfigError: the file is invalid (unknown fields or rules).
     """
+    return _packaged_checklist(role) if rules is None else _read_checklist(role, rules)
+
+
+@functools.cache
+def _packaged_checklist(role: Role) -> Checklist:
+    return _read_checklist(role, None)
+
+
+def _read_checklist(role: Role, rules: Mapping[str, Rule] | None) -> Checklist:
     res = resources.files("counselsim") / "critic" / "checklists" / f"{role.value}.yaml"
     try:
         data = yaml.safe_load(res.read_text(encoding="utf-8"))

