@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 from collections import Counter
@@ -194,6 +195,49 @@ async def test_same_command_same_seed_same_output(tmp_path):
         sims = sims_for(s.base_url, seed=6)
         await generate(sims, profiles, "x", 4, tmp_path / "c", 4, embedder=HashingEmbedding())
     assert sorted((tmp_path / "c" / RunDir.SESSIONS).read_text().splitlines()) != outputs[0]
+
+
+async def test_byte_identical_at_concurrency_1_and_64_with_the_real_embedder(tmp_path):
+    """The guarantee the driver's speed-ups must keep: 64 courses (2 sessions each, so session
+    2's client recalls session 1 from Chroma through the offline USE embedder) give the same
+    bytes one at a time and 64 in flight against a server with 64 slots."""
+    from counselsim.memory.embeddings import USEEmbedding
+
+    profiles = load_profile_set("en-help-rejecting,zh-grief,en-crisis-risk,zh-ambivalent", tmp_path)
+    outputs = []
+    for name, concurrency in (("one", 1), ("many", 64)):
+        with SimServer(seed=3, capacity=64) as s:
+            summary = await generate(sims_for(s.base_url), profiles, "x", 64, tmp_path / name,
+                                     concurrency, embedder=USEEmbedding())  # fmt: skip
+        assert summary.done == 64 and summary.failed == 0
+        outputs.append(sorted((tmp_path / name / RunDir.SESSIONS).read_text().splitlines()))
+    assert len(outputs[0]) == 128 and outputs[0] == outputs[1]
+    recalled = [t for r in map(json.loads, outputs[0]) for t in r["turns"] if t.get("memory_ids")]
+    assert recalled  # the comparison covered memory recall, not only the first sessions
+
+
+def test_worker_processes_write_what_one_process_writes_and_resume(tmp_path):
+    """``--workers 2``: shards in spawned processes, consolidated into the run directory,
+    session for session what a single process writes; the same command again finds every
+    course done and sends no request."""
+    from counselsim.services.distributed import generate_in_processes, shard_dir
+
+    profiles = load_profile_set("en-help-rejecting,zh-grief", tmp_path)
+    with SimServer(seed=1, capacity=4) as s:
+        sims = sims_for(s.base_url)
+        summary = generate_in_processes(sims, profiles, "x", 5, tmp_path / "w", 2, [s.base_url],
+                                        workers=2)  # fmt: skip
+        assert summary.done == 5 and summary.shards == 2 and not summary.shard_errors
+        sent = s.stats.requests
+        again = generate_in_processes(sims, profiles, "x", 5, tmp_path / "w", 2, [s.base_url],
+                                      workers=2)  # fmt: skip
+        assert again.already_done == 5 and again.done == 0 and s.stats.requests == sent
+    assert lines(shard_dir(tmp_path / "w", 1) / RunDir.COURSES)  # shard 1 ran in its process
+    with SimServer(seed=1, capacity=4) as s:
+        asyncio.run(generate(sims_for(s.base_url), profiles, "x", 5, tmp_path / "p", 2))
+    sharded = (tmp_path / "w" / RunDir.SESSIONS).read_text().splitlines()
+    assert sharded == sorted(sharded)  # consolidated in course order
+    assert sharded == sorted((tmp_path / "p" / RunDir.SESSIONS).read_text().splitlines())
 
 
 async def test_checkpoints_read_back_our_types_without_serializer_warnings(tmp_path, caplog):

@@ -196,7 +196,18 @@ RayAddressOpt = Annotated[
     str | None, typer.Option("--ray-address", help="Ray cluster (default: start one).")
 ]
 ShardsOpt = Annotated[
-    int | None, typer.Option("--shards", min=1, help="Ray: shards (default: per endpoint).")
+    int | None,
+    typer.Option(
+        "--shards", min=1, help="Ray or --workers: shards (default: per endpoint / worker)."
+    ),
+]
+WorkersOpt = Annotated[
+    int,
+    typer.Option(
+        "--workers",
+        min=1,
+        help="Worker processes on this machine, a shard each (one process drives ~1 core).",
+    ),
 ]
 
 
@@ -225,6 +236,7 @@ def generate(
     executor: ExecutorOpt = Executor.LOCAL,
     ray_address: RayAddressOpt = None,
     shards: ShardsOpt = None,
+    workers: WorkersOpt = 1,
 ) -> None:
     """Generate many courses from a profile set, concurrently, into one resumable run.
 
@@ -243,7 +255,7 @@ def generate(
     opts = GenerateOptions(
         profiles, out_dir, courses, sessions, max_turns, seed, checklist, concurrency,
         ModelFlags(config, packaged, model_path, None, model), tuple(base_url or ()), serve,
-        checkpoint_dsn, chroma_url, executor, ray_address, shards,
+        checkpoint_dsn, chroma_url, executor, ray_address, shards, workers,
     )  # fmt: skip
     from counselsim.runs import RunDir
 
@@ -287,7 +299,7 @@ def _generate_progress(
     job: GenerateJob, sims: list[Simulation]
 ) -> Iterator[Callable[[GenerateStats], None]]:
     """A bar of courses with running, failed, sessions, turns and (local) tokens per second."""
-    local = job.options.executor is Executor.LOCAL
+    local = not job.options.sharded
     with progress_bars(MofNCompleteColumn(), "{task.fields[info]}") as show:
         tasks: list[TaskID] = []
 

@@ -1,12 +1,16 @@
-"""``generate --executor ray``: courses sharded across a Ray cluster.
+"""``generate --executor ray`` and ``generate --workers N``: courses sharded across a Ray
+cluster, or across N processes on this machine.
 
 The plan is cut into ``S`` shards (course ``i`` goes to shard ``i mod S``; ``S`` is fixed by
-the first run and kept in ``run.json``). Each shard runs as one Ray task on some node with
-the same code as the local executor: its own run directory in ``DIR/shards/NNN/`` (sessions
-and courses logs, SQLite checkpoints, Chroma memory) so every file has exactly one writer, or
-a shared Postgres (``--checkpoint-dsn``) and Chroma server (``--chroma-url``). Shard ``k``
-talks to endpoint ``k mod E``. ``DIR`` must be on storage every node sees (one machine, or
-NFS).
+the first run and kept in ``run.json``). Each shard runs as one Ray task on some node, or in
+one worker process, with the same code as the local executor: its own run directory in
+``DIR/shards/NNN/`` (sessions and courses logs, SQLite checkpoints, Chroma memory) so every
+file has exactly one writer, or a shared Postgres (``--checkpoint-dsn``) and Chroma server
+(``--chroma-url``). Shard ``k`` talks to endpoint ``k mod E``. ``DIR`` must be on storage
+every node sees (one machine, or NFS).
+
+One driver process runs every course's Python (graphs, checkpoints, memory, HTTP) on one
+core; worker processes are how a many-core machine keeps a large server busy.
 
 When the tasks end, the driver consolidates the shards into ``DIR/sessions.jsonl`` and
 ``DIR/courses.jsonl`` (rewritten atomically, in course order), so ``score``, ``export`` and
@@ -17,10 +21,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor
+from concurrent.futures import wait as wait_futures
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from counselsim.critic.tally import merge_evidence
 from counselsim.errors import ConfigError, DataError, ModelUnavailableError
@@ -110,6 +117,72 @@ def _shard_count(run: RunDir, requested: int) -> int:
     return int(known or requested)
 
 
+class ShardPool(Protocol):
+    """Where shards run: Ray tasks or local worker processes."""
+
+    def submit(self, *args: Any) -> Any:
+        """Start :func:`run_shard` with ``args``; returns a handle."""
+
+    def wait(self, pending: list[Any]) -> tuple[list[Any], list[Any]]:
+        """Handles finished (at least one, or none after a poll interval), and the rest."""
+
+    def result(self, handle: Any) -> dict[str, Any]:
+        """A finished shard's summary (raises what the shard raised)."""
+
+
+class RayPool:
+    """Shards as Ray tasks (one CPU each, retried twice if a node is lost)."""
+
+    def __init__(self, address: str | None) -> None:
+        try:
+            import ray
+        except ImportError:
+            raise ConfigError("the Ray executor needs: pip install 'counselsim[ray]'") from None
+        if not ray.is_initialized():
+            try:
+                ray.init(
+                    address=address,
+                    include_dashboard=False,
+                    log_to_driver=False,
+                    logging_level=logging.ERROR,
+                )
+            except (ConnectionError, RuntimeError, ValueError) as exc:
+                raise ModelUnavailableError(f"Ray cluster {address}: {exc}") from None
+        self._ray = ray
+        self._task = ray.remote(num_cpus=1, max_retries=2)(run_shard)
+
+    def submit(self, *args: Any) -> Any:
+        return self._task.remote(*args)
+
+    def wait(self, pending: list[Any]) -> tuple[list[Any], list[Any]]:
+        done, rest = self._ray.wait(pending, num_returns=1, timeout=_POLL_S)
+        return list(done), list(rest)
+
+    def result(self, handle: Any) -> dict[str, Any]:
+        return self._ray.get(handle)  # type: ignore[no-any-return]
+
+
+class ProcessPool:
+    """Shards in ``workers`` fresh processes on this machine (spawned: no state forked from
+    the driver's threads or event loop)."""
+
+    def __init__(self, executor: ProcessPoolExecutor) -> None:
+        self._executor = executor
+
+    def submit(self, *args: Any) -> Future[dict[str, Any]]:
+        return self._executor.submit(run_shard, *args)
+
+    def wait(self, pending: list[Any]) -> tuple[list[Any], list[Any]]:
+        done, rest = wait_futures(pending, timeout=_POLL_S, return_when=FIRST_COMPLETED)
+        return list(done), list(rest)
+
+    def result(self, handle: Any) -> dict[str, Any]:
+        return handle.result()  # type: ignore[no-any-return]
+
+
+_POLL_S = 2.0
+
+
 def generate_on_ray(
     sims: Sequence[Simulation],
     profiles: Sequence[ClientProfile],
@@ -130,10 +203,57 @@ def generate_on_ray(
     ``concurrency`` is per shard. Raises ConfigError without Ray installed and
     ModelUnavailableError when the cluster cannot be reached.
     """
-    try:
-        import ray
-    except ImportError:
-        raise ConfigError("the Ray executor needs: pip install 'counselsim[ray]'") from None
+    return generate_sharded(
+        RayPool(ray_address), sims, profiles, spec, n_courses, out, concurrency, endpoints,
+        shards=shards, chroma_url=chroma_url, checkpoint_dsn=checkpoint_dsn, on_change=on_change,
+    )  # fmt: skip
+
+
+def generate_in_processes(
+    sims: Sequence[Simulation],
+    profiles: Sequence[ClientProfile],
+    spec: str,
+    n_courses: int,
+    out: Path,
+    concurrency: int | None,
+    endpoints: Sequence[str],
+    *,
+    workers: int,
+    shards: int | None = None,
+    chroma_url: str | None = None,
+    checkpoint_dsn: str | None = None,
+    on_change: Callable[[GenerateStats], None] | None = None,
+) -> GenerateSummary:
+    """Run (or continue) a generate run with its courses sharded over ``workers`` local
+    processes (``shards`` default: one per worker). ``concurrency`` is per shard."""
+    if workers < 1:
+        raise ConfigError("--workers must be at least 1")
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=spawn) as executor:
+        return generate_sharded(
+            ProcessPool(executor), sims, profiles, spec, n_courses, out, concurrency, endpoints,
+            shards=shards or workers, chroma_url=chroma_url, checkpoint_dsn=checkpoint_dsn,
+            on_change=on_change,
+        )  # fmt: skip
+
+
+def generate_sharded(
+    pool: ShardPool,
+    sims: Sequence[Simulation],
+    profiles: Sequence[ClientProfile],
+    spec: str,
+    n_courses: int,
+    out: Path,
+    concurrency: int | None,
+    endpoints: Sequence[str],
+    *,
+    shards: int,
+    chroma_url: str | None = None,
+    checkpoint_dsn: str | None = None,
+    on_change: Callable[[GenerateStats], None] | None = None,
+) -> GenerateSummary:
+    """Run (or continue) a generate run with its courses sharded over ``pool``, then
+    consolidate the shards into the run directory."""
     run = RunDir(out)
     n_shards = _shard_count(run, shards)
     if n_shards < 1:
@@ -141,28 +261,17 @@ def generate_on_ray(
     open_generate_run(run, sims, profiles, spec, n_courses, endpoints, shards=n_shards)
     key = resume_key(sims[0], profiles)
     plans = plan_courses(profiles, n_courses, sims[0].config.seed)
-    if not ray.is_initialized():
-        try:
-            ray.init(
-                address=ray_address,
-                include_dashboard=False,
-                log_to_driver=False,
-                logging_level=logging.ERROR,
-            )
-        except (ConnectionError, RuntimeError, ValueError) as exc:
-            raise ModelUnavailableError(f"Ray cluster {ray_address}: {exc}") from None
-    task = ray.remote(num_cpus=1, max_retries=2)(run_shard)
     config = sims[0].config.model_dump(mode="json")
     profiles_json = [p.model_dump(mode="json") for p in profiles]
     stats = GenerateStats(planned=len(plans))
-    refs = []
+    handles = []
     for k in range(n_shards):
         indices = [p.index for p in plans if p.index % n_shards == k]
         if not indices:
             continue
         endpoint = endpoints[k % len(endpoints)] if endpoints else None
-        refs.append(
-            task.remote(
+        handles.append(
+            pool.submit(
                 config,
                 endpoint,
                 profiles_json,
@@ -174,7 +283,7 @@ def generate_on_ray(
                 checkpoint_dsn,
             )
         )
-    results, errors = _wait(ray, refs, out, n_shards, stats, on_change)
+    results, errors = _wait(pool, handles, out, n_shards, stats, on_change)
     in_run = consolidate(out, n_shards)
     summary = _merge(results, stats.started, run.repairs)
     summary.sessions_in_run, summary.courses_in_run = in_run
@@ -185,7 +294,7 @@ def generate_on_ray(
 
 
 def _wait(
-    ray: Any,
+    pool: ShardPool,
     pending: list[Any],
     out: Path,
     n_shards: int,
@@ -196,10 +305,10 @@ def _wait(
     results: list[GenerateSummary] = []
     errors: list[str] = []
     while pending:
-        done, pending = ray.wait(pending, num_returns=1, timeout=2.0)
-        for ref in done:
+        done, pending = pool.wait(pending)
+        for handle in done:
             try:
-                results.append(GenerateSummary.model_validate(ray.get(ref)))
+                results.append(GenerateSummary.model_validate(pool.result(handle)))
             except Exception as exc:  # a shard's task died (node lost, OOM): recorded, go on
                 errors.append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
         if on_change is not None:

@@ -75,11 +75,23 @@ class GenerateOptions:
     executor: Executor = Executor.LOCAL
     ray_address: str | None = None
     shards: int | None = None
+    workers: int = 1
 
     def check(self) -> None:
         """Raises ConfigError for flags that do not go together."""
-        if self.executor is Executor.LOCAL and (self.ray_address or self.shards):
-            raise ConfigError("--ray-address and --shards apply to --executor ray")
+        if self.workers < 1:
+            raise ConfigError("--workers must be at least 1")
+        if self.workers > 1 and self.executor is Executor.RAY:
+            raise ConfigError("--workers runs shards in local processes; Ray has its own")
+        if self.executor is Executor.LOCAL and self.ray_address:
+            raise ConfigError("--ray-address applies to --executor ray")
+        if self.executor is Executor.LOCAL and self.workers == 1 and self.shards:
+            raise ConfigError("--shards applies to --executor ray or --workers N")
+
+    @property
+    def sharded(self) -> bool:
+        """Courses run in shards (Ray tasks or worker processes), not in this process."""
+        return self.executor is Executor.RAY or self.workers > 1
         if self.serve is not None and (
             self.endpoints or self.model.model_path or self.model.packaged
         ):
@@ -155,8 +167,16 @@ def run_job(
     sims: Sequence[Simulation],
     on_change: Callable[[GenerateStats], None] | None = None,
 ) -> GenerateSummary:
-    """Run the job's courses on ``sims``, here or on Ray."""
+    """Run the job's courses on ``sims``: here, in worker processes, or on Ray."""
     o = job.options
+    if o.workers > 1:
+        from counselsim.services.distributed import generate_in_processes
+
+        return generate_in_processes(
+            sims, job.profiles, o.profiles, job.courses, o.out, o.concurrency, job.endpoints,
+            workers=o.workers, shards=o.shards, chroma_url=o.chroma_url,
+            checkpoint_dsn=o.checkpoint_dsn, on_change=on_change,
+        )  # fmt: skip
     if o.executor is Executor.RAY:
         from counselsim.services.distributed import generate_on_ray
 
