@@ -1,6 +1,5 @@
-"""Courses per hour against an OpenAI-compatible server with a fixed capacity, measured in one
-run: counselsim's concurrent ``generate`` vs the ideal at that capacity, vs a one-at-a-time
-loop (the peers' design) on the same server, and the framework's overhead per model call.
+"""Courses per hour against an OpenAI-compatible server with a fixed capacity, and what the
+driver costs per model call, measured in one run.
 
 The server is ``tests.support.simserver`` (Starlette on uvicorn) in its own process: every
 request holds one of K slots for a fixed latency, the rest queue (a serving engine with K batch
@@ -9,7 +8,14 @@ slots). The ideal is K requests always in flight:
 graph, SQLite checkpointer, Chroma memory and the offline USE embedder; only the model is
 simulated.
 
-Usage:  .venv/bin/python benchmarks/serving.py [--latency 0.25] [--capacity 8] [--courses 16]
+Rows: one course at a time (the peers' design); counselsim at concurrency K for each K; and
+with ``--workers W`` worker processes at the largest K. **Driver CPU per call** is the process
+time of the driver (and, with workers, of its worker processes) over the model calls made:
+the server's CPU is not counted. ``--in-flight N`` adds a row with N courses in flight at once
+(server capacity N, a long latency) and reports the driver's peak RSS.
+
+Usage:  .venv/bin/python benchmarks/serving.py [--latency 0.25] [--capacity 8,64,256]
+        [--workers 2] [--in-flight 1000] [--sessions 1] [--max-turns 3]
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import resource
 import subprocess
 import sys
 import tempfile
@@ -27,6 +34,7 @@ from typing import Any
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+PROFILES = "en-help-rejecting,zh-grief,en-crisis-risk,zh-ambivalent"
 
 
 def start_server(latency: float, capacity: int) -> tuple[subprocess.Popen[bytes], str]:
@@ -48,11 +56,14 @@ def start_server(latency: float, capacity: int) -> tuple[subprocess.Popen[bytes]
     raise SystemExit("simulated server did not start")
 
 
-async def run(url: str, out: Path, courses: int, concurrency: int, args: Any) -> dict[str, Any]:
+def server_requests(url: str) -> int:
+    """Requests the simulated server has answered (its /stats endpoint)."""
+    return int(httpx.get(url.removesuffix("/v1") + "/sim/stats", timeout=5).json()["requests"])
+
+
+def simulation(url: str, args: Any) -> Any:
     from counselsim.config import load_config
     from counselsim.services.compose import build_simulation
-    from counselsim.services.generate import generate
-    from counselsim.services.profiles import load_profile_set
 
     cfg = load_config(
         overrides={
@@ -63,71 +74,118 @@ async def run(url: str, out: Path, courses: int, concurrency: int, args: Any) ->
             "model": {"base_url": url, "model": "sim"},
         }
     )
-    sim = build_simulation(cfg)
-    profiles = load_profile_set("en-help-rejecting,zh-grief,en-crisis-risk,zh-ambivalent", out)
+    return build_simulation(cfg)
+
+
+async def run(url: str, out: Path, courses: int, concurrency: int, args: Any) -> dict[str, Any]:
+    from counselsim.services.generate import generate
+    from counselsim.services.profiles import load_profile_set
+
+    sim = simulation(url, args)
+    profiles = load_profile_set(PROFILES, out)
     summary = await generate([sim], profiles, "bench", courses, out, concurrency)
     await sim.aclose()
-    calls = sim.counselor_llm.usage.calls  # the one server LLM serves every role
-    return {**summary.model_dump(), "calls": calls}
+    return summary.model_dump()
+
+
+def run_workers(url: str, out: Path, courses: int, concurrency: int, args: Any) -> dict[str, Any]:
+    from counselsim.services.distributed import generate_in_processes
+    from counselsim.services.profiles import load_profile_set
+
+    sim = simulation(url, args)
+    profiles = load_profile_set(PROFILES, out)
+    summary = generate_in_processes(
+        [sim], profiles, "bench", courses, out, concurrency, [url], workers=args.workers
+    )
+    return summary.model_dump()
+
+
+def cpu_seconds() -> float:
+    """Process time of this driver plus its finished children (worker processes)."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def measure(name: str, k: int, latency: float, n: int, conc: int, tmp: Path, args: Any,
+            workers: bool = False) -> dict[str, Any]:  # fmt: skip
+    proc, url = start_server(latency, k)
+    try:
+        out = tmp / name.replace(" ", "_").replace(",", "").replace("=", "")
+        cpu0, started = cpu_seconds(), time.perf_counter()
+        if workers:
+            summary = run_workers(url, out, n, conc, args)
+        else:
+            summary = asyncio.run(run(url, out, n, conc, args))
+        wall, cpu = time.perf_counter() - started, cpu_seconds() - cpu0
+        calls = server_requests(url)
+    finally:
+        proc.terminate()
+        proc.wait()
+    return {"k": k, "courses": n, "wall": wall, "cpu": cpu, "calls": calls,
+            "failed": summary["failed"]}  # fmt: skip
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--latency", type=float, default=0.25, help="seconds per request")
-    ap.add_argument("--capacity", type=int, default=8, help="requests served at once (K)")
-    ap.add_argument("--courses", type=int, default=16)
+    ap.add_argument("--capacity", default="8,64,256", help="requests served at once (K), a list")
+    ap.add_argument("--courses", type=int, default=None, help="per row (default: 2 K)")
+    ap.add_argument("--workers", type=int, default=2, help="worker processes (0: no such row)")
+    ap.add_argument("--in-flight", type=int, default=0, help="a row with N courses in flight")
     ap.add_argument("--sessions", type=int, default=1)
     ap.add_argument("--max-turns", type=int, default=3)
     args = ap.parse_args()
     logging.disable(logging.WARNING)
-    k, lat = args.capacity, args.latency
+    ks = [int(x) for x in args.capacity.split(",")]
+    lat = args.latency
 
-    rows = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        proc, url = start_server(0.0, k)  # warm-up, unmeasured: loads the embedder, imports
+    rows: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        proc, url = start_server(0.0, 4)  # warm-up, unmeasured: loads the embedder, imports
         try:
-            asyncio.run(run(url, Path(tmp) / "warmup", 1, 1, args))
+            asyncio.run(run(url, tmp / "warmup", 2, 2, args))
         finally:
             proc.terminate()
             proc.wait()
-        for name, conc, latency in (
-            ("overhead (0 latency, 1 at a time)", 1, 0.0),
-            ("one at a time", 1, lat),
-            (f"counselsim, concurrency {k}", k, lat),
-            (f"counselsim, concurrency {2 * k}", 2 * k, lat),
-        ):
-            proc, url = start_server(latency, k)
-            try:
-                out = Path(tmp) / name.replace(" ", "_").replace(",", "")
-                n = max(2, args.courses // 4) if conc == 1 else args.courses
-                started = time.perf_counter()
-                summary = asyncio.run(run(url, out, n, conc, args))
-                wall = time.perf_counter() - started
-            finally:
-                proc.terminate()
-                proc.wait()
-            rows[name] = {"courses": n, "wall": wall, "calls": summary["calls"],
-                          "failed": summary["failed"]}  # fmt: skip
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        rows["one at a time"] = measure("one", ks[0], lat, 4, 1, tmp, args)
+        for k in ks:
+            n = args.courses or 2 * k
+            rows[f"counselsim, K={k}"] = measure(f"k{k}", k, lat, n, k, tmp, args)
+        if args.workers > 1:
+            k = ks[-1]
+            n = args.courses or 2 * k
+            name = f"--workers {args.workers}, K={k}"
+            per = -(-k // args.workers)  # concurrency per worker: K over the workers
+            rows[name] = measure(name, k, lat, n, per, tmp, args, workers=True)
+        if args.in_flight:
+            n = args.in_flight
+            # a latency long enough that every course is in flight before the first answer
+            rows[f"{n} in flight"] = measure(f"f{n}", n, max(lat, n / 200), n, n, tmp, args)
+        rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-    base = rows["overhead (0 latency, 1 at a time)"]
-    per_call_ms = 1000 * base["wall"] / base["calls"]
-    calls_per_course = rows["one at a time"]["calls"] / rows["one at a time"]["courses"]
-    ideal = 3600 * k / (lat * calls_per_course)
-    print(f"server: latency {lat} s/request, capacity K={k}; {calls_per_course:.1f} requests "
-          f"per course ({args.sessions} session x {args.max_turns} exchanges)")  # fmt: skip
-    print(f"framework overhead per model call (incl. HTTP, checkpoints, memory): {per_call_ms:.1f}"
-          f" ms = {per_call_ms / (1000 * lat):.3f} of the request latency")  # fmt: skip
-    print(f"ideal at K: {ideal:.0f} courses/h")
     one = rows["one at a time"]
+    per_course = one["calls"] / one["courses"]
     one_rate = 3600 * one["courses"] / one["wall"]
-    print(f"{'run':<32} {'courses':>7} {'wall s':>7} {'courses/h':>9} {'vs ideal':>8} "
-          f"{'vs 1-at-a-time':>14} failed")  # fmt: skip
+    print(f"server latency {lat} s/request; {per_course:.1f} requests per course "
+          f"({args.sessions} session x {args.max_turns} exchanges); one at a time "
+          f"{one_rate:.0f} courses/h")  # fmt: skip
+    print(f"{'run':<24} {'courses':>7} {'wall s':>7} {'courses/h':>9} {'ideal':>7} "
+          f"{'vs ideal':>8} {'CPU ms/call':>11} failed")  # fmt: skip
     for name, r in rows.items():
-        if name.startswith("overhead"):
-            continue
         rate = 3600 * r["courses"] / r["wall"]
-        print(f"{name:<32} {r['courses']:>7} {r['wall']:>7.1f} {rate:>9.0f} {rate / ideal:>8.2f} "
-              f"{rate / one_rate:>14.2f} {r['failed']}")  # fmt: skip
+        ideal = 3600 * r["k"] / (lat * per_course) if name != "one at a time" else one_rate
+        if name.endswith("in flight"):
+            ideal = rate  # latency stretched on purpose: the row is about memory
+        ms = 1000 * r["cpu"] / r["calls"]
+        print(f"{name:<24} {r['courses']:>7} {r['wall']:>7.1f} {rate:>9.0f} {ideal:>7.0f} "
+              f"{rate / ideal:>8.2f} {ms:>11.2f} {r['failed']}")  # fmt: skip
+    print(
+        f"driver peak RSS: {rss_before:.0f} MB after warm-up, {rss_peak:.0f} MB at the end"
+        + (f" (after {args.in_flight} courses in flight)" if args.in_flight else "")
+    )
 
 
 if __name__ == "__main__":
