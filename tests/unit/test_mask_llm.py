@@ -55,7 +55,7 @@ async def test_english_prompt_and_schema_constrained_output():
     spans = await llm_spans(llm, text, "en")
     assert [s.text for s in spans] == ["Bobby Tables"]
     kwargs = fake.calls[0].kwargs
-    fmt = kwargs["response_format"]
+    fmt = kwargs["extra_body"]["response_format"]  # in the body, as sent
     assert fmt["type"] == "json_schema"
     assert fmt["json_schema"]["name"] == DetectedIdentifiers.__name__
     assert "identifiers" in fmt["json_schema"]["schema"]["properties"]

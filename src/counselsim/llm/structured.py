@@ -156,10 +156,13 @@ class LLM:
                 "max_tokens": kw.pop("max_tokens"),
             }
             kw["extra_body"] = extra
+            # The schema goes in the body as it is: as a keyword argument, the OpenAI client
+            # would walk it on every request (~0.5 ms of the driver's CPU per call) and parse
+            # the answer a second time. A cut answer is seen from its finish_reason.
             if schema is not None and self.response_format == "json_object":
-                kw["response_format"] = {"type": "json_object", "schema": json_schema(schema)}
+                extra["response_format"] = {"type": "json_object", "schema": json_schema(schema)}
             elif schema is not None:
-                kw["response_format"] = {
+                extra["response_format"] = {
                     "type": "json_schema",
                     "json_schema": {"name": schema.__name__, "schema": json_schema(schema)},
                 }
