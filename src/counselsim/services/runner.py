@@ -4,9 +4,11 @@ one or more endpoints, each outcome logged in ``courses.jsonl``."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from counselsim.config import derive_seed
@@ -94,6 +96,23 @@ class GenerateStats:
         )
 
 
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Cyclic GC tuned for a run of many courses in flight, restored after it: what is
+    loaded before the run (models, embedder, imports) is frozen out of collections, and the
+    young generation is collected every 20,000 allocations instead of 700 (a full collection
+    of hundreds of courses' objects was ~10 % of the driver's CPU at 256 in flight)."""
+    gc.collect()
+    gc.freeze()
+    before = gc.get_threshold()
+    gc.set_threshold(20_000, 50, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
+
+
 def _cause(exc: BaseException) -> str:
     text = str(exc).splitlines()[0] if str(exc) else ""
     return f"{type(exc).__name__}: {text}"[:300]
@@ -145,6 +164,10 @@ class Generator:
 
     async def run(self, plans: Sequence[CoursePlan], ws: Workspace) -> GenerateStats:
         """Run every plan not yet done; returns the counters (also kept in ``stats``)."""
+        with _fewer_collections():
+            return await self._run(plans, ws)
+
+    async def _run(self, plans: Sequence[CoursePlan], ws: Workspace) -> GenerateStats:
         todo = [p for p in plans if not self.courses.done(p.course_id)]
         self.stats.planned = len(plans)
         self.stats.skipped = len(plans) - len(todo)
