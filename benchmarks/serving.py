@@ -89,14 +89,15 @@ async def run(url: str, out: Path, courses: int, concurrency: int, args: Any) ->
 
 
 def run_workers(url: str, out: Path, courses: int, concurrency: int, args: Any) -> dict[str, Any]:
-    from counselsim.services.distributed import generate_in_processes
+    from counselsim.services.distributed import generate_sharded, process_pool
     from counselsim.services.profiles import load_profile_set
 
     sim = simulation(url, args)
     profiles = load_profile_set(PROFILES, out)
-    summary = generate_in_processes(
-        [sim], profiles, "bench", courses, out, concurrency, [url], workers=args.workers
-    )
+    with process_pool(args.workers) as pool:
+        summary = generate_sharded(
+            pool, [sim], profiles, "bench", courses, out, concurrency, [url], shards=args.workers
+        )
     return summary.model_dump()
 
 

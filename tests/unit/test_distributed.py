@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -113,15 +114,18 @@ def test_an_unreachable_chroma_server_is_one_line() -> None:
 def test_ray_shards_courses_across_workers_and_resumes(
     tmp_path: Path, local_ray: None, chroma_url: str
 ) -> None:
-    from counselsim.services.distributed import generate_on_ray, shard_dir
+    from counselsim.services.distributed import RayPool, generate_sharded, shard_dir
+
+    def generate_on_ray(*args: Any, shards: int, chroma_url: str) -> Any:
+        return generate_sharded(RayPool(None), *args, shards=shards, chroma_url=chroma_url)
 
     profiles = load_profile_set("en-help-rejecting,zh-grief", tmp_path)
     out = tmp_path / "run"
     with SimServer(seed=1, capacity=2) as a, SimServer(seed=2, capacity=2) as b:
         sims = sims_for(a.base_url, b.base_url)
         urls = [a.base_url, b.base_url]
-        summary = generate_on_ray(sims, profiles, "x", 5, out, 2, urls, ray_address=None,
-                                  shards=2, chroma_url=chroma_url)  # fmt: skip
+        summary = generate_on_ray(sims, profiles, "x", 5, out, 2, urls, shards=2,
+                                  chroma_url=chroma_url)  # fmt: skip
         assert summary.done == 5 and summary.failed == 0 and not summary.shard_errors
         assert a.stats.requests > 0 and b.stats.requests > 0  # each shard its endpoint
         sent = a.stats.requests + b.stats.requests
@@ -137,7 +141,7 @@ def test_ray_shards_courses_across_workers_and_resumes(
         assert json.loads((out / "run.json").read_text())["shards"] == 2
 
         # the same command again: each shard finds its courses done
-        again = generate_on_ray(sims, profiles, "x", 5, out, 2, urls, ray_address=None,
-                                shards=3, chroma_url=chroma_url)  # fmt: skip
+        again = generate_on_ray(sims, profiles, "x", 5, out, 2, urls, shards=3,
+                                chroma_url=chroma_url)  # fmt: skip
         assert again.already_done == 5 and again.done == 0 and again.shards == 2
         assert a.stats.requests + b.stats.requests == sent

@@ -220,17 +220,19 @@ def test_worker_processes_write_what_one_process_writes_and_resume(tmp_path):
     """``--workers 2``: shards in spawned processes, consolidated into the run directory,
     session for session what a single process writes; the same command again finds every
     course done and sends no request."""
-    from counselsim.services.distributed import generate_in_processes, shard_dir
+    from counselsim.services.distributed import generate_sharded, process_pool, shard_dir
+
+    def generate_in_processes(*args: Any) -> Any:
+        with process_pool(2) as pool:
+            return generate_sharded(pool, *args, shards=2)
 
     profiles = load_profile_set("en-help-rejecting,zh-grief", tmp_path)
     with SimServer(seed=1, capacity=4) as s:
         sims = sims_for(s.base_url)
-        summary = generate_in_processes(sims, profiles, "x", 5, tmp_path / "w", 2, [s.base_url],
-                                        workers=2)  # fmt: skip
+        summary = generate_in_processes(sims, profiles, "x", 5, tmp_path / "w", 2, [s.base_url])
         assert summary.done == 5 and summary.shards == 2 and not summary.shard_errors
         sent = s.stats.requests
-        again = generate_in_processes(sims, profiles, "x", 5, tmp_path / "w", 2, [s.base_url],
-                                      workers=2)  # fmt: skip
+        again = generate_in_processes(sims, profiles, "x", 5, tmp_path / "w", 2, [s.base_url])
         assert again.already_done == 5 and again.done == 0 and s.stats.requests == sent
     assert lines(shard_dir(tmp_path / "w", 1) / RunDir.COURSES)  # shard 1 ran in its process
     with SimServer(seed=1, capacity=4) as s:

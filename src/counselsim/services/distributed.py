@@ -23,9 +23,10 @@ import asyncio
 import logging
 import multiprocessing
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor
 from concurrent.futures import wait as wait_futures
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -131,7 +132,8 @@ class ShardPool(Protocol):
 
 
 class RayPool:
-    """Shards as Ray tasks (one CPU each, retried twice if a node is lost)."""
+    """Shards as Ray tasks (one CPU each, retried twice if a node is lost). Raises
+    ConfigError without Ray installed, ModelUnavailableError for an unreachable cluster."""
 
     def __init__(self, address: str | None) -> None:
         try:
@@ -183,58 +185,14 @@ class ProcessPool:
 _POLL_S = 2.0
 
 
-def generate_on_ray(
-    sims: Sequence[Simulation],
-    profiles: Sequence[ClientProfile],
-    spec: str,
-    n_courses: int,
-    out: Path,
-    concurrency: int | None,
-    endpoints: Sequence[str],
-    *,
-    ray_address: str | None,
-    shards: int,
-    chroma_url: str | None = None,
-    checkpoint_dsn: str | None = None,
-    on_change: Callable[[GenerateStats], None] | None = None,
-) -> GenerateSummary:
-    """Run (or continue) a generate run with its courses sharded over Ray tasks.
-
-    ``concurrency`` is per shard. Raises ConfigError without Ray installed and
-    ModelUnavailableError when the cluster cannot be reached.
-    """
-    return generate_sharded(
-        RayPool(ray_address), sims, profiles, spec, n_courses, out, concurrency, endpoints,
-        shards=shards, chroma_url=chroma_url, checkpoint_dsn=checkpoint_dsn, on_change=on_change,
-    )  # fmt: skip
-
-
-def generate_in_processes(
-    sims: Sequence[Simulation],
-    profiles: Sequence[ClientProfile],
-    spec: str,
-    n_courses: int,
-    out: Path,
-    concurrency: int | None,
-    endpoints: Sequence[str],
-    *,
-    workers: int,
-    shards: int | None = None,
-    chroma_url: str | None = None,
-    checkpoint_dsn: str | None = None,
-    on_change: Callable[[GenerateStats], None] | None = None,
-) -> GenerateSummary:
-    """Run (or continue) a generate run with its courses sharded over ``workers`` local
-    processes (``shards`` default: one per worker). ``concurrency`` is per shard."""
+@contextmanager
+def process_pool(workers: int) -> Iterator[ProcessPool]:
+    """``workers`` spawned local processes for :func:`generate_sharded`."""
     if workers < 1:
         raise ConfigError("--workers must be at least 1")
     spawn = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=spawn) as executor:
-        return generate_sharded(
-            ProcessPool(executor), sims, profiles, spec, n_courses, out, concurrency, endpoints,
-            shards=shards or workers, chroma_url=chroma_url, checkpoint_dsn=checkpoint_dsn,
-            on_change=on_change,
-        )  # fmt: skip
+        yield ProcessPool(executor)
 
 
 def generate_sharded(
@@ -252,8 +210,9 @@ def generate_sharded(
     checkpoint_dsn: str | None = None,
     on_change: Callable[[GenerateStats], None] | None = None,
 ) -> GenerateSummary:
-    """Run (or continue) a generate run with its courses sharded over ``pool``, then
-    consolidate the shards into the run directory."""
+    """Run (or continue) a generate run with its courses sharded over ``pool`` (Ray tasks:
+    :class:`RayPool`; local processes: :func:`process_pool`), then consolidate the shards
+    into the run directory. ``concurrency`` is per shard."""
     run = RunDir(out)
     n_shards = _shard_count(run, shards)
     if n_shards < 1:

@@ -169,22 +169,25 @@ def run_job(
 ) -> GenerateSummary:
     """Run the job's courses on ``sims``: here, in worker processes, or on Ray."""
     o = job.options
-    if o.workers > 1:
-        from counselsim.services.distributed import generate_in_processes
+    if o.sharded:
+        from counselsim.services.distributed import (
+            RayPool,
+            ShardPool,
+            generate_sharded,
+            process_pool,
+        )
 
-        return generate_in_processes(
-            sims, job.profiles, o.profiles, job.courses, o.out, o.concurrency, job.endpoints,
-            workers=o.workers, shards=o.shards, chroma_url=o.chroma_url,
-            checkpoint_dsn=o.checkpoint_dsn, on_change=on_change,
-        )  # fmt: skip
-    if o.executor is Executor.RAY:
-        from counselsim.services.distributed import generate_on_ray
+        def sharded(pool: ShardPool, shards: int) -> GenerateSummary:
+            return generate_sharded(
+                pool, sims, job.profiles, o.profiles, job.courses, o.out, o.concurrency,
+                job.endpoints, shards=shards, chroma_url=o.chroma_url,
+                checkpoint_dsn=o.checkpoint_dsn, on_change=on_change,
+            )  # fmt: skip
 
-        return generate_on_ray(
-            sims, job.profiles, o.profiles, job.courses, o.out, o.concurrency, job.endpoints,
-            ray_address=o.ray_address, shards=o.shards or max(2, len(job.endpoints)),
-            chroma_url=o.chroma_url, checkpoint_dsn=o.checkpoint_dsn, on_change=on_change,
-        )  # fmt: skip
+        if o.workers > 1:
+            with process_pool(o.workers) as workers:
+                return sharded(workers, o.shards or o.workers)
+        return sharded(RayPool(o.ray_address), o.shards or max(2, len(job.endpoints)))
 
     async def local() -> GenerateSummary:
         try:
