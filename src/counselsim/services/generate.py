@@ -87,15 +87,15 @@ class GenerateOptions:
             raise ConfigError("--ray-address applies to --executor ray")
         if self.executor is Executor.LOCAL and self.workers == 1 and self.shards:
             raise ConfigError("--shards applies to --executor ray or --workers N")
+        if self.serve is not None and (
+            self.endpoints or self.model.model_path or self.model.packaged
+        ):
+            raise ConfigError("--serve-model starts its own server: drop --base-url/--model-path")
 
     @property
     def sharded(self) -> bool:
         """Courses run in shards (Ray tasks or worker processes), not in this process."""
         return self.executor is Executor.RAY or self.workers > 1
-        if self.serve is not None and (
-            self.endpoints or self.model.model_path or self.model.packaged
-        ):
-            raise ConfigError("--serve-model starts its own server: drop --base-url/--model-path")
 
 
 @dataclass(frozen=True)
