@@ -279,3 +279,20 @@ def test_concurrency_defaults_by_engine(caplog):
     assert effective_concurrency([sim(Engine.EMBEDDED)], None) == 1 and not caplog.text
     assert effective_concurrency([sim(Engine.GGUF)], 4) == 1
     assert "one course at a time" in caplog.text
+
+
+def test_overlapping_runs_leave_the_gc_as_they_found_it():
+    """Two runs that overlap (a stress test runs one per counselor): the GC stays tuned
+    until the last ends, then its thresholds and frozen objects are as before."""
+    import gc
+
+    from counselsim.services.runner import _fewer_collections
+
+    before, frozen = gc.get_threshold(), gc.get_freeze_count()
+    a, b = _fewer_collections(), _fewer_collections()
+    a.__enter__()
+    b.__enter__()
+    a.__exit__(None, None, None)
+    assert gc.get_threshold() == (20_000, 50, 100)  # b is still running
+    b.__exit__(None, None, None)
+    assert gc.get_threshold() == before and gc.get_freeze_count() == frozen

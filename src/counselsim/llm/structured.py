@@ -12,7 +12,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-import openai
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from pydantic import BaseModel, ValidationError
@@ -177,18 +176,9 @@ class LLM:
         log-probabilities (None when the engine gave none)."""
         started = time.perf_counter()
         self.usage.note_prompt(step, messages)
-        try:
-            msg = await with_retries(
-                lambda: self.chat_model.ainvoke(messages, **kwargs), self.retry_attempts, step
-            )
-        except openai.LengthFinishReasonError as exc:
-            # the OpenAI client refuses to parse a schema-constrained answer cut at max_tokens;
-            # the cut text goes to the repair path like any invalid answer
-            self.usage.calls += 1
-            if exc.completion.usage is not None:
-                self.usage.prompt_tokens += exc.completion.usage.prompt_tokens
-                self.usage.completion_tokens += exc.completion.usage.completion_tokens
-            return exc.completion.choices[0].message.content or "", True, None
+        msg = await with_retries(
+            lambda: self.chat_model.ainvoke(messages, **kwargs), self.retry_attempts, step
+        )
         self.usage.calls += 1
         usage = (msg.response_metadata or {}).get("usage") or {}
         if isinstance(msg, AIMessage) and msg.usage_metadata:

@@ -40,6 +40,13 @@ if TYPE_CHECKING:  # the judges and the extractor are imported only by the comma
     from counselsim.services.course import Progress
 
 
+async def close_chat_model(model: object) -> None:
+    """Close a server chat model's HTTP client (langchain-openai's); others have none."""
+    client = getattr(model, "root_async_client", None)
+    if client is not None:
+        await client.close()
+
+
 @dataclass
 class Simulation:
     """Everything a run needs except the output directory: an LLM for each role. On the
@@ -89,9 +96,7 @@ class Simulation:
     async def aclose(self) -> None:
         """Close the server models' HTTP clients (before the event loop that used them ends)."""
         for llm in self.llms():
-            client = getattr(llm.chat_model, "root_async_client", None)
-            if client is not None:
-                await client.close()
+            await close_chat_model(llm.chat_model)
 
     def deps(self, llm: LLM) -> AgentDeps:
         """An agent's collaborators on ``llm``."""

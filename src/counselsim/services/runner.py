@@ -10,6 +10,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from counselsim.config import derive_seed
 from counselsim.critic.tally import run_evidence
@@ -101,16 +102,25 @@ def _fewer_collections() -> Iterator[None]:
     """Cyclic GC tuned for a run of many courses in flight, restored after it: what is
     loaded before the run (models, embedder, imports) is frozen out of collections, and the
     young generation is collected every 20,000 allocations instead of 700 (a full collection
-    of hundreds of courses' objects was ~10 % of the driver's CPU at 256 in flight)."""
-    gc.collect()
-    gc.freeze()
-    before = gc.get_threshold()
-    gc.set_threshold(20_000, 50, 100)
+    of hundreds of courses' objects was ~10 % of the driver's CPU at 256 in flight). Runs
+    that overlap (a stress test runs one per counselor) share it: the first tunes, the last
+    restores."""
+    if _tuned["runs"] == 0:
+        gc.collect()
+        gc.freeze()
+        _tuned["before"] = gc.get_threshold()
+        gc.set_threshold(20_000, 50, 100)
+    _tuned["runs"] += 1
     try:
         yield
     finally:
-        gc.set_threshold(*before)
-        gc.unfreeze()
+        _tuned["runs"] -= 1
+        if _tuned["runs"] == 0:
+            gc.set_threshold(*_tuned["before"])
+            gc.unfreeze()
+
+
+_tuned: dict[str, Any] = {"runs": 0, "before": None}
 
 
 def _cause(exc: BaseException) -> str:

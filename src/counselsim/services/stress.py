@@ -43,7 +43,12 @@ from counselsim.personas.models import ClientProfile
 from counselsim.records import Comparison
 from counselsim.report.validation import load_validation
 from counselsim.runs import RunDir, RunKind
-from counselsim.services.compose import Simulation, build_server_llm, course_rubric
+from counselsim.services.compose import (
+    Simulation,
+    build_server_llm,
+    close_chat_model,
+    course_rubric,
+)
 from counselsim.services.course import Workspace, course_deps, run_course_in
 from counselsim.services.generate import effective_concurrency, profile_digest
 from counselsim.services.options import ModelFlags
@@ -264,7 +269,7 @@ class StressRun:
         """Create or continue the run directory (refusing another run's)."""
         o = self.job.options
         manifest = self.sim.manifest(
-            RunKind.STRESS, self.key, courses=o.courses_per_persona * len(self.job.personas),
+            RunKind.STRESS, self.key, courses=self._n_courses(),
             counselors=[e.name for e in self.entrants], rubric=self.job.rubric.name,
             judge_repeats=o.judge_repeats, **self._manifest_fields(),
         )  # fmt: skip
@@ -359,12 +364,6 @@ class StressRun:
         return StressResult(self.top.root, report, failed, stopped)
 
 
-async def _close(model: object) -> None:
-    client = getattr(model, "root_async_client", None)
-    if client is not None:
-        await client.close()
-
-
 async def stress_test(
     job: StressJob,
     sim: Simulation,
@@ -386,6 +385,6 @@ async def stress_test(
         await sim.aclose()
         for e in entrants:
             if e.box is not None:
-                await _close(e.box.chat_model)
+                await close_chat_model(e.box.chat_model)
             elif e.sim is not sim:
-                await _close(e.sim.counselor_llm.chat_model)
+                await close_chat_model(e.sim.counselor_llm.chat_model)
