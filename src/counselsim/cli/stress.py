@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +11,7 @@ import typer
 from rich.progress import MofNCompleteColumn, TaskID
 from rich.table import Table
 
+from counselsim import aio
 from counselsim.cli.app import (
     SeedOpt,
     app,
@@ -115,7 +115,7 @@ def stress_test(
     with resumable(RunDir(out_dir).saved), _progress(len(job.personas) * courses_per_persona) as on:
         from counselsim.services.stress import stress_test as run
 
-        result = asyncio.run(run(job, sim, entrants, on_change=on))
+        result = aio.run(run(job, sim, entrants, on_change=on))
     _print(result)
     if result.exit_code:
         raise typer.Exit(result.exit_code)

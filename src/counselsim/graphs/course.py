@@ -15,11 +15,17 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from langgraph.graph import START, StateGraph
+from langgraph.runtime import Runtime
 
 from counselsim.agents.scribe import ScribeAgent
 from counselsim.config import derive_seed
 from counselsim.critic.tally import with_evidence
-from counselsim.graphs.session import SessionDeps, build_session_graph, initial_session_state
+from counselsim.graphs.session import (
+    SessionDeps,
+    initial_session_state,
+    session_app,
+    session_nodes,
+)
 from counselsim.graphs.state import CourseState, Node
 from counselsim.labels import EndReason
 from counselsim.personas.models import ClientProfile
@@ -123,20 +129,21 @@ def route_next_session(state: CourseState) -> Literal[Node.SESSION_RUN, "__end__
     return Node.SESSION_RUN if state["session_index"] <= state["n_sessions"] else "__end__"
 
 
-def build_course_graph(deps: CourseDeps) -> StateGraph[Any]:
-    """An uncompiled course graph; the session graph runs inside ``session_run``.
+def build_course_graph() -> StateGraph[Any, CourseDeps, Any, Any]:
+    """An uncompiled course graph; run it with ``context=`` the course's :class:`CourseDeps`
+    (so one compiled graph serves every course of a run). The session graph runs inside
+    ``session_run``.
 
     Checkpoints are taken per course step, not per turn: a per-turn checkpoint stores the whole
     transcript again each time (quadratic in session length, measured in benchmarks/). A run
     interrupted mid-session resumes at that session's start and, with per-call seeds derived
     from the run seed, regenerates it.
     """
-    session_app = build_session_graph(deps.session).compile(checkpointer=False)
 
-    def seed(state: CourseState, step: str) -> int:
+    def seed(state: CourseState, deps: CourseDeps, step: str) -> int:
         return derive_seed(deps.session.seed, state["course_id"], state["session_index"], step)
 
-    async def session_run(state: CourseState) -> dict[str, Any]:
+    async def session_run(state: CourseState, runtime: Runtime[CourseDeps]) -> dict[str, Any]:
         start = initial_session_state(
             state["course_id"],
             state["profile"],
@@ -146,36 +153,44 @@ def build_course_graph(deps: CourseDeps) -> StateGraph[Any]:
             state["notes"],
             state["min_turns"],
         )
-        done = await session_app.ainvoke(start)
+        nodes = session_nodes(runtime.context.session)
+        done = await session_app(nodes.opening, nodes.turn).ainvoke(start, context=nodes)
         return {"plan": done["plan"], "turns": done["turns"], "end_reason": done["end_reason"]}
 
-    async def session_summarize(state: CourseState) -> dict[str, Any]:
+    async def session_summarize(state: CourseState, runtime: Runtime[CourseDeps]) -> dict[str, Any]:
+        deps = runtime.context
         notes = await deps.scribe.summarize(
             state["turns"],
             state["profile"].language.value,
             state["session_index"],
-            seed(state, "summary"),
+            seed(state, deps, "summary"),
         )
         return {"summary": notes}
 
-    async def critic_score(state: CourseState) -> dict[str, Any]:
+    async def critic_score(state: CourseState, runtime: Runtime[CourseDeps]) -> dict[str, Any]:
+        deps = runtime.context
         report = await deps.critic.score(
             state["profile"],
             state["plan"],
             state["turns"],
             state["session_index"],
-            seed(state, "critic"),
+            seed(state, deps, "critic"),
         )
         return {"critic": report}
 
-    async def memory_write(state: CourseState) -> dict[str, Any]:
+    async def memory_write(state: CourseState, runtime: Runtime[CourseDeps]) -> dict[str, Any]:
+        # The last session is not indexed: no later session of the course recalls it (its
+        # summary and events are in its record), and embedding it is a corpus run's largest
+        # cost per course after the model's.
         assert state["summary"] is not None
-        await deps.session.client.remember(
-            state["course_id"], state["session_index"], state["summary"]
-        )
+        if state["session_index"] < state["n_sessions"]:
+            await runtime.context.session.client.remember(
+                state["course_id"], state["session_index"], state["summary"]
+            )
         return {}
 
-    async def record_write(state: CourseState) -> dict[str, Any]:
+    async def record_write(state: CourseState, runtime: Runtime[CourseDeps]) -> dict[str, Any]:
+        deps = runtime.context
         summary, critic, end = state["summary"], state["critic"], state["end_reason"]
         assert summary is not None and critic is not None and end is not None
         record = session_record(
@@ -194,7 +209,7 @@ def build_course_graph(deps: CourseDeps) -> StateGraph[Any]:
             "critic": None,
         }
 
-    g: StateGraph[Any] = StateGraph(CourseState)
+    g: StateGraph[Any, CourseDeps, Any, Any] = StateGraph(CourseState, context_schema=CourseDeps)
     g.add_node(Node.SESSION_RUN, session_run)
     g.add_node(Node.SESSION_SUMMARIZE, session_summarize)
     g.add_node(Node.CRITIC_SCORE, critic_score)

@@ -13,12 +13,14 @@ that reaches the turn cap with ``next_action: close``.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+import functools
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any, Literal, Protocol
 
 from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
 
 from counselsim.agents.client import ClientAgent
 from counselsim.agents.counselor import CounselorAgent, SessionContext
@@ -197,8 +199,19 @@ class AgentTurns:
         ]
 
 
-def build_session_graph(deps: SessionDeps) -> StateGraph[Any]:
-    """An uncompiled session graph; compile it with the checkpointer of your choice."""
+@dataclass(frozen=True)
+class SessionNodes:
+    """One course's session nodes by name (closures over its agents and seed), and the
+    order of the counselor's: the graph's *context*, so one compiled graph serves every
+    course whose counselor has the same nodes."""
+
+    nodes: Mapping[str, NodeFn]
+    opening: tuple[str, ...]
+    turn: tuple[str, ...]
+
+
+def session_nodes(deps: SessionDeps) -> SessionNodes:
+    """The session nodes of one course: its counselor source's, the client's and the end."""
     source = (
         AgentTurns(deps.counselor) if isinstance(deps.counselor, CounselorAgent) else deps.counselor
     )
@@ -217,20 +230,53 @@ def build_session_graph(deps: SessionDeps) -> StateGraph[Any]:
         )
         return {"turns": [turn]}
 
-    def session_end(state: SessionState) -> dict[str, Any]:
-        at_cap = counselor_turns(state["turns"]) >= state["max_turns"]
-        return {"end_reason": EndReason.TURN_CAP if at_cap else EndReason.COUNSELOR_CLOSED}
-
     opening, turn = list(source.opening(seed)), list(source.turn(seed))
-    g: StateGraph[Any] = StateGraph(SessionState)
-    for name, node in [*opening, *turn]:
-        g.add_node(name, node)
-    g.add_node(Node.CLIENT_RESPOND, client_respond)
+    return SessionNodes(
+        nodes={**dict(opening), **dict(turn), Node.CLIENT_RESPOND: client_respond},
+        opening=tuple(name for name, _ in opening),
+        turn=tuple(name for name, _ in turn),
+    )
+
+
+def session_end(state: SessionState) -> dict[str, Any]:
+    at_cap = counselor_turns(state["turns"]) >= state["max_turns"]
+    return {"end_reason": EndReason.TURN_CAP if at_cap else EndReason.COUNSELOR_CLOSED}
+
+
+def _dispatch(name: str) -> Callable[..., Awaitable[dict[str, Any]]]:
+    """A graph node that runs the course's own node of that name (from the run context)."""
+
+    async def node(state: SessionState, runtime: Runtime[SessionNodes]) -> dict[str, Any]:
+        return await runtime.context.nodes[name](state)
+
+    node.__name__ = name
+    return node
+
+
+def build_session_graph(
+    opening: Sequence[str], turn: Sequence[str]
+) -> StateGraph[Any, SessionNodes, Any, Any]:
+    """An uncompiled session graph for a counselor with these opening and turn nodes; run it
+    with ``context=session_nodes(deps)``."""
+    if not turn:
+        raise ValueError("a counselor turn needs at least one node")
+    g: StateGraph[Any, SessionNodes, Any, Any] = StateGraph(
+        SessionState, context_schema=SessionNodes
+    )
+    for name in [*opening, *turn, Node.CLIENT_RESPOND]:
+        g.add_node(name, _dispatch(name))
     g.add_node(Node.SESSION_END, session_end)
-    names = [START, *(name for name, _ in opening), *(name for name, _ in turn)]
+    names = [START, *opening, *turn]
     for before, after in pairwise(names):
         g.add_edge(before, after)
     g.add_conditional_edges(names[-1], route_after_counselor)
-    g.add_edge(Node.CLIENT_RESPOND, turn[0][0])
+    g.add_edge(Node.CLIENT_RESPOND, turn[0])
     g.add_edge(Node.SESSION_END, END)
     return g
+
+
+@functools.cache
+def session_app(opening: tuple[str, ...], turn: tuple[str, ...]) -> Any:
+    """The compiled session graph of that shape, compiled once per process (no checkpointer:
+    the course graph checkpoints between sessions)."""
+    return build_session_graph(opening, turn).compile(checkpointer=False)

@@ -6,10 +6,12 @@ import os
 
 import httpx
 from langchain_core.language_models import BaseChatModel
+from pydantic import SecretStr
 
 from counselsim.config import Engine, ModelConfig
 from counselsim.errors import ConfigError, ModelUnavailableError
 from counselsim.llm.local import ChatLlamaCpp
+from counselsim.llm.server import ChatOpenAICompatible
 from counselsim.llm.weights import ensure_packaged_model
 
 
@@ -33,20 +35,10 @@ def check_server(cfg: ModelConfig) -> None:
 
 
 def openai_chat_model(base_url: str, model: str, api_key: str, timeout_s: float) -> BaseChatModel:
-    """A chat model on an OpenAI-compatible server, with no retries of its own."""
-    import openai
-    from langchain_openai import ChatOpenAI
-
-    # max_retries=0: counselsim's own tenacity layer is the only retry layer.
-    # A Timeout object (not a float) keeps langchain-openai from sharing one process-wide
-    # client, whose pooled connections would belong to the first event loop only. It must be
-    # openai's own Timeout type: openai 3 runs on httpx2, which refuses an httpx.Timeout.
-    return ChatOpenAI(
-        base_url=base_url,
-        model=model,
-        api_key=api_key,
-        timeout=openai.Timeout(timeout_s),
-        max_retries=0,
+    """A chat model on an OpenAI-compatible server, with no retries of its own (counselsim's
+    tenacity layer is the only retry layer)."""
+    return ChatOpenAICompatible(
+        base_url=base_url, model=model, api_key=SecretStr(api_key), timeout_s=timeout_s
     )
 
 

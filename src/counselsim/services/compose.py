@@ -24,6 +24,7 @@ from counselsim.critic.rubric import Level, Perspective, Rubric, load_rubric
 from counselsim.errors import ConfigError
 from counselsim.labels import Role, ScoreMethod
 from counselsim.llm.models import build_chat_model, openai_chat_model
+from counselsim.llm.server import ChatOpenAICompatible
 from counselsim.llm.structured import LLM
 from counselsim.memory.store import MemoryStore
 from counselsim.personas.models import ClientProfile
@@ -41,7 +42,10 @@ if TYPE_CHECKING:  # the judges and the extractor are imported only by the comma
 
 
 async def close_chat_model(model: object) -> None:
-    """Close a server chat model's HTTP client (langchain-openai's); others have none."""
+    """Close a server chat model's connection pool (counselsim's, or langchain-openai's
+    client); other models have none."""
+    if isinstance(model, ChatOpenAICompatible):
+        await model.aclose()
     client = getattr(model, "root_async_client", None)
     if client is not None:
         await client.close()

@@ -10,6 +10,7 @@ with the same seeds.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -60,6 +61,12 @@ class Workspace:
     memory: ChromaMemory
     sessions: SessionLog
     saver: BaseCheckpointSaver[Any]
+
+    @functools.cached_property
+    def course_app(self) -> Any:
+        """The course graph on this workspace's checkpointer, compiled once for all its
+        courses (each course runs it with its own agents as context)."""
+        return build_course_graph().compile(checkpointer=self.saver)
 
     @classmethod
     @asynccontextmanager
@@ -115,8 +122,8 @@ async def run_course_in(
         "configurable": {"thread_id": course_id},
         "recursion_limit": 10 * cfg.max_turns * cfg.sessions + 100,
     }
-    graph = build_course_graph(deps or course_deps(sim, ws, seed))
-    app = graph.compile(checkpointer=ws.saver)
+    context = deps or course_deps(sim, ws, seed)
+    app = ws.course_app
     token = current_course.set(course_id)
     try:
         fresh, resume_cfg = await _resume_point(app, run_cfg, ws, course_id, cfg.sessions)
@@ -128,7 +135,7 @@ async def run_course_in(
             if fresh
             else None
         )
-        await _stream(app, start, resume_cfg, on_progress)
+        await _stream(app, start, resume_cfg, context, on_progress)
     finally:
         current_course.reset(token)
 
@@ -178,6 +185,7 @@ async def _stream(
     app: Any,
     start: Any,
     run_cfg: RunnableConfig,
+    context: CourseDeps,
     on_progress: Callable[[Progress], None] | None,
 ) -> None:
     session_index, turns = 1, 0
@@ -185,7 +193,7 @@ async def _stream(
         snapshot = await app.aget_state(run_cfg)
         session_index = snapshot.values.get("session_index", 1)
     async for namespace, update in app.astream(
-        start, run_cfg, stream_mode="updates", subgraphs=True
+        start, run_cfg, context=context, stream_mode="updates", subgraphs=True
     ):
         updates: dict[str, Any] = update if isinstance(update, dict) else {}
         for node, delta in updates.items():

@@ -19,7 +19,6 @@ When the tasks end, the driver consolidates the shards into ``DIR/sessions.jsonl
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import multiprocessing
 import time
@@ -30,6 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
+from counselsim import aio
 from counselsim.critic.tally import merge_evidence
 from counselsim.errors import ConfigError, DataError, ModelUnavailableError
 from counselsim.personas.models import ClientProfile
@@ -86,7 +86,7 @@ def run_shard(
         async with Workspace.open(run, None, memory, checkpoint_dsn, gen.on_record) as ws:
             return await gen.run(plans, ws)
 
-    return asyncio.run(go()).summary([sim], run.repairs).model_dump(mode="json")
+    return aio.run(go()).summary([sim], run.repairs).model_dump(mode="json")
 
 
 def consolidate(out: Path, n_shards: int) -> tuple[int, int]:

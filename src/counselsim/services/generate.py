@@ -15,7 +15,6 @@ retries failed courses; a larger ``--courses`` extends the run.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import logging
@@ -26,6 +25,7 @@ from pathlib import Path
 
 from chromadb.api.types import Documents, EmbeddingFunction
 
+from counselsim import aio
 from counselsim.config import CheckMode, Engine, RunConfig
 from counselsim.errors import ConfigError
 from counselsim.memory.chroma import ChromaMemory
@@ -199,7 +199,7 @@ def run_job(
             for sim in sims:
                 await sim.aclose()
 
-    return asyncio.run(local())
+    return aio.run(local())
 
 
 def profile_digest(profile: ClientProfile) -> str:

@@ -106,8 +106,7 @@ def _fewer_collections() -> Iterator[None]:
     that overlap (a stress test runs one per counselor) share it: the first tunes, the last
     restores."""
     if _tuned["runs"] == 0:
-        gc.collect()
-        gc.freeze()
+        gc.freeze()  # no collection first: garbage frozen now is collected after unfreeze
         _tuned["before"] = gc.get_threshold()
         gc.set_threshold(20_000, 50, 100)
     _tuned["runs"] += 1

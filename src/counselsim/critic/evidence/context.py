@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -43,8 +44,14 @@ class Transcript:
     def grams(self, index: int) -> frozenset[str]:
         """Trigrams of turn ``index``'s normalised text."""
         if index not in self._grams:
-            self._grams[index] = trigrams(normalise(self.texts[index]))
+            self._grams[index] = _trigrams_of(self.texts[index])
         return self._grams[index]
+
+
+@lru_cache(maxsize=8192)
+def _trigrams_of(text: str) -> frozenset[str]:
+    """A turn's trigram set, once per text (turns are compared again with each later one)."""
+    return trigrams(normalise(text))
 
 
 @dataclass(frozen=True)
@@ -176,13 +183,20 @@ def verbatim_copy(ctx: TurnContext, hits: list[Piece], p: CopyParams) -> list[Pi
     ):
         return ctx.whole()
     # the longest stretch said word for word (case aside), wherever its clauses begin
-    mine, theirs = ctx.text.lower(), tr.texts[j].lower()
-    m = SequenceMatcher(None, mine, theirs, autojunk=False).find_longest_match()
-    core = ctx.text[m.a : m.a + m.size].strip(_EDGE)
+    start, size = _longest_match(ctx.text.lower(), tr.texts[j].lower())
+    core = ctx.text[start : start + size].strip(_EDGE)
     if units(core) < p.min_clause_units.get(ctx.lang, 10):
         return []
-    at = ctx.text.find(core, m.a)
+    at = ctx.text.find(core, start)
     return [Piece(at, at + len(core), core)]
+
+
+@lru_cache(maxsize=4096)
+def _longest_match(mine: str, theirs: str) -> tuple[int, int]:
+    """Where the longest stretch of ``mine`` found in ``theirs`` starts, and its length
+    (a turn is compared when it is written and again when its session is recorded)."""
+    m = SequenceMatcher(None, mine, theirs, autojunk=False).find_longest_match()
+    return m.a, m.size
 
 
 def repetition(ctx: TurnContext, hits: list[Piece], p: RepeatParams) -> list[Piece]:

@@ -77,6 +77,14 @@ class EvidenceEngine:
             for d in dets
             if d.function and d.spec.level == "session"
         ]
+        # A turn is checked when it is written and again with each later turn of its
+        # session (as history), and once more when the session is recorded: its scan is a
+        # pure function of its text, so it runs once.
+        self._scan = lru_cache(maxsize=8192)(self._scan_text)
+
+    def clear_cache(self) -> None:
+        """Forget the per-text scans (benchmarks time a cold start with it)."""
+        self._scan.cache_clear()
 
     def detect_turn(
         self, text: str, role: Role, history: Sequence[TurnLike], lang: str
@@ -110,11 +118,15 @@ class EvidenceEngine:
 
     def _transcript(self, roles: list[Role], texts: list[str], lang: Lang) -> Transcript:
         def scan(i: int) -> Found:
-            sents = sentences(texts[i])
-            found = {d.id: _match(d, roles[i], lang, sents) for d in self._patterned}
-            return {k: v for k, v in found.items() if v}
+            return {k: list(v) for k, v in self._scan(texts[i], roles[i], lang).items()}
 
         return Transcript(roles, texts, scan)
+
+    def _scan_text(self, text: str, role: Role, lang: Lang) -> dict[str, tuple[Piece, ...]]:
+        """The pattern detectors' hits on one turn's text (the cached :attr:`_scan`)."""
+        sents = sentences(text)
+        found = {d.id: _match(d, role, lang, sents) for d in self._patterned}
+        return {k: tuple(v) for k, v in found.items() if v}
 
     def _evaluate(self, tr: Transcript, i: int, lang: Lang) -> list[Evidence]:
         role, text = tr.roles[i], tr.texts[i]
