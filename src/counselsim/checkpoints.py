@@ -134,7 +134,11 @@ async def _sqlite(path: Path) -> AsyncIterator[BaseCheckpointSaver[Any]]:
     with closing(conn):
         try:
             saver = InlineSqliteSaver(conn, serde=serializer())
-            saver.setup()
+            saver.setup()  # WAL
+            # No fsync per commit (WAL stays consistent; a power cut may lose the last
+            # checkpoints, never corrupt them): checkpoints only save work on resume, and
+            # what a run has produced is in sessions.jsonl, which is fsync'd line by line.
+            conn.execute("PRAGMA synchronous=NORMAL")
         except sqlite3.OperationalError as exc:  # a read-only file or folder, a full disk
             raise OutputError(f"{path}: cannot open the checkpoint database: {exc}") from None
         except sqlite3.DatabaseError as exc:

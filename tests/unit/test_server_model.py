@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import tenacity
 from aiohttp import web
+from langchain_core.callbacks import AsyncCallbackHandler
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from counselsim.config import Engine, Sampling
@@ -182,11 +183,24 @@ async def test_streamed_tokens_arrive_one_by_one(server: Server) -> None:
         await resp.write(b"data: [DONE]\n\n")
         return resp
 
+    class Tokens(AsyncCallbackHandler):
+        def __init__(self) -> None:
+            self.seen: list[str] = []
+
+        async def on_llm_new_token(self, token: str, **kwargs: Any) -> None:
+            self.seen.append(token)
+
     server.replies = [stream]
-    chat = model(server)
-    parts = [chunk async for chunk in chat.astream([HumanMessage("hi")], temperature=0.2)]
+    chat, tokens = model(server), Tokens()
+    parts = [
+        chunk
+        async for chunk in chat.astream(
+            [HumanMessage("hi")], config={"callbacks": [tokens]}, temperature=0.2
+        )
+    ]
     await chat.aclose()
     assert [p.content for p in parts if p.content] == ["I ", "feel ", "tired."]
+    assert "".join(tokens.seen) == "I feel tired."  # each token told to the callbacks once
     assert parts[-1].response_metadata.get("finish_reason") == "stop" or any(
         p.response_metadata.get("finish_reason") == "stop" for p in parts
     )

@@ -157,7 +157,8 @@ def build_course_graph() -> StateGraph[Any, CourseDeps, Any, Any]:
         done = await session_app(nodes.opening, nodes.turn).ainvoke(start, context=nodes)
         return {"plan": done["plan"], "turns": done["turns"], "end_reason": done["end_reason"]}
 
-    async def session_summarize(state: CourseState, runtime: Runtime[CourseDeps]) -> dict[str, Any]:
+    async def session_close(state: CourseState, runtime: Runtime[CourseDeps]) -> dict[str, Any]:
+        """The scribe's summary, then the critic's report (one step: one checkpoint)."""
         deps = runtime.context
         notes = await deps.scribe.summarize(
             state["turns"],
@@ -165,10 +166,6 @@ def build_course_graph() -> StateGraph[Any, CourseDeps, Any, Any]:
             state["session_index"],
             seed(state, deps, "summary"),
         )
-        return {"summary": notes}
-
-    async def critic_score(state: CourseState, runtime: Runtime[CourseDeps]) -> dict[str, Any]:
-        deps = runtime.context
         report = await deps.critic.score(
             state["profile"],
             state["plan"],
@@ -176,23 +173,19 @@ def build_course_graph() -> StateGraph[Any, CourseDeps, Any, Any]:
             state["session_index"],
             seed(state, deps, "critic"),
         )
-        return {"critic": report}
-
-    async def memory_write(state: CourseState, runtime: Runtime[CourseDeps]) -> dict[str, Any]:
-        # The last session is not indexed: no later session of the course recalls it (its
-        # summary and events are in its record), and embedding it is a corpus run's largest
-        # cost per course after the model's.
-        assert state["summary"] is not None
-        if state["session_index"] < state["n_sessions"]:
-            await runtime.context.session.client.remember(
-                state["course_id"], state["session_index"], state["summary"]
-            )
-        return {}
+        return {"summary": notes, "critic": report}
 
     async def record_write(state: CourseState, runtime: Runtime[CourseDeps]) -> dict[str, Any]:
+        """The session's memories (for the course's later sessions), then its record; both
+        writes are idempotent, so a step run again after a crash writes nothing twice."""
         deps = runtime.context
         summary, critic, end = state["summary"], state["critic"], state["end_reason"]
         assert summary is not None and critic is not None and end is not None
+        # The last session is not indexed: no later session recalls it (its summary and
+        # events are in its record), and embedding is a corpus run's largest cost per course
+        # after the model's.
+        if state["session_index"] < state["n_sessions"]:
+            await deps.session.client.remember(state["course_id"], state["session_index"], summary)
         record = session_record(
             state["course_id"], state["profile"], state["session_index"], plan=state["plan"],
             turns=state["turns"], end_reason=end, summary=summary, critic=critic,
@@ -211,14 +204,10 @@ def build_course_graph() -> StateGraph[Any, CourseDeps, Any, Any]:
 
     g: StateGraph[Any, CourseDeps, Any, Any] = StateGraph(CourseState, context_schema=CourseDeps)
     g.add_node(Node.SESSION_RUN, session_run)
-    g.add_node(Node.SESSION_SUMMARIZE, session_summarize)
-    g.add_node(Node.CRITIC_SCORE, critic_score)
-    g.add_node(Node.MEMORY_WRITE, memory_write)
+    g.add_node(Node.SESSION_CLOSE, session_close)
     g.add_node(Node.RECORD_WRITE, record_write)
     g.add_edge(START, Node.SESSION_RUN)
-    g.add_edge(Node.SESSION_RUN, Node.SESSION_SUMMARIZE)
-    g.add_edge(Node.SESSION_SUMMARIZE, Node.CRITIC_SCORE)
-    g.add_edge(Node.CRITIC_SCORE, Node.MEMORY_WRITE)
-    g.add_edge(Node.MEMORY_WRITE, Node.RECORD_WRITE)
+    g.add_edge(Node.SESSION_RUN, Node.SESSION_CLOSE)
+    g.add_edge(Node.SESSION_CLOSE, Node.RECORD_WRITE)
     g.add_conditional_edges(Node.RECORD_WRITE, route_next_session)
     return g

@@ -22,7 +22,7 @@ class Node(StrEnum):
     SESSION_RUN = "session_run"
     SESSION_SUMMARIZE = "session_summarize"
     CRITIC_SCORE = "critic_score"
-    MEMORY_WRITE = "memory_write"
+    SESSION_CLOSE = "session_close"  # the course graph: summary, then critic
     RECORD_WRITE = "record_write"
     SOURCE_RETRIEVE = "source_retrieve"
     SOURCE_MASK = "source_mask"

@@ -163,9 +163,7 @@ class ChatOpenAICompatible(BaseChatModel):
                 if data == b"[DONE]":
                     break
                 chunk = _chunk(data, self.base_url)
-                if chunk is not None:
-                    if run_manager is not None:
-                        await run_manager.on_llm_new_token(str(chunk.message.content), chunk=chunk)
+                if chunk is not None:  # langchain-core tells the callbacks of each chunk
                     yield chunk
         except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
             raise TransientModelError(f"{self.base_url}: {type(exc).__name__}: {exc}") from None
