@@ -100,12 +100,13 @@ async def run_without_checkpointer(sim: Any, profile: Any, out: Path, on_node: A
         SessionDeps(counselor, client, cfg.seed), ScribeAgent(deps(sim.critic_llm)),
         CriticAgent(deps(sim.critic_llm), sim.rubric), sink, sim.provenance(),
     )  # fmt: skip
-    app = build_course_graph(course).compile()
+    app = build_course_graph().compile()
     start = initial_course_state(
         sim.course_id(profile), profile, cfg.sessions, cfg.max_turns, cfg.min_turns
     )
     limit = {"recursion_limit": 10 * cfg.max_turns * cfg.sessions + 100}
-    async for _ns, update in app.astream(start, limit, stream_mode="updates", subgraphs=True):
+    stream = app.astream(start, limit, context=course, stream_mode="updates", subgraphs=True)
+    async for _ns, update in stream:
         for node in update:
             on_node(node)
     return sink.records

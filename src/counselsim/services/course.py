@@ -188,6 +188,9 @@ async def _stream(
     context: CourseDeps,
     on_progress: Callable[[Progress], None] | None,
 ) -> None:
+    if on_progress is None:  # nobody watches: no update streamed out of the session graph
+        await app.ainvoke(start, run_cfg, context=context)
+        return
     session_index, turns = 1, 0
     if start is None:
         snapshot = await app.aget_state(run_cfg)
@@ -201,5 +204,4 @@ async def _stream(
                 turns += len(delta["turns"])
             if isinstance(delta, dict) and "session_index" in delta:
                 session_index, turns = delta["session_index"], 0
-            if on_progress is not None:
-                on_progress(Progress(node=node, session_index=session_index, turns=turns))
+            on_progress(Progress(node=node, session_index=session_index, turns=turns))
