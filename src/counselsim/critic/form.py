@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from enum import StrEnum
+from functools import lru_cache
 
 from counselsim.critic.verdict import Check, Finding, Verdict
 from counselsim.labels import Role
@@ -55,9 +56,11 @@ _SELF_AS_OTHER = {
 }
 
 
-def _grams(text: str, n: int = 3) -> set[str]:
+@lru_cache(maxsize=8192)
+def _grams(text: str, n: int = 3) -> frozenset[str]:
+    """Character n-grams, once per text (a turn is compared with each later one's)."""
     t = re.sub(r"\s+", " ", text.lower()).strip()
-    return {t[i : i + n] for i in range(max(len(t) - n + 1, 1))}
+    return frozenset(t[i : i + n] for i in range(max(len(t) - n + 1, 1)))
 
 
 def similarity(a: str, b: str) -> float:
