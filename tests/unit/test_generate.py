@@ -7,6 +7,8 @@ import asyncio
 import functools
 import json
 from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -263,6 +265,43 @@ async def test_checkpoints_read_back_our_types_without_serializer_warnings(tmp_p
                 seen.add(type(turn))
     assert {CounselorTurn, ClientTurn} <= seen
     assert "unregistered type" not in caplog.text and "Blocked deserialization" not in caplog.text
+
+
+async def test_a_run_checkpointed_by_the_aiosqlite_saver_resumes_on_the_inline_one(tmp_path):
+    """Run directories made before checkpoints were written inline (LangGraph's
+    AsyncSqliteSaver, the same file and tables) resume on the inline saver: session 2's line
+    lost, the course is rewound through the old checkpoint history and session 2 is written
+    again as it was."""
+    import aiosqlite
+    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+    from counselsim.checkpoints import serializer
+    from counselsim.services import course
+
+    opened: list[Any] = []
+
+    @asynccontextmanager
+    async def old_saver(out: Path, dsn: str | None = None) -> AsyncIterator[Any]:
+        async with aiosqlite.connect(str(RunDir(out).checkpoints_file)) as db:
+            saver = AsyncSqliteSaver(db, serde=serializer())
+            await saver.setup()
+            opened.append(saver)
+            yield saver
+
+    profiles = load_profile_set("en-help-rejecting", tmp_path)
+    out = tmp_path / "r"
+    with SimServer(seed=1) as s:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(course, "open_checkpointer", old_saver)
+            first = await generate(sims_for(s.base_url), profiles, "x", 1, out, 1,
+                                   embedder=HashingEmbedding())  # fmt: skip
+        assert first.done == 1 and len(opened) == 1
+        whole = (out / RunDir.SESSIONS).read_bytes()
+        (out / RunDir.SESSIONS).write_bytes(whole[: whole.rstrip(b"\n").rfind(b"\n") + 1])
+        again = await generate(sims_for(s.base_url), profiles, "x", 1, out, 1,
+                               embedder=HashingEmbedding())  # fmt: skip
+    assert again.done == 1 and any("rewound" in r for r in again.repairs)
+    assert (out / RunDir.SESSIONS).read_bytes() == whole
 
 
 def test_concurrency_defaults_by_engine(caplog):
