@@ -211,7 +211,7 @@ class SessionNodes:
 
 
 def session_nodes(deps: SessionDeps) -> SessionNodes:
-    """The session nodes of one course: its counselor source's, the client's and the end."""
+    """The session nodes of one course: its counselor source's and the client's."""
     source = (
         AgentTurns(deps.counselor) if isinstance(deps.counselor, CounselorAgent) else deps.counselor
     )
