@@ -1,7 +1,7 @@
 """The event loop counselsim's runs use: uvloop where it is installed (Linux, macOS), else
 asyncio's own. A run with 64-256 model calls in flight spends a good part of its driver CPU
-in the loop (callbacks, socket writes, hand-offs from worker threads); uvloop cut the
-driver's CPU per call by ~11 % in ``benchmarks/serving.py``."""
+in the loop (callbacks, socket writes, hand-offs from worker threads), which uvloop does in
+C (``benchmarks/README.md``, ``serving.py``: cut 5)."""
 
 from __future__ import annotations
 

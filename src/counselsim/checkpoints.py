@@ -81,10 +81,10 @@ class InlineSqliteSaver(SqliteSaver):
 
     ``AsyncSqliteSaver`` sends every statement to one aiosqlite thread and holds a lock
     across the hand-offs, each of which waits for the (busy) event loop: with 64 courses in
-    flight a checkpoint write waited ~75 ms (p95 150 ms) for a few hundred microseconds of
-    SQLite work, and every course start and end waited for several (measured with
-    ``benchmarks/serving.py``). Run inline, a write costs the loop only that work. Same
-    tables and file as ``AsyncSqliteSaver``: run directories are read by either.
+    flight a write of a few hundred microseconds queued for tens of milliseconds, and every
+    course start and end waited for several (``benchmarks/README.md``, cut 6). Run inline,
+    a write costs the loop only that work. Same tables and file as ``AsyncSqliteSaver``:
+    run directories are read by either.
     """
 
     async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import aiohttp
@@ -83,12 +84,6 @@ class ChatOpenAICompatible(BaseChatModel):
     def _url(self) -> str:
         return self.base_url.rstrip("/") + "/chat/completions"
 
-    def _headers(self) -> dict[str, str]:
-        return {
-            "Authorization": f"Bearer {self.api_key.get_secret_value()}",
-            "Content-Type": "application/json",
-        }
-
     async def _client(self) -> aiohttp.ClientSession:
         """One connection pool per event loop (pooled connections belong to the loop that
         opened them; a model used by a second ``asyncio.run`` gets a new pool). The pool is
@@ -99,6 +94,10 @@ class ChatOpenAICompatible(BaseChatModel):
             session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=0),
                 timeout=aiohttp.ClientTimeout(total=self.timeout_s),
+                headers={
+                    "Authorization": f"Bearer {self.api_key.get_secret_value()}",
+                    "Content-Type": "application/json",
+                },
             )
             self._session, self._loop = session, loop
             # a started async generator is closed by the loop's shutdown (asyncio.run's
@@ -114,12 +113,18 @@ class ChatOpenAICompatible(BaseChatModel):
         if session is not None and not session.closed:
             await session.close()
 
-    async def _post(self, body: bytes) -> aiohttp.ClientResponse:
+    @contextmanager
+    def _dropped_is_transient(self) -> Iterator[None]:
+        """A connection lost mid-request (or a cut body) is worth another attempt."""
         try:
-            client = await self._client()
-            resp = await client.post(self._url, data=body, headers=self._headers())
+            yield
         except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
             raise TransientModelError(f"{self.base_url}: {type(exc).__name__}: {exc}") from None
+
+    async def _post(self, body: bytes) -> aiohttp.ClientResponse:
+        client = await self._client()
+        with self._dropped_is_transient():
+            resp = await client.post(self._url, data=body)
         if resp.status >= 400:
             what = f"HTTP {resp.status} from {self.base_url}: {_error_message(await resp.read())}"
             resp.release()
@@ -138,10 +143,8 @@ class ChatOpenAICompatible(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         resp = await self._post(self._body(messages, stop, **kwargs))
-        try:
+        with self._dropped_is_transient():
             raw = await resp.read()
-        except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
-            raise TransientModelError(f"{self.base_url}: {type(exc).__name__}: {exc}") from None
         return _result(raw, self.base_url)
 
     async def _astream(
@@ -155,18 +158,9 @@ class ChatOpenAICompatible(BaseChatModel):
         body = self._body(messages, stop, **(kwargs | {"extra_body": extra}))
         resp = await self._post(body)
         try:
-            async for line in resp.content:
-                data = line.strip()
-                if not data.startswith(b"data:"):
-                    continue
-                data = data[5:].strip()
-                if data == b"[DONE]":
-                    break
-                chunk = _chunk(data, self.base_url)
-                if chunk is not None:  # langchain-core tells the callbacks of each chunk
+            with self._dropped_is_transient():
+                async for chunk in _events(resp, self.base_url):
                     yield chunk
-        except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
-            raise TransientModelError(f"{self.base_url}: {type(exc).__name__}: {exc}") from None
         finally:
             resp.release()
 
@@ -203,6 +197,20 @@ async def _close_at_shutdown(session: aiohttp.ClientSession) -> AsyncGenerator[N
         yield
     finally:
         await session.close()
+
+
+async def _events(resp: aiohttp.ClientResponse, url: str) -> AsyncIterator[ChatGenerationChunk]:
+    """The chunks of a server-sent event stream, up to ``[DONE]``."""
+    async for line in resp.content:
+        data = line.strip()
+        if not data.startswith(b"data:"):
+            continue
+        data = data[5:].strip()
+        if data == b"[DONE]":
+            return
+        chunk = _chunk(data, url)
+        if chunk is not None:  # langchain-core tells the callbacks of each chunk
+            yield chunk
 
 
 def _error_message(raw: bytes) -> str:
