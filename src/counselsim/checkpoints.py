@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import secrets
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager, closing
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, closing, contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import ormsgpack
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import (
     BaseCheckpointSaver,
@@ -20,8 +22,10 @@ from langgraph.checkpoint.base import (
     CheckpointMetadata,
     CheckpointTuple,
 )
+from langgraph.checkpoint.serde import jsonplus
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite import SqliteSaver
+from pydantic import BaseModel
 
 from counselsim.errors import ConfigError, ModelUnavailableError, OutputError
 from counselsim.runs import RunDir
@@ -48,7 +52,34 @@ def state_types() -> list[type]:
 
 
 def serializer() -> JsonPlusSerializer:
-    return JsonPlusSerializer(allowed_msgpack_modules=state_types())
+    return _StateSerializer(allowed_msgpack_modules=state_types())
+
+
+class _StateSerializer(JsonPlusSerializer):
+    """LangGraph's serializer, with counselsim's records encoded in one step: in LangGraph's
+    own format for a pydantic model (module, class, fields; read back by ``cls(**fields)``),
+    its fields dumped as JSON values (enums as their values) by pydantic at once, rather than
+    each enum and nested model going through LangGraph's chain of type checks (~140
+    ``isinstance`` calls per model call; ``benchmarks/profile_serving.py``). Every other
+    value goes to LangGraph's own encoder; a test reads records back through both serializers.
+    """
+
+    def dumps_typed(self, obj: Any) -> tuple[str, bytes]:
+        if obj is None or isinstance(obj, (bytes, bytearray)):
+            return super().dumps_typed(obj)
+        return "msgpack", ormsgpack.packb(obj, default=_encode, option=jsonplus._option)
+
+
+def _encode(obj: Any) -> Any:
+    if isinstance(obj, BaseModel) and type(obj).__module__.startswith("counselsim."):
+        fields = (
+            type(obj).__module__,
+            type(obj).__name__,
+            obj.model_dump(mode="json"),
+            "model_validate_json",
+        )
+        return ormsgpack.Ext(jsonplus.EXT_PYDANTIC_V2, ormsgpack.packb(fields))
+    return jsonplus._msgpack_default(obj)
 
 
 @asynccontextmanager
@@ -85,7 +116,58 @@ class InlineSqliteSaver(SqliteSaver):
     course start and end waited for several (``benchmarks/README.md``, cut 6). Run inline,
     a write costs the loop only that work. Same tables and file as ``AsyncSqliteSaver``:
     run directories are read by either.
+
+    On an event loop, writes are committed together at most :attr:`commit_after_s` later
+    (one commit for the many checkpoints of concurrent courses; each was one commit, a
+    tenth of a millisecond of the loop). A crash may lose those last checkpoints, as it
+    may with ``synchronous=NORMAL``: the run regenerates their steps on resume; what a run
+    has produced is in ``sessions.jsonl``. :meth:`flush` commits now (the run's end does).
     """
+
+    commit_after_s = 0.05
+
+    def __init__(self, conn: sqlite3.Connection, serde: JsonPlusSerializer) -> None:
+        super().__init__(conn, serde=serde)
+        self._commit: asyncio.TimerHandle | None = None
+        self._failed: sqlite3.Error | None = None  # a timed commit's error, for the next write
+
+    @contextmanager
+    def cursor(self, transaction: bool = True) -> Iterator[sqlite3.Cursor]:
+        with self.lock:
+            if self._failed is not None:
+                failed, self._failed = self._failed, None
+                raise failed
+            self.setup()
+            cur = self.conn.cursor()
+            try:
+                yield cur
+            finally:
+                if transaction:
+                    self._commit_soon()
+                cur.close()
+
+    def _commit_soon(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # called from a thread or outside a run: commit now
+            self.conn.commit()
+            return
+        if self._commit is None:
+            self._commit = loop.call_later(self.commit_after_s, self._timed_commit)
+
+    def _timed_commit(self) -> None:
+        try:
+            self.flush()
+        except sqlite3.Error as exc:  # a full disk: the next write raises it, in its course
+            self._failed = exc
+
+    def flush(self) -> None:
+        """Commit what is written (a pending timed commit is then not needed)."""
+        with self.lock:
+            if self._commit is not None:
+                self._commit.cancel()
+                self._commit = None
+            self.conn.commit()
 
     async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
         return self.get_tuple(config)
@@ -146,7 +228,13 @@ async def _sqlite(path: Path) -> AsyncIterator[BaseCheckpointSaver[Any]]:
                 f"{path}: not a checkpoint database ({exc}); move it away to run the "
                 "unfinished courses from their start"
             ) from None
-        yield saver
+        try:
+            yield saver
+        finally:
+            try:
+                saver.flush()
+            except sqlite3.Error as exc:
+                raise OutputError(f"{path}: cannot write the checkpoint database: {exc}") from None
 
 
 def redact_dsn(text: str, dsn: str) -> str:

@@ -267,15 +267,36 @@ async def test_checkpoints_read_back_our_types_without_serializer_warnings(tmp_p
     assert "unregistered type" not in caplog.text and "Blocked deserialization" not in caplog.text
 
 
+def test_the_checkpoint_serializer_reads_back_every_record_as_it_was(tmp_path):
+    """Records are written as JSON values in LangGraph's format for a pydantic model: read
+    back (by counselsim's serializer or LangGraph's own) they are equal, of the same types."""
+    from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+
+    from counselsim.checkpoints import serializer, state_types
+    from counselsim.records import SessionRecord
+
+    golden = Path(__file__).parents[1] / "golden" / "sessions.golden.jsonl"
+    records = [SessionRecord.model_validate_json(line) for line in golden.read_text().splitlines()]
+    profile = load_profile_set("zh-grief", tmp_path)[0]
+    state = {"records": records, "turns": records[-1].turns, "profile": profile, "n": 3}
+    ours, langgraphs = serializer(), JsonPlusSerializer(allowed_msgpack_modules=state_types())
+    for reader in (ours, langgraphs):
+        back = reader.loads_typed(ours.dumps_typed(state))
+        assert back == state
+        assert [type(t) for t in back["turns"]] == [type(t) for t in state["turns"]]
+        assert type(back["profile"]) is type(profile)
+
+
 async def test_a_run_checkpointed_by_the_aiosqlite_saver_resumes_on_the_inline_one(tmp_path):
     """Run directories made before checkpoints were written inline (LangGraph's
     AsyncSqliteSaver, the same file and tables) resume on the inline saver: session 2's line
     lost, the course is rewound through the old checkpoint history and session 2 is written
     again as it was."""
     import aiosqlite
+    from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
-    from counselsim.checkpoints import serializer
+    from counselsim.checkpoints import state_types
     from counselsim.services import course
 
     opened: list[Any] = []
@@ -283,7 +304,10 @@ async def test_a_run_checkpointed_by_the_aiosqlite_saver_resumes_on_the_inline_o
     @asynccontextmanager
     async def old_saver(out: Path, dsn: str | None = None) -> AsyncIterator[Any]:
         async with aiosqlite.connect(str(RunDir(out).checkpoints_file)) as db:
-            saver = AsyncSqliteSaver(db, serde=serializer())
+            # and LangGraph's own serializer, as then
+            saver = AsyncSqliteSaver(
+                db, serde=JsonPlusSerializer(allowed_msgpack_modules=state_types())
+            )
             await saver.setup()
             opened.append(saver)
             yield saver

@@ -95,6 +95,31 @@ def test_search_filters_before_session(memory, course, before, sessions):
     assert len(hits) == sum(1 for m in notes(course) if m.session_index < before)
 
 
+def test_search_ranks_the_sessions_memories_as_chromas_own_query(memory, course):
+    """Recall reads a course's earlier memories once and ranks each query in-process: the
+    same hits, in the same order, at the same cosine distances as Chroma's filtered query."""
+    memory.add([*notes(course), item(course, 2, "the client skipped her exam", ordinal=0)])
+    for query in ("sleep diary before exams", "her father", "roommate argument", "calm week"):
+        for before in (2, 3, 4):
+            ours = memory.search(course, query, k=3, before_session=before)
+            where = {"$and": [{"course_id": course}, {"session_index": {"$lt": before}}]}
+            chroma = memory._collection.query(
+                query_texts=[query], n_results=3, where=where, include=["distances"]
+            )
+            assert [h.id for h in ours] == chroma["ids"][0], (query, before)
+            assert [h.distance for h in ours] == pytest.approx(chroma["distances"][0], abs=1e-5)
+
+
+def test_a_course_written_or_forgotten_after_a_search_is_read_again(memory, course):
+    memory.add(notes(course))
+    assert len(memory.search(course, "sleep", k=10, before_session=3)) == 4
+    memory.add([item(course, 2, "the client started running", ordinal=0)])
+    hits = memory.search(course, "started running", k=10, before_session=3)
+    assert len(hits) == 5 and hits[0].text == "the client started running"
+    memory.forget(course, 2)
+    assert {h.session_index for h in memory.search(course, "running", 10, 3)} == {1}
+
+
 def test_upsert_is_idempotent(memory, course):
     memory.add(notes(course))
     memory.add(notes(course))

@@ -12,7 +12,10 @@ from typing import Any
 import pytest
 import tenacity
 from aiohttp import web
+from langchain_core.caches import InMemoryCache
 from langchain_core.callbacks import AsyncCallbackHandler
+from langchain_core.globals import set_llm_cache
+from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from counselsim.config import Engine, Sampling
@@ -132,6 +135,49 @@ async def test_logprobs_and_tool_calls_come_back_in_the_message(server: Server) 
     assert server.bodies[0]["logprobs"] is True and server.bodies[0]["top_logprobs"] == 5
     assert isinstance(second, AIMessage) and second.content == ""
     assert [c["name"] for c in second.tool_calls] == ["search"]
+
+
+async def test_an_unobserved_call_skips_langchains_run_bookkeeping_and_answers_the_same(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no handler to tell, the server is asked directly; with one (a tracer, a streaming
+    listener) or an LLM cache, LangChain's own path runs. Both give the same message."""
+
+    class Seen(AsyncCallbackHandler):
+        def __init__(self) -> None:
+            self.starts = 0
+
+        async def on_chat_model_start(self, *args: Any, **kwargs: Any) -> None:
+            self.starts += 1
+
+    calls: list[str] = []
+    bookkeeping = BaseChatModel.agenerate_prompt
+
+    async def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append("langchain")
+        return await bookkeeping(self, *args, **kwargs)
+
+    monkeypatch.setattr(BaseChatModel, "agenerate_prompt", counted)
+    data = completion("Hi there.")
+    data["choices"][0]["logprobs"] = {"content": [{"token": "Hi", "logprob": -0.5}]}
+    server.replies = [answer(data)] * 3
+    chat, seen = model(server), Seen()
+    direct = await chat.ainvoke([HumanMessage("hi")], logprobs=True, stop=["\n\n"])
+    observed = await chat.ainvoke([HumanMessage("hi")], {"callbacks": [seen]}, logprobs=True)
+    set_llm_cache(InMemoryCache())
+    try:
+        cached = [await chat.ainvoke([HumanMessage("again")]) for _ in range(2)]
+    finally:
+        set_llm_cache(None)
+    await chat.aclose()
+
+    assert calls == ["langchain"] * 3 and seen.starts == 1  # the observed and cached calls
+    assert len(server.bodies) == 3  # the cache answered the second "again"
+    assert server.bodies[0]["stop"] == ["\n\n"]
+    for key in ("content", "response_metadata", "usage_metadata", "tool_calls"):
+        assert getattr(direct, key) == getattr(observed, key), key
+    assert direct.response_metadata["logprobs"]["content"][0]["token"] == "Hi"
+    assert cached[0].content == cached[1].content == "Hi there."
 
 
 @pytest.mark.parametrize(

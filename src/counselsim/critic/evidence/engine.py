@@ -79,12 +79,16 @@ class EvidenceEngine:
         ]
         # A turn is checked when it is written and again with each later turn of its
         # session (as history), and once more when the session is recorded: its scan is a
-        # pure function of its text, so it runs once.
+        # pure function of its text, so it runs once; and its evidence is a pure function of
+        # the transcript up to it (turn detectors read earlier turns only: each is evaluated
+        # on that prefix), so the session's report reuses what was found when it was written.
         self._scan = lru_cache(maxsize=8192)(self._scan_text)
+        self._at = lru_cache(maxsize=8192)(self._evaluate_last)
 
     def clear_cache(self) -> None:
-        """Forget the per-text scans (benchmarks time a cold start with it)."""
+        """Forget the per-text scans and evaluations (benchmarks time a cold start)."""
         self._scan.cache_clear()
+        self._at.cache_clear()
 
     def detect_turn(
         self, text: str, role: Role, history: Sequence[TurnLike], lang: str
@@ -96,9 +100,9 @@ class EvidenceEngine:
             ConfigError: a language without detectors.
         """
         code = _lang(lang)
-        roles = [Role(t.role) for t in history] + [Role(role)]
-        texts = [t.text for t in history] + [text]
-        return self._evaluate(self._transcript(roles, texts, code), len(history), code)
+        roles = (*(Role(t.role) for t in history), Role(role))
+        texts = (*(t.text for t in history), text)
+        return list(self._at(roles, texts, code))
 
     def detect_session(self, turns: Sequence[TurnLike], lang: str) -> EvidenceReport:
         """The evidence on every turn of one session's transcript, the findings across turns,
@@ -109,18 +113,23 @@ class EvidenceEngine:
             ConfigError: a language without detectors.
         """
         code = _lang(lang)
-        roles = [Role(t.role) for t in turns]
-        tr = self._transcript(roles, [t.text for t in turns], code)
-        per_turn = [self._evaluate(tr, i, code) for i in range(len(turns))]
-        findings = self._findings(roles, per_turn)
+        roles = tuple(Role(t.role) for t in turns)
+        texts = tuple(t.text for t in turns)
+        per_turn = [list(self._at(roles[: i + 1], texts[: i + 1], code)) for i in range(len(turns))]
+        findings = self._findings(list(roles), per_turn)
         evidence = [e for found in per_turn for e in found]
-        return _report(self.catalog, code, roles, evidence, findings)
+        return _report(self.catalog, code, list(roles), evidence, findings)
 
-    def _transcript(self, roles: list[Role], texts: list[str], lang: Lang) -> Transcript:
+    def _evaluate_last(
+        self, roles: tuple[Role, ...], texts: tuple[str, ...], lang: Lang
+    ) -> tuple[Evidence, ...]:
+        """The evidence on the last turn of a transcript (the cached :attr:`_at`)."""
+
         def scan(i: int) -> Found:
             return {k: list(v) for k, v in self._scan(texts[i], roles[i], lang).items()}
 
-        return Transcript(roles, texts, scan)
+        tr = Transcript(list(roles), list(texts), scan)
+        return tuple(self._evaluate(tr, len(texts) - 1, lang))
 
     def _scan_text(self, text: str, role: Role, lang: Lang) -> dict[str, tuple[Piece, ...]]:
         """The pattern detectors' hits on one turn's text (the cached :attr:`_scan`)."""
