@@ -152,8 +152,8 @@ class ChatOpenAICompatible(BaseChatModel):
     ) -> AIMessage:
         """LangChain's ``ainvoke``; when nothing would observe the call (no callback handler:
         no tracer, no streaming listener, not verbose; no cache, no rate limiter), the server
-        is asked directly. LangChain's run bookkeeping for an unobserved call cost ~0.35 ms of
-        the driver's CPU per call with 64 courses in flight (``benchmarks/serving.py``)."""
+        is asked directly: 0.23 ms of the driver's CPU per call against 0.61 through
+        LangChain's run bookkeeping, 64 calls in flight (``benchmarks/http_clients.py``)."""
         if isinstance(input, list) and self._unobserved(config):
             messages = [m for m in input if isinstance(m, BaseMessage)]
             if len(messages) == len(input):
