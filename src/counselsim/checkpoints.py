@@ -60,7 +60,7 @@ class _StateSerializer(JsonPlusSerializer):
     own format for a pydantic model (module, class, fields; read back by ``cls(**fields)``),
     its fields dumped as JSON values (enums as their values) by pydantic at once, rather than
     each enum and nested model going through LangGraph's chain of type checks (~140
-    ``isinstance`` calls per model call; ``benchmarks/profile_serving.py``). Every other
+    ``isinstance`` calls per model call, counted once with cProfile). Every other
     value goes to LangGraph's own encoder; a test reads records back through both serializers.
     """
 
@@ -119,9 +119,10 @@ class InlineSqliteSaver(SqliteSaver):
 
     On an event loop, writes are committed together at most :attr:`commit_after_s` later
     (one commit for the many checkpoints of concurrent courses; each was one commit, a
-    tenth of a millisecond of the loop). A crash may lose those last checkpoints, as it
-    may with ``synchronous=NORMAL``: the run regenerates their steps on resume; what a run
-    has produced is in ``sessions.jsonl``. :meth:`flush` commits now (the run's end does).
+    tenth of a millisecond of the loop, timed once with cProfile). A crash may lose those
+    last checkpoints, as it may with ``synchronous=NORMAL``: the run regenerates their steps
+    on resume; what a run has produced is in ``sessions.jsonl``. :meth:`flush` commits now
+    (the run's end does).
     """
 
     commit_after_s = 0.05

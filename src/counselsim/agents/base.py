@@ -77,7 +77,7 @@ class AgentDeps:
 
     def repair_prompt(self, lang: str) -> str:
         """The re-ask sent after an invalid structured output (``{error}`` filled later)."""
-        return self.prompts.render_constant("common", "repair", lang, error="{error}").user
+        return self.prompts.repair(lang)
 
 
 def messages(prompt: RenderedPrompt, feedback: str | None = None) -> list[BaseMessage]:

@@ -20,7 +20,7 @@ import asyncio
 import json
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 import orjson
@@ -154,21 +154,19 @@ class ChatOpenAICompatible(BaseChatModel):
         no tracer, no streaming listener, not verbose; no cache, no rate limiter), the server
         is asked directly: 0.23 ms of the driver's CPU per call against 0.61 through
         LangChain's run bookkeeping, 64 calls in flight (``benchmarks/http_clients.py``)."""
-        if isinstance(input, list) and self._unobserved(config):
-            messages = [m for m in input if isinstance(m, BaseMessage)]
-            if len(messages) == len(input):
-                result = await self._agenerate(messages, stop=stop, **kwargs)
-                message = result.generations[0].message
-                assert isinstance(message, AIMessage)
-                return message
+        messages = input if isinstance(input, list) else []
+        if (
+            messages
+            and all(isinstance(m, BaseMessage) for m in messages)
+            and self._unobserved(config)
+        ):
+            result = await self._agenerate(messages, stop=stop, **kwargs)
+            return cast(AIMessage, result.generations[0].message)  # _result builds one
         return await super().ainvoke(input, config, stop=stop, **kwargs)
 
     def _unobserved(self, config: RunnableConfig | None) -> bool:
-        cached = (
-            self.cache
-            if isinstance(self.cache, bool)
-            else self.cache is not None or get_llm_cache() is not None
-        )
+        # cache: False never, True or a cache object always, None the global one if set
+        cached = self.cache is not False and (self.cache is not None or get_llm_cache() is not None)
         if cached or self.rate_limiter is not None or self.output_version == "v1":
             return False
         cfg = ensure_config(config)  # merged with the config of the graph node calling us

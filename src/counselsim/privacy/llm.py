@@ -160,7 +160,7 @@ async def llm_spans(
     lang = language if language in ("zh", "en") else "zh"
     if isinstance(llm, LLM):
         model, library = llm, prompts or PromptLibrary()
-        repair = library.render_constant("common", "repair", lang, error="{error}").user
+        repair = library.repair(lang)
     else:
         model, library = llm.llm, llm.prompts
         repair = llm.repair_prompt(lang)

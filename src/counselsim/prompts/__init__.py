@@ -39,7 +39,7 @@ class PromptLibrary:
             autoescape=False,
             auto_reload=False,  # package files: no stat() of the template on every render
         )
-        self._constant: dict[tuple[str, ...], RenderedPrompt] = {}
+        self._repair: dict[str, str] = {}
 
     def _template(self, name: str) -> Template:
         try:
@@ -57,13 +57,12 @@ class PromptLibrary:
         }
         return RenderedPrompt(name=name, system=blocks["system"], user=blocks["user"])
 
-    def render_constant(self, agent: str, step: str, lang: str, **ctx: str) -> RenderedPrompt:
-        """:meth:`render` for a prompt whose variables are fixed strings (the re-ask after an
-        invalid answer, asked for on every model call): rendered once."""
-        key = (agent, step, lang, *(f"{k}={v}" for k, v in sorted(ctx.items())))
-        if key not in self._constant:
-            self._constant[key] = self.render(agent, step, lang, **ctx)
-        return self._constant[key]
+    def repair(self, lang: str) -> str:
+        """The re-ask sent after an invalid structured output, ``{error}`` left to fill:
+        rendered once per language (every model call carries it; few use it)."""
+        if lang not in self._repair:
+            self._repair[lang] = self.render("common", "repair", lang, error="{error}").user
+        return self._repair[lang]
 
     def render_text(self, agent: str, step: str, lang: str, **ctx: Any) -> str:
         """Render a whole template that has no blocks (e.g. an export message format)."""

@@ -113,12 +113,12 @@ class EvidenceEngine:
             ConfigError: a language without detectors.
         """
         code = _lang(lang)
-        roles = tuple(Role(t.role) for t in turns)
-        texts = tuple(t.text for t in turns)
-        per_turn = [list(self._at(roles[: i + 1], texts[: i + 1], code)) for i in range(len(turns))]
-        findings = self._findings(list(roles), per_turn)
+        roles = [Role(t.role) for t in turns]
+        keys, texts = tuple(roles), tuple(t.text for t in turns)
+        per_turn = [list(self._at(keys[: i + 1], texts[: i + 1], code)) for i in range(len(turns))]
+        findings = self._findings(roles, per_turn)
         evidence = [e for found in per_turn for e in found]
-        return _report(self.catalog, code, list(roles), evidence, findings)
+        return _report(self.catalog, code, roles, evidence, findings)
 
     def _evaluate_last(
         self, roles: tuple[Role, ...], texts: tuple[str, ...], lang: Lang
